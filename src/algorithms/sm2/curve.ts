@@ -1,0 +1,34 @@
+/**
+ * SM2 curve parameters. sm2p256v1 is GM/T 0003.5 (checked against vectors/sm2/vectors.json
+ * `curves` and sm-crypto's source; note Gy ends ...2139F0A0). The decoder takes a curve so the
+ * GB/T 32918 *test-curve* vectors run on their own parameters.
+ */
+export interface Sm2CurveParams {
+  readonly name: string;
+  readonly p: bigint;
+  readonly a: bigint;
+  readonly b: bigint;
+  readonly gx: bigint;
+  readonly gy: bigint;
+  readonly n: bigint;
+  readonly h: bigint;
+}
+
+export const SM2_CURVE_OID = '1.2.156.10197.1.301';
+
+export const SM2P256V1: Sm2CurveParams = {
+  name: 'sm2p256v1',
+  p: 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn,
+  a: 0xfffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffcn,
+  b: 0x28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93n,
+  gx: 0x32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7n,
+  gy: 0xbc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0n,
+  n: 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n,
+  h: 1n,
+};
+
+/** Curve parameters from a vector file's `curves` block (hex strings). */
+export function curveFromHex(name: string, c: { p: string; a: string; b: string; gx: string; gy: string; n: string; h?: number }): Sm2CurveParams {
+  const big = (s: string) => BigInt('0x' + s);
+  return { name, p: big(c.p), a: big(c.a), b: big(c.b), gx: big(c.gx), gy: big(c.gy), n: big(c.n), h: BigInt(c.h ?? 1) };
+}

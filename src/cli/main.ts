@@ -1,0 +1,42 @@
+/**
+ * `byok` command dispatch. Each subcommand lives in its own module under src/cli/commands/
+ * and exports `run(argv): Promise<number>` (the exit code) and `usage` (its --help text).
+ */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  kat: async () => (await import('./commands/kat.js')).command,
+};
+
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+function topUsage(): string {
+  const lines = ['Usage: byok <command> [options]', '', 'Commands:'];
+  for (const name of Object.keys(COMMANDS)) lines.push(`  ${name}`);
+  lines.push('', 'Run `byok <command> --help` for a command\'s options.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(topUsage() + '\n');
+    return name ? EXIT.OK : EXIT.USAGE;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`byok: unknown command '${name}'. Run 'byok --help'.\n`);
+    return EXIT.USAGE;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return EXIT.OK;
+  }
+  return command.run(rest);
+}

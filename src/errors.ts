@@ -1,0 +1,69 @@
+/**
+ * One error class with stable codes (modelled on panva/jose's JOSEError).
+ *
+ * Messages are fixed per code where the code is security-relevant: an unwrap failure always
+ * carries the same message, so neither the text nor the code tells a caller *why* it failed
+ * (no padding oracle). Never pass a raw library message through: it may carry key bytes.
+ */
+
+export type Fault = 'client' | 'server';
+
+export const ERROR_CODES = {
+  /** Every unwrap failure: bad length, padding, point, tag, DER, material length. */
+  DECRYPT_MATERIAL_FAILED: { fault: 'client', message: 'The encrypted key material could not be decrypted.' },
+  IMPORT_TOKEN_INVALID: { fault: 'client', message: 'The import token is invalid.' },
+  IMPORT_TOKEN_EXPIRED: { fault: 'client', message: 'The import token has expired.' },
+  IMPORT_TOKEN_EXHAUSTED: { fault: 'client', message: 'The import token has reached its limit of failed imports.' },
+  KEY_MATERIAL_MISMATCH: { fault: 'client', message: 'The key material is different from the one previously imported.' },
+  KEY_STATE_UNSUPPORTED: { fault: 'client', message: 'This operation cannot be performed in the current key state.' },
+  NOT_EXTERNAL_KEY: { fault: 'client', message: 'Only keys of origin EXTERNAL accept imported key material.' },
+  KEY_NOT_FOUND: { fault: 'client', message: 'The key does not exist.' },
+  INVALID_KEY_ID: { fault: 'client', message: 'The key ID is invalid.' },
+  INVALID_PARAMETER: { fault: 'client', message: 'A parameter is invalid.' },
+  ALGORITHM_UNSUPPORTED: { fault: 'client', message: 'The algorithm or key spec is not supported by this backend.' },
+  INVALID_PRIVATE_KEY: { fault: 'client', message: 'The private key is not a valid PKCS#8 key of the declared spec.' },
+  CIPHERTEXT_INVALID: { fault: 'client', message: 'The ciphertext could not be decrypted.' },
+  UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },
+  BACKEND_UNAVAILABLE: { fault: 'server', message: 'The crypto backend is unavailable.' },
+  STORE_UNAVAILABLE: { fault: 'server', message: 'The key store is unavailable.' },
+  INTERNAL_ERROR: { fault: 'server', message: 'Internal error.' },
+} as const satisfies Record<string, { fault: Fault; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes whose message must never vary: a detail would be an oracle. */
+const FIXED_MESSAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'DECRYPT_MATERIAL_FAILED',
+  'IMPORT_TOKEN_INVALID',
+  'CIPHERTEXT_INVALID',
+]);
+
+export class ByokError extends Error {
+  readonly code: ErrorCode;
+  readonly fault: Fault;
+
+  /**
+   * @param detail a human-readable detail for codes that may carry one (never key bytes);
+   *   ignored for codes whose message is fixed.
+   */
+  constructor(code: ErrorCode, detail?: string) {
+    const base = ERROR_CODES[code];
+    const message = detail !== undefined && !FIXED_MESSAGE_CODES.has(code) ? detail : base.message;
+    super(message);
+    this.name = 'ByokError';
+    this.code = code;
+    this.fault = base.fault;
+  }
+}
+
+export function isByokError(e: unknown): e is ByokError {
+  return e instanceof ByokError;
+}
+
+/**
+ * The one way to fail an unwrap. Built without the caller's stack: a fresh error whose stack
+ * points here, so no frame names the branch that failed.
+ */
+export function decryptMaterialFailed(): ByokError {
+  return new ByokError('DECRYPT_MATERIAL_FAILED');
+}
