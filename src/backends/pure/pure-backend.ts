@@ -1,0 +1,211 @@
+/**
+ * The pure TypeScript backend: node:crypto (OpenSSL) for RSA and AES, our branch-free decoders
+ * where Node will not do the padding, SM2 on node ECDH / @noble/curves, SM4-GCM composed from
+ * SM4 and @noble/ciphers' GHASH. Material lives in handles that zeroize on release and is
+ * stored only sealed under the master key.
+ */
+import { createHmac, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
+import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
+import { rsaUnwrap, rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
+import { generateSm2KeyPair, parseSm2PrivateKey, sm2Decrypt, sm2Unwrap, sm2PrivateKeyFromScalar, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
+import {
+  MATERIAL_SPECS,
+  WRAPPING_ALGORITHMS,
+  WRAPPING_KEY_SPECS,
+  type MaterialSpec,
+  type WrappingAlgorithm,
+  type WrappingKeySpec,
+} from '../../algorithms/specs.js';
+import { asBuffer, zeroize } from '../../bytes.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { ByokError, decryptMaterialFailed } from '../../errors.js';
+import type { CryptoBackend, KatOperations, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
+import { ExpiringCache } from './key-cache.js';
+import { MaterialSealer, type MasterKey } from './material-seal.js';
+import { gcmDecrypt, gcmEncrypt } from './symmetric.js';
+
+export interface PureBackendOptions {
+  /** The current master key (32 bytes) that seals material at rest. */
+  readonly masterKey: Uint8Array;
+  /** Its ID, stored with every sealed blob (default "mk1"). */
+  readonly masterKeyId?: string;
+  /** Older master keys still needed to open material sealed before a rotation. */
+  readonly previousMasterKeys?: readonly MasterKey[];
+  readonly clock?: Clock;
+  /** Parsed wrapping keys kept in memory (default 1024). */
+  readonly keyCacheSize?: number;
+}
+
+type ParsedWrappingKey = { family: 'RSA'; key: KeyObject } | { family: 'SM2'; key: Sm2PrivateKey };
+
+/** The handle: material in a private field (not enumerable, not printed by util.inspect). */
+class PureMaterialHandle implements MaterialHandle {
+  readonly backend = 'pure' as const;
+  #material: Uint8Array | null;
+
+  constructor(
+    readonly materialSpec: MaterialSpec,
+    material: Uint8Array,
+  ) {
+    this.#material = material;
+  }
+
+  material(): Uint8Array {
+    if (!this.#material) throw new ByokError('INTERNAL_ERROR', 'Key material handle was released.');
+    return this.#material;
+  }
+
+  release(): void {
+    zeroize(this.#material);
+    this.#material = null;
+  }
+
+  toJSON(): object {
+    return { backend: this.backend, materialSpec: this.materialSpec };
+  }
+}
+
+function asPureHandle(handle: MaterialHandle): PureMaterialHandle {
+  if (!(handle instanceof PureMaterialHandle)) throw new ByokError('INTERNAL_ERROR', 'Handle from another backend.');
+  return handle;
+}
+
+const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
+
+export class PureBackend implements CryptoBackend {
+  readonly id = 'pure' as const;
+  private readonly sealer: MaterialSealer;
+  private readonly clock: Clock;
+  private readonly keyCache: ExpiringCache<ParsedWrappingKey>;
+
+  constructor(options: PureBackendOptions) {
+    this.sealer = new MaterialSealer([
+      { id: options.masterKeyId ?? 'mk1', key: options.masterKey },
+      ...(options.previousMasterKeys ?? []),
+    ]);
+    this.clock = options.clock ?? systemClock;
+    this.keyCache = new ExpiringCache<ParsedWrappingKey>(options.keyCacheSize ?? 1024, this.clock, (k) => {
+      if (k.family === 'SM2') zeroize(k.key.d);
+    });
+  }
+
+  // Every algorithm × spec pair the table allows; the table refuses SM2 with RSA and vice versa.
+  supports(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, _materialSpec: MaterialSpec): boolean {
+    return WRAPPING_ALGORITHMS[algorithm].family === WRAPPING_KEY_SPECS[keySpec].family;
+  }
+
+  unsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): string | undefined {
+    return this.supports(algorithm, keySpec, materialSpec) ? undefined : `${algorithm} cannot be used with ${keySpec}.`;
+  }
+
+  async generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
+    const info = WRAPPING_KEY_SPECS[keySpec];
+    const pair = info.family === 'SM2' ? await generateSm2KeyPair() : await generateRsaKeyPair(info.bits as 2048 | 3072 | 4096);
+    return { keySpec, publicKeySpki: pair.publicKeySpki, privateKeyBlob: pair.privateKeyPkcs8 };
+  }
+
+  private parseWrappingKey(keySpec: WrappingKeySpec, blob: Uint8Array): ParsedWrappingKey {
+    const info = WRAPPING_KEY_SPECS[keySpec];
+    if (info.family === 'SM2') return { family: 'SM2', key: parseSm2PrivateKey(blob) };
+    const key = createPrivateKey({ key: asBuffer(blob), format: 'der', type: 'pkcs8' });
+    // The token is authenticated, so a mismatch here is our own bug, not client input.
+    if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== info.bits) {
+      throw new ByokError('INTERNAL_ERROR', 'Wrapping key does not match its spec.');
+    }
+    return { family: 'RSA', key };
+  }
+
+  private wrappingKeyFor(request: UnwrapRequest): ParsedWrappingKey {
+    if (request.cacheKey !== undefined) {
+      const hit = this.keyCache.get(request.cacheKey);
+      if (hit) return hit;
+    }
+    const parsed = this.parseWrappingKey(request.keySpec, request.privateKeyBlob);
+    if (request.cacheKey !== undefined && request.cacheUntil !== undefined) {
+      this.keyCache.set(request.cacheKey, parsed, request.cacheUntil);
+    }
+    return parsed;
+  }
+
+  async unwrapMaterial(request: UnwrapRequest): Promise<MaterialHandle> {
+    const algorithm = WRAPPING_ALGORITHMS[request.algorithm];
+    if (!this.supports(request.algorithm, request.keySpec, request.materialSpec)) {
+      throw new ByokError('ALGORITHM_UNSUPPORTED', this.unsupportedReason(request.algorithm, request.keySpec, request.materialSpec));
+    }
+    const expectedLength = MATERIAL_SPECS[request.materialSpec].length;
+    const wrappingKey = this.wrappingKeyFor(request);
+    let material: Uint8Array;
+    if (wrappingKey.family === 'RSA' && algorithm.rsaPadding) {
+      material = rsaUnwrap(wrappingKey.key, algorithm.rsaPadding, request.ciphertext, expectedLength);
+    } else if (wrappingKey.family === 'SM2') {
+      material = sm2Unwrap(wrappingKey.key, request.ciphertext, expectedLength);
+    } else {
+      throw decryptMaterialFailed();
+    }
+    return new PureMaterialHandle(request.materialSpec, material);
+  }
+
+  async generateMaterial(materialSpec: MaterialSpec): Promise<MaterialHandle> {
+    return new PureMaterialHandle(materialSpec, new Uint8Array(randomBytes(MATERIAL_SPECS[materialSpec].length)));
+  }
+
+  async fingerprintMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    const mac = createHmac('sha256', asBuffer(h.material()));
+    mac.update(FINGERPRINT_DOMAIN + keyId + '\0' + h.materialSpec, 'utf8');
+    return new Uint8Array(mac.digest());
+  }
+
+  async persistMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    return this.sealer.seal(h.material(), keyId, h.materialSpec);
+  }
+
+  async loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, keyId: string): Promise<MaterialHandle> {
+    const material = this.sealer.open(stored, keyId, materialSpec);
+    if (material.length !== MATERIAL_SPECS[materialSpec].length) {
+      zeroize(material);
+      throw new ByokError('INTERNAL_ERROR', 'Stored key material has the wrong length.');
+    }
+    return new PureMaterialHandle(materialSpec, material);
+  }
+
+  // Nothing outside the store holds sealed material: deleting the row is the destruction.
+  async destroyPersistedMaterial(_stored: Uint8Array, _keyId: string): Promise<void> {}
+
+  async encrypt(handle: MaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    return gcmEncrypt(h.materialSpec, h.material(), plaintext, aad);
+  }
+
+  async decrypt(handle: MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    return gcmDecrypt(h.materialSpec, h.material(), ciphertext, aad);
+  }
+
+  release(handle: MaterialHandle): void {
+    asPureHandle(handle).release();
+  }
+
+  readonly kat: KatOperations = {
+    rsaesDecrypt: async (pkcs8, params, ciphertext) => rsaesDecryptForKat(pkcs8, params, ciphertext),
+    aesKwpUnwrap: async (kek, wrapped) => aesKwpUnwrap(kek, wrapped),
+    sm2Decrypt: async (d, ciphertext, options) => {
+      const key = sm2PrivateKeyFromScalar(d, options.curve);
+      try {
+        return sm2Decrypt(key, ciphertext, options);
+      } finally {
+        zeroize(key.d);
+      }
+    },
+  };
+
+  async close(): Promise<void> {
+    this.keyCache.clear();
+  }
+}
+
+export function createPureBackend(options: PureBackendOptions): PureBackend {
+  return new PureBackend(options);
+}
