@@ -4,11 +4,11 @@
  * SM4 and @noble/ciphers' GHASH. Material lives in handles that zeroize on release and is
  * stored only sealed under the master key.
  */
-import { createHmac, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
-import { rsaUnwrap, rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
-import { generateSm2KeyPair, parseSm2PrivateKey, sm2Decrypt, sm2Unwrap, sm2PrivateKeyFromScalar, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
+import { rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
+import { generateSm2KeyPair, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
 import {
   MATERIAL_SPECS,
   WRAPPING_ALGORITHMS,
@@ -19,11 +19,12 @@ import {
 } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
-import { ByokError, decryptMaterialFailed } from '../../errors.js';
+import { ByokError } from '../../errors.js';
 import type { CryptoBackend, KatOperations, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
-import { ExpiringCache } from './key-cache.js';
 import { MaterialSealer, type MasterKey } from './material-seal.js';
 import { gcmDecrypt, gcmEncrypt } from './symmetric.js';
+import { PrivateKeyWorkerPool } from './worker-pool.js';
+import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
 
 export interface PureBackendOptions {
   /** The current master key (32 bytes) that seals material at rest. */
@@ -33,11 +34,14 @@ export interface PureBackendOptions {
   /** Older master keys still needed to open material sealed before a rotation. */
   readonly previousMasterKeys?: readonly MasterKey[];
   readonly clock?: Clock;
-  /** Parsed wrapping keys kept in memory (default 1024). */
+  /** Parsed wrapping keys kept in memory, per thread (default 1024). */
   readonly keyCacheSize?: number;
+  /**
+   * Worker threads for private-key unwraps (0 = on the calling thread, the default). A server
+   * passes the core count so unwraps use every core and the event loop stays free.
+   */
+  readonly workers?: number;
 }
-
-type ParsedWrappingKey = { family: 'RSA'; key: KeyObject } | { family: 'SM2'; key: Sm2PrivateKey };
 
 /** The handle: material in a private field (not enumerable, not printed by util.inspect). */
 class PureMaterialHandle implements MaterialHandle {
@@ -77,7 +81,8 @@ export class PureBackend implements CryptoBackend {
   readonly id = 'pure' as const;
   private readonly sealer: MaterialSealer;
   private readonly clock: Clock;
-  private readonly keyCache: ExpiringCache<ParsedWrappingKey>;
+  private readonly unwrapper: WrappingKeyUnwrapper;
+  private readonly pool?: PrivateKeyWorkerPool;
 
   constructor(options: PureBackendOptions) {
     this.sealer = new MaterialSealer([
@@ -85,9 +90,13 @@ export class PureBackend implements CryptoBackend {
       ...(options.previousMasterKeys ?? []),
     ]);
     this.clock = options.clock ?? systemClock;
-    this.keyCache = new ExpiringCache<ParsedWrappingKey>(options.keyCacheSize ?? 1024, this.clock, (k) => {
-      if (k.family === 'SM2') zeroize(k.key.d);
-    });
+    this.unwrapper = new WrappingKeyUnwrapper(this.clock, options.keyCacheSize ?? 1024);
+    if (options.workers && options.workers > 0) this.pool = new PrivateKeyWorkerPool(options.workers, options.keyCacheSize ?? 1024);
+  }
+
+  /** Worker threads in use (0 = inline). */
+  get workerCount(): number {
+    return this.pool?.size ?? 0;
   }
 
   // Every algorithm × spec pair the table allows; the table refuses SM2 with RSA and vice versa.
@@ -105,44 +114,16 @@ export class PureBackend implements CryptoBackend {
     return { keySpec, publicKeySpki: pair.publicKeySpki, privateKeyBlob: pair.privateKeyPkcs8 };
   }
 
-  private parseWrappingKey(keySpec: WrappingKeySpec, blob: Uint8Array): ParsedWrappingKey {
-    const info = WRAPPING_KEY_SPECS[keySpec];
-    if (info.family === 'SM2') return { family: 'SM2', key: parseSm2PrivateKey(blob) };
-    const key = createPrivateKey({ key: asBuffer(blob), format: 'der', type: 'pkcs8' });
-    // The token is authenticated, so a mismatch here is our own bug, not client input.
-    if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== info.bits) {
-      throw new ByokError('INTERNAL_ERROR', 'Wrapping key does not match its spec.');
-    }
-    return { family: 'RSA', key };
-  }
-
-  private wrappingKeyFor(request: UnwrapRequest): ParsedWrappingKey {
-    if (request.cacheKey !== undefined) {
-      const hit = this.keyCache.get(request.cacheKey);
-      if (hit) return hit;
-    }
-    const parsed = this.parseWrappingKey(request.keySpec, request.privateKeyBlob);
-    if (request.cacheKey !== undefined && request.cacheUntil !== undefined) {
-      this.keyCache.set(request.cacheKey, parsed, request.cacheUntil);
-    }
-    return parsed;
-  }
-
   async unwrapMaterial(request: UnwrapRequest): Promise<MaterialHandle> {
-    const algorithm = WRAPPING_ALGORITHMS[request.algorithm];
     if (!this.supports(request.algorithm, request.keySpec, request.materialSpec)) {
       throw new ByokError('ALGORITHM_UNSUPPORTED', this.unsupportedReason(request.algorithm, request.keySpec, request.materialSpec));
     }
-    const expectedLength = MATERIAL_SPECS[request.materialSpec].length;
-    const wrappingKey = this.wrappingKeyFor(request);
-    let material: Uint8Array;
-    if (wrappingKey.family === 'RSA' && algorithm.rsaPadding) {
-      material = rsaUnwrap(wrappingKey.key, algorithm.rsaPadding, request.ciphertext, expectedLength);
-    } else if (wrappingKey.family === 'SM2') {
-      material = sm2Unwrap(wrappingKey.key, request.ciphertext, expectedLength);
-    } else {
-      throw decryptMaterialFailed();
-    }
+    const raw = {
+      keySpec: request.keySpec, algorithm: request.algorithm, materialSpec: request.materialSpec,
+      privateKeyBlob: request.privateKeyBlob, ciphertext: request.ciphertext,
+      cacheKey: request.cacheKey, cacheUntil: request.cacheUntil,
+    };
+    const material = this.pool ? await this.pool.unwrap(raw) : this.unwrapper.unwrap(raw);
     return new PureMaterialHandle(request.materialSpec, material);
   }
 
@@ -202,7 +183,8 @@ export class PureBackend implements CryptoBackend {
   };
 
   async close(): Promise<void> {
-    this.keyCache.clear();
+    this.unwrapper.clear();
+    await this.pool?.close();
   }
 }
 

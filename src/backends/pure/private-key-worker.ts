@@ -1,0 +1,34 @@
+/**
+ * Worker thread for RSA / SM2 private-key work. Each worker keeps its own cache of parsed
+ * wrapping keys (a KeyObject cannot be shared across threads). Replies carry the material in
+ * a transferred buffer (no copy left behind here) or an error code, never a message.
+ */
+import { parentPort } from 'node:worker_threads';
+import { systemClock } from '../../clock.js';
+import { isByokError } from '../../errors.js';
+import type { RawUnwrapRequest } from './wrapping-key-unwrapper.js';
+import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
+
+export interface WorkerRequest {
+  readonly id: number;
+  readonly request: RawUnwrapRequest;
+  readonly cacheSize: number;
+}
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly material: Uint8Array }
+  | { readonly id: number; readonly ok: false; readonly code: string };
+
+let unwrapper: WrappingKeyUnwrapper | undefined;
+
+parentPort?.on('message', (message: WorkerRequest) => {
+  unwrapper ??= new WrappingKeyUnwrapper(systemClock, message.cacheSize);
+  try {
+    const material = unwrapper.unwrap(message.request);
+    const reply: WorkerReply = { id: message.id, ok: true, material };
+    parentPort!.postMessage(reply, [material.buffer as ArrayBuffer]);
+  } catch (e) {
+    const reply: WorkerReply = { id: message.id, ok: false, code: isByokError(e) ? e.code : 'INTERNAL_ERROR' };
+    parentPort!.postMessage(reply);
+  }
+});

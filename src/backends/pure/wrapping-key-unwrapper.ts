@@ -1,0 +1,71 @@
+/**
+ * Parse (and cache) a wrapping private key, unwrap with it, check the material length. The one
+ * implementation of the pure unwrap, run inline or inside a worker thread (worker-pool.ts).
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { rsaUnwrap } from '../../algorithms/rsa/rsa-unwrap.js';
+import { parseSm2PrivateKey, sm2Unwrap, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
+import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { asBuffer, zeroize } from '../../bytes.js';
+import type { Clock } from '../../clock.js';
+import { ByokError, decryptMaterialFailed } from '../../errors.js';
+import { ExpiringCache } from './key-cache.js';
+
+export interface RawUnwrapRequest {
+  readonly keySpec: WrappingKeySpec;
+  readonly algorithm: WrappingAlgorithm;
+  readonly materialSpec: MaterialSpec;
+  readonly privateKeyBlob: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly cacheKey?: string;
+  readonly cacheUntil?: number;
+}
+
+type ParsedWrappingKey = { family: 'RSA'; key: KeyObject } | { family: 'SM2'; key: Sm2PrivateKey };
+
+export class WrappingKeyUnwrapper {
+  private readonly cache: ExpiringCache<ParsedWrappingKey>;
+
+  constructor(clock: Clock, cacheSize: number) {
+    this.cache = new ExpiringCache<ParsedWrappingKey>(cacheSize, clock, (k) => {
+      if (k.family === 'SM2') zeroize(k.key.d);
+    });
+  }
+
+  private parse(keySpec: WrappingKeySpec, blob: Uint8Array): ParsedWrappingKey {
+    const info = WRAPPING_KEY_SPECS[keySpec];
+    if (info.family === 'SM2') return { family: 'SM2', key: parseSm2PrivateKey(blob) };
+    const key = createPrivateKey({ key: asBuffer(blob), format: 'der', type: 'pkcs8' });
+    // The token is authenticated, so a mismatch here is our own bug, not client input.
+    if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== info.bits) {
+      throw new ByokError('INTERNAL_ERROR', 'Wrapping key does not match its spec.');
+    }
+    return { family: 'RSA', key };
+  }
+
+  private keyFor(request: RawUnwrapRequest): ParsedWrappingKey {
+    const cached = request.cacheKey !== undefined ? this.cache.get(request.cacheKey) : undefined;
+    if (cached) return cached;
+    const parsed = this.parse(request.keySpec, request.privateKeyBlob);
+    if (request.cacheKey !== undefined && request.cacheUntil !== undefined) this.cache.set(request.cacheKey, parsed, request.cacheUntil);
+    return parsed;
+  }
+
+  /** The material, exactly the spec's length; every unwrap failure is the uniform error. */
+  unwrap(request: RawUnwrapRequest): Uint8Array {
+    const algorithm = WRAPPING_ALGORITHMS[request.algorithm];
+    const expectedLength = MATERIAL_SPECS[request.materialSpec].length;
+    const wrappingKey = this.keyFor(request);
+    if (wrappingKey.family === 'RSA' && algorithm.rsaPadding) {
+      return rsaUnwrap(wrappingKey.key, algorithm.rsaPadding, request.ciphertext, expectedLength);
+    }
+    if (wrappingKey.family === 'SM2' && algorithm.family === 'SM2') {
+      return sm2Unwrap(wrappingKey.key, request.ciphertext, expectedLength);
+    }
+    throw decryptMaterialFailed();
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
