@@ -67,6 +67,8 @@ export interface ImportKeyMaterialInput extends KeyRef {
   readonly encryptedKeyMaterial: Uint8Array | string;
   /** Seconds since the epoch; absent or 0 = never expires; else > now and <= 2147443200. */
   readonly expirationTime?: number;
+  /** If the caller names the algorithm, it must be the one the token was issued for. */
+  readonly wrappingAlgorithm?: WrappingAlgorithm | string;
 }
 
 export interface ImportResult {

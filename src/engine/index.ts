@@ -1,0 +1,43 @@
+/**
+ * `openEngine`: the engine with its embedded defaults — keys from the environment or
+ * `<dataDir>/keys.json`, the SQLite store at `<dataDir>/byok.sqlite`, the pure backend — each
+ * replaceable by an instance.
+ */
+import { join } from 'node:path';
+import type { CryptoBackend } from '../backends/crypto-backend.js';
+import { createPureBackend } from '../backends/pure/pure-backend.js';
+import { loadEngineKeys, type EngineKeys } from '../config/key-files.js';
+import type { KeyStore } from '../store/key-store.js';
+import { MemoryKeyStore } from '../store/memory-store.js';
+import { SqliteKeyStore } from '../store/sqlite-store.js';
+import { ImportEngine, type ImportEngineOptions } from './import-engine.js';
+
+export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' | 'store' | 'tokenSealingKeys' | 'commitmentKey'> {
+  /** Where keys.json and byok.sqlite live (default ./data). */
+  readonly dataDir?: string;
+  /** Secrets; default: environment or the keys file in dataDir. */
+  readonly keys?: EngineKeys;
+  /** Default: SQLite in dataDir. */
+  readonly store?: KeyStore | 'memory' | 'sqlite';
+  /** Default: the pure backend (sealing material under the master key). */
+  readonly backend?: CryptoBackend | 'pure';
+  /** Worker threads for the pure backend's private-key work (default 0 = inline). */
+  readonly workers?: number;
+}
+
+export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
+  const dataDir = options.dataDir ?? 'data';
+  const keys = options.keys ?? loadEngineKeys(dataDir);
+  const backend = typeof options.backend === 'object' ? options.backend : createPureBackend({
+    masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
+    ...(options.clock ? { clock: options.clock } : {}), workers: options.workers ?? 0,
+  });
+  const store = typeof options.store === 'object' ? options.store
+    : options.store === 'memory' ? new MemoryKeyStore() : new SqliteKeyStore(join(dataDir, 'byok.sqlite'));
+  return new ImportEngine({ ...options, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment });
+}
+
+export { ImportEngine, MAX_MATERIAL_EXPIRY } from './import-engine.js';
+export type { AuditRecord, ImportEngineOptions } from './import-engine.js';
+export { WIRE_ERRORS } from './error-map.js';
+export type { WireError } from './error-map.js';

@@ -1,0 +1,54 @@
+/**
+ * The key store: keys, states, material commitments, stored (sealed / referenced) material and
+ * import-token usage counters. Implementations give atomicity; the engine holds every rule:
+ * `updateKey` runs the engine's mutation on the current record inside one transaction, so a
+ * compare-and-set (first import, concurrent imports) is exactly one store operation.
+ */
+import type { MaterialSpec } from '../algorithms/specs.js';
+import type { KeyOrigin, KeyState } from '../engine/types.js';
+
+export interface KeyRecord {
+  readonly keyId: string;
+  readonly tenant: string;
+  readonly alias?: string;
+  readonly description?: string;
+  readonly origin: KeyOrigin;
+  readonly materialSpec: MaterialSpec;
+  readonly state: KeyState;
+  /** Seconds since the epoch. */
+  readonly createdAt: number;
+  /** Keyed commitment to the material: set by the first import, never cleared. */
+  readonly commitment?: Uint8Array;
+  /** The backend's durable form of the material (sealed bytes or a device reference). */
+  readonly storedMaterial?: Uint8Array;
+  /** Seconds; null = never expires; undefined when there is no material. */
+  readonly materialExpiresAt?: number | null;
+  /** Seconds, when PendingDeletion. */
+  readonly deletionDate?: number;
+}
+
+/** Thrown by a mutation to abort `updateKey` without writing. */
+export type KeyMutation = (current: KeyRecord) => KeyRecord;
+
+export interface KeyStore {
+  createKey(record: KeyRecord): Promise<void>;
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  listKeys(tenant: string): Promise<KeyRecord[]>;
+  /**
+   * Atomically read the key, apply `mutate` and write the result. If `mutate` throws, nothing is
+   * written and the error propagates. Returns undefined when the key does not exist.
+   */
+  updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined>;
+  deleteKey(keyId: string): Promise<void>;
+
+  /** Failed unwraps recorded against a token (by digest). */
+  tokenFailures(tokenDigest: string): Promise<number>;
+  /** Add one failure; returns the new count. `expiresAt` (seconds) lets the row be pruned. */
+  addTokenFailure(tokenDigest: string, expiresAt: number): Promise<number>;
+  /** Mark a single-use token used; false if it already was. */
+  consumeToken(tokenDigest: string, expiresAt: number): Promise<boolean>;
+  /** Drop token rows whose token expired before `nowSeconds`. */
+  pruneTokens(nowSeconds: number): Promise<number>;
+
+  close(): Promise<void>;
+}

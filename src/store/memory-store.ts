@@ -1,0 +1,61 @@
+/** In-memory KeyStore for tests and embedding experiments; not durable. */
+import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+
+export class MemoryKeyStore implements KeyStore {
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly tokens = new Map<string, { failures: number; used: boolean; expiresAt: number }>();
+
+  async createKey(record: KeyRecord): Promise<void> {
+    if (this.keys.has(record.keyId)) throw new Error('duplicate key ID');
+    this.keys.set(record.keyId, { ...record });
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const r = this.keys.get(keyId);
+    return r && { ...r };
+  }
+
+  async listKeys(tenant: string): Promise<KeyRecord[]> {
+    return [...this.keys.values()].filter((k) => k.tenant === tenant).map((k) => ({ ...k }));
+  }
+
+  // Synchronous between read and write: atomic on the one JS thread.
+  async updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
+    const current = this.keys.get(keyId);
+    if (!current) return undefined;
+    const next = mutate({ ...current });
+    this.keys.set(keyId, { ...next });
+    return { ...next };
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    this.keys.delete(keyId);
+  }
+
+  async tokenFailures(digest: string): Promise<number> {
+    return this.tokens.get(digest)?.failures ?? 0;
+  }
+
+  async addTokenFailure(digest: string, expiresAt: number): Promise<number> {
+    const row = this.tokens.get(digest) ?? { failures: 0, used: false, expiresAt };
+    row.failures++;
+    this.tokens.set(digest, row);
+    return row.failures;
+  }
+
+  async consumeToken(digest: string, expiresAt: number): Promise<boolean> {
+    const row = this.tokens.get(digest) ?? { failures: 0, used: false, expiresAt };
+    if (row.used) return false;
+    row.used = true;
+    this.tokens.set(digest, row);
+    return true;
+  }
+
+  async pruneTokens(nowSeconds: number): Promise<number> {
+    let n = 0;
+    for (const [d, row] of this.tokens) if (row.expiresAt < nowSeconds) { this.tokens.delete(d); n++; }
+    return n;
+  }
+
+  async close(): Promise<void> {}
+}
