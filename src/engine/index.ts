@@ -3,6 +3,7 @@
  * `<dataDir>/keys.json`, the SQLite store at `<dataDir>/byok.sqlite`, the pure backend — each
  * replaceable by an instance.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CryptoBackend } from '../backends/crypto-backend.js';
 import { createPureBackend } from '../backends/pure/pure-backend.js';
@@ -32,8 +33,13 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
     masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
     ...(options.clock ? { clock: options.clock } : {}), workers: options.workers ?? 0,
   });
-  const store = typeof options.store === 'object' ? options.store
-    : options.store === 'memory' ? new MemoryKeyStore() : new SqliteKeyStore(join(dataDir, 'byok.sqlite'));
+  let store: KeyStore;
+  if (typeof options.store === 'object') store = options.store;
+  else if (options.store === 'memory') store = new MemoryKeyStore();
+  else {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    store = new SqliteKeyStore(join(dataDir, 'byok.sqlite'));
+  }
   return new ImportEngine({ ...options, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment });
 }
 

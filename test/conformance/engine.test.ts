@@ -1,0 +1,283 @@
+/**
+ * The import engine's conformance suite, run unchanged against every backend in BACKENDS, on the
+ * durable SQLite store, with material wrapped by the real OpenSSL CLI and an injected clock.
+ * Where a backend declares a combination unsupported, the test asserts ALGORITHM_UNSUPPORTED.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allWrappingCombinations, MATERIAL_SPECS, type MaterialSpec } from '../../src/algorithms/specs.js';
+import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
+import { ManualClock } from '../../src/clock.js';
+import { ImportEngine } from '../../src/engine/import-engine.js';
+import { ByokError } from '../../src/errors.js';
+import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { customerDecrypt, customerEncrypt, wrapWithOpenssl } from '../helpers/customer.js';
+
+const TENANT = 'tenant-a';
+const OTHER = 'tenant-b';
+const fresh = (spec: MaterialSpec) => new Uint8Array(randomBytes(MATERIAL_SPECS[spec].length));
+
+async function expectCode(p: Promise<unknown>, code: ByokError['code']) {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
+  expect((e as ByokError).code).toBe(code);
+}
+
+describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
+  let backend: CryptoBackend;
+  let engine: ImportEngine;
+  let store: SqliteKeyStore;
+  let dir: string;
+  let skipReason: string | undefined;
+  const clock = new ManualClock(Date.UTC(2026, 10, 23));
+  const keys = { tokenSealingKeys: [{ id: 'tk1', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)) };
+
+  beforeAll(async () => {
+    const created = await entry.create();
+    if ('skip' in created) {
+      skipReason = created.skip;
+      return;
+    }
+    backend = created;
+    dir = mkdtempSync(join(tmpdir(), 'byok-conf-'));
+    store = new SqliteKeyStore(join(dir, 'byok.sqlite'));
+    engine = new ImportEngine({ backend, store, ...keys, clock });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A key with the customer's material imported via the algorithm; returns what a test needs. */
+  async function importedKey(algorithm = 'RSAES_OAEP_SHA_256', materialSpec: MaterialSpec = 'AES_256', keySpec?: string) {
+    const key = await engine.createKey({ tenant: TENANT, materialSpec });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm, wrappingKeySpec: keySpec });
+    const material = fresh(materialSpec);
+    const result = await engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapWithOpenssl(params.publicKey, algorithm, material) });
+    return { keyId: key.keyId, material, params, result, algorithm, materialSpec };
+  }
+
+  async function proveMaterial(keyId: string, spec: MaterialSpec, material: Uint8Array) {
+    const message = new TextEncoder().encode(`proof for ${keyId}`);
+    const { ciphertextBlob } = await engine.encrypt({ tenant: TENANT, keyId, plaintext: message });
+    expect(Buffer.from(customerDecrypt(spec, material, ciphertextBlob))).toEqual(Buffer.from(message));
+    const { plaintext } = await engine.decrypt({ tenant: TENANT, ciphertextBlob: customerEncrypt(keyId, spec, material, message) });
+    expect(Buffer.from(plaintext)).toEqual(Buffer.from(message));
+  }
+
+  it('backend is available here', () => {
+    // A skip reason is only allowed off CI (the backend's entry throws on CI).
+    if (skipReason) console.warn(`SKIPPED ${entry.name}: ${skipReason}`);
+    expect(skipReason === undefined || !process.env.CI).toBe(true);
+  });
+
+  const combos = allWrappingCombinations().flatMap((c) => (['AES_256', 'SM4_128'] as const).map((m) => ({ ...c, materialSpec: m })));
+  it.each(combos)('happy path: $algorithm / $keySpec / $materialSpec, wrapped by the OpenSSL CLI', async ({ algorithm, keySpec, materialSpec }) => {
+    if (skipReason) return;
+    if (!backend.supports(algorithm, keySpec, materialSpec)) {
+      const key = await engine.createKey({ tenant: TENANT, materialSpec });
+      await expectCode(engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm, wrappingKeySpec: keySpec }), 'ALGORITHM_UNSUPPORTED');
+      return;
+    }
+    const { keyId, material, params, result } = await importedKey(algorithm, materialSpec, keySpec);
+    expect(keyId).toMatch(/^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$/);
+    expect(params.importToken).toMatch(/^[0-9a-zA-Z+/=]{200,6144}$/);
+    expect(params.expirationTime).toBe(clock.now() / 1000 + 86400);
+    expect(result.state).toBe('Enabled');
+    expect(result.keyCheckValue).toMatch(/^[0-9a-f]{16}$/);
+    const described = await engine.describeKey({ tenant: TENANT, keyId });
+    expect(described).toMatchObject({ state: 'Enabled', origin: 'EXTERNAL', materialSpec, materialExpiresAt: null, keyCheckValue: result.keyCheckValue });
+    await proveMaterial(keyId, materialSpec, material);
+  });
+
+  it('re-import of the same material after delete succeeds; different material fails and changes nothing', async () => {
+    if (skipReason) return;
+    const { keyId, material, result } = await importedKey();
+    const deleted = await engine.deleteKeyMaterial({ tenant: TENANT, keyId });
+    expect(deleted.state).toBe('PendingImport');
+    await expectCode(engine.encrypt({ tenant: TENANT, keyId, plaintext: new Uint8Array([1]) }), 'KEY_STATE_UNSUPPORTED');
+
+    const p1 = await engine.getParametersForImport({ tenant: TENANT, keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_1' });
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId, importToken: p1.importToken, encryptedKeyMaterial: wrapWithOpenssl(p1.publicKey, 'RSAES_OAEP_SHA_1', fresh('AES_256')) }), 'KEY_MATERIAL_MISMATCH');
+    expect((await engine.describeKey({ tenant: TENANT, keyId })).state).toBe('PendingImport');
+
+    const again = await engine.importKeyMaterial({ tenant: TENANT, keyId, importToken: p1.importToken, encryptedKeyMaterial: wrapWithOpenssl(p1.publicKey, 'RSAES_OAEP_SHA_1', material) });
+    expect(again).toMatchObject({ state: 'Enabled', keyCheckValue: result.keyCheckValue });
+
+    // While enabled: other material is refused and the key keeps working with its own.
+    const p2 = await engine.getParametersForImport({ tenant: TENANT, keyId, wrappingAlgorithm: 'RSAES_PKCS1_V1_5' });
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId, importToken: p2.importToken, encryptedKeyMaterial: wrapWithOpenssl(p2.publicKey, 'RSAES_PKCS1_V1_5', fresh('AES_256')) }), 'KEY_MATERIAL_MISMATCH');
+    expect(await engine.describeKey({ tenant: TENANT, keyId })).toMatchObject({ state: 'Enabled', keyCheckValue: result.keyCheckValue });
+    await proveMaterial(keyId, 'AES_256', material);
+  });
+
+  it('material expiry: the key reads PendingImport, refuses use, and takes the same material back', async () => {
+    if (skipReason) return;
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const material = fresh('AES_256');
+    const validTo = clock.now() / 1000 + 3600;
+    const wrapped = wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', material);
+    const imported = await engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped, expirationTime: validTo });
+    expect(imported.materialExpiresAt).toBe(validTo);
+    await proveMaterial(key.keyId, 'AES_256', material);
+
+    clock.advance(3600_000);
+    expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).state).toBe('PendingImport');
+    await expectCode(engine.encrypt({ tenant: TENANT, keyId: key.keyId, plaintext: new Uint8Array([1]) }), 'KEY_STATE_UNSUPPORTED');
+    expect((await store.getKey(key.keyId))?.storedMaterial).toBeUndefined(); // purged
+    // Same token, same material (the token lives 24 h): back to Enabled with the same check value.
+    const back = await engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped });
+    expect(back).toMatchObject({ state: 'Enabled', keyCheckValue: imported.keyCheckValue, materialExpiresAt: null });
+  });
+
+  it('expiration time rules: 0 = never; past, now, and beyond 2147443200 are refused', async () => {
+    if (skipReason) return;
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const wrapped = wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', fresh('AES_256'));
+    const now = clock.now() / 1000;
+    for (const t of [now - 1, now, 2147443201, 1.5]) {
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped, expirationTime: t }), 'INVALID_PARAMETER');
+    }
+    expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).state).toBe('PendingImport');
+    expect((await engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped, expirationTime: 0 })).materialExpiresAt).toBeNull();
+  });
+
+  it('tokens: tampered, expired, foreign key, foreign tenant, wrong algorithm', async () => {
+    if (skipReason) return;
+    const a = await engine.createKey({ tenant: TENANT });
+    const b = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: a.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const wrapped = wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', fresh('AES_256'));
+    const bytes = Buffer.from(params.importToken, 'base64');
+    for (const i of [0, 1, 5, 20, bytes.length >> 1, bytes.length - 1]) {
+      const t = Buffer.from(bytes);
+      t[i] ^= 0x04;
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: t.toString('base64'), encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_INVALID');
+    }
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: 'A'.repeat(199), encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_INVALID');
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: b.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_INVALID');
+    await expectCode(engine.importKeyMaterial({ tenant: OTHER, keyId: a.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_INVALID');
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped, wrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), 'IMPORT_TOKEN_INVALID');
+    clock.advance(86400_000);
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_EXPIRED');
+    expect((await engine.describeKey({ tenant: TENANT, keyId: a.keyId })).state).toBe('PendingImport');
+  });
+
+  it('a token from another engine instance with the same keys works (stateless), and after a sealing-key rotation', async () => {
+    if (skipReason) return;
+    const other = new ImportEngine({ backend, store, ...keys, clock });
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await other.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const rotated = new ImportEngine({ backend, store, clock, commitmentKey: keys.commitmentKey, tokenSealingKeys: [{ id: 'tk2', key: new Uint8Array(randomBytes(32)) }, ...keys.tokenSealingKeys] });
+    const material = fresh('AES_256');
+    const result = await rotated.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', material) });
+    expect(result.state).toBe('Enabled');
+    // New tokens are sealed under tk2, which the old-keys instance does not know.
+    const newer = await rotated.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: newer.importToken, encryptedKeyMaterial: wrapWithOpenssl(newer.publicKey, 'RSAES_OAEP_SHA_256', material) }), 'IMPORT_TOKEN_INVALID');
+  });
+
+  it('failure budget: 10 failed unwraps, then the token is refused even with good material', async () => {
+    if (skipReason) return;
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_PKCS1_V1_5' });
+    const good = Buffer.from(wrapWithOpenssl(params.publicKey, 'RSAES_PKCS1_V1_5', fresh('AES_256')), 'base64');
+    for (let i = 0; i < 10; i++) {
+      const bad = Buffer.from(good);
+      bad[10 + i] ^= 0x80;
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: bad.toString('base64') }), 'DECRYPT_MATERIAL_FAILED');
+    }
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: good.toString('base64') }), 'IMPORT_TOKEN_EXHAUSTED');
+    expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).state).toBe('PendingImport');
+  });
+
+  it('single-use tokens, when configured', async () => {
+    if (skipReason) return;
+    const strict = new ImportEngine({ backend, store, ...keys, clock, singleUseTokens: true });
+    const key = await strict.createKey({ tenant: TENANT });
+    const params = await strict.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const wrapped = wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', fresh('AES_256'));
+    await strict.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped });
+    await expectCode(strict.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_EXHAUSTED');
+  });
+
+  it('state rules: disabled, pending deletion, KMS origin, unknown key, bad key ID, other tenant', async () => {
+    if (skipReason) return;
+    const { keyId, material } = await importedKey();
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const wrapped = wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', material);
+    const imp = () => engine.importKeyMaterial({ tenant: TENANT, keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped });
+
+    expect((await engine.disableKey({ tenant: TENANT, keyId })).state).toBe('Disabled');
+    await expectCode(imp(), 'KEY_STATE_UNSUPPORTED');
+    await expectCode(engine.encrypt({ tenant: TENANT, keyId, plaintext: new Uint8Array([1]) }), 'KEY_STATE_UNSUPPORTED');
+    expect((await engine.enableKey({ tenant: TENANT, keyId })).state).toBe('Enabled');
+    expect((await imp()).state).toBe('Enabled');
+
+    const scheduled = await engine.scheduleKeyDeletion({ tenant: TENANT, keyId, pendingDays: 7 });
+    expect(scheduled).toMatchObject({ state: 'PendingDeletion', deletionDate: clock.now() / 1000 + 7 * 86400 });
+    await expectCode(imp(), 'KEY_STATE_UNSUPPORTED');
+    await expectCode(engine.enableKey({ tenant: TENANT, keyId }), 'KEY_STATE_UNSUPPORTED');
+    expect((await engine.cancelKeyDeletion({ tenant: TENANT, keyId })).state).toBe('Disabled');
+    await expectCode(engine.scheduleKeyDeletion({ tenant: TENANT, keyId, pendingDays: 6 }), 'INVALID_PARAMETER');
+    await engine.scheduleKeyDeletion({ tenant: TENANT, keyId, pendingDays: 7 });
+    clock.advance(7 * 86400_000);
+    await expectCode(engine.describeKey({ tenant: TENANT, keyId }), 'KEY_NOT_FOUND');
+
+    const kms = await engine.createKey({ tenant: TENANT, origin: 'KMS' });
+    expect(kms.state).toBe('Enabled');
+    await expectCode(engine.getParametersForImport({ tenant: TENANT, keyId: kms.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' }), 'NOT_EXTERNAL_KEY');
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: kms.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_INVALID');
+    await expectCode(engine.deleteKeyMaterial({ tenant: TENANT, keyId: kms.keyId }), 'NOT_EXTERNAL_KEY');
+
+    await expectCode(engine.describeKey({ tenant: TENANT, keyId: '00000000-0000-0000-0000-000000000000' }), 'KEY_NOT_FOUND');
+    await expectCode(engine.describeKey({ tenant: TENANT, keyId: 'not-a-key' }), 'INVALID_KEY_ID');
+    await expectCode(engine.describeKey({ tenant: OTHER, keyId: kms.keyId }), 'KEY_NOT_FOUND');
+  });
+
+  it('NOT_EXTERNAL_KEY for an import into a KMS key with a token bound to it', async () => {
+    if (skipReason) return;
+    // Tokens are only issued for external keys, so build the case through the store: a key
+    // that was external when its token was issued and is KMS-origin now.
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    await store.updateKey(key.keyId, (cur) => ({ ...cur, origin: 'KMS' }));
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', fresh('AES_256')) }), 'NOT_EXTERNAL_KEY');
+  });
+
+  it('two concurrent first imports of different material: exactly one wins', async () => {
+    if (skipReason) return;
+    for (let round = 0; round < 3; round++) {
+      const key = await engine.createKey({ tenant: TENANT });
+      const [p1, p2] = await Promise.all([1, 2].map(() => engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' })));
+      const [m1, m2] = [fresh('AES_256'), fresh('AES_256')];
+      const results = await Promise.allSettled([
+        engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: p1.importToken, encryptedKeyMaterial: wrapWithOpenssl(p1.publicKey, 'RSAES_OAEP_SHA_256', m1) }),
+        engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: p2.importToken, encryptedKeyMaterial: wrapWithOpenssl(p2.publicKey, 'RSAES_OAEP_SHA_256', m2) }),
+      ]);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = results[1 - won];
+      expect(lost.status === 'rejected' && (lost.reason as ByokError).code).toBe('KEY_MATERIAL_MISMATCH');
+      await proveMaterial(key.keyId, 'AES_256', won === 0 ? m1 : m2);
+    }
+  });
+
+  it('unwrap failures are uniform at the engine surface, and bad input changes nothing', async () => {
+    if (skipReason) return;
+    const key = await engine.createKey({ tenant: TENANT, materialSpec: 'SM4_128' });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    // 32 bytes into a 16-byte material spec: the uniform error, not a length message.
+    const e = await engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapWithOpenssl(params.publicKey, 'RSAES_OAEP_SHA_256', fresh('AES_256')) }).catch((x: unknown) => x as ByokError);
+    expect(e).toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED', message: 'The encrypted key material could not be decrypted.' });
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: 'not base64!' }), 'INVALID_PARAMETER');
+    expect(await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).toMatchObject({ state: 'PendingImport' });
+    expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).keyCheckValue).toBeUndefined();
+  });
+});
