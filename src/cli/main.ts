@@ -10,14 +10,24 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).command,
+  import: async () => (await import('./commands/import.js')).command,
+  wrap: async () => (await import('./commands/wrap.js')).command,
   kat: async () => (await import('./commands/kat.js')).command,
+};
+
+const SUMMARIES: Record<string, string> = {
+  serve: 'run the KMS import service (Huawei and Tencent dialects)',
+  import: 'get parameters, wrap and import key material into a running service',
+  wrap: 'wrap key material for an import public key (client side)',
+  kat: 'run known-answer vectors against a backend',
 };
 
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
 
 function topUsage(): string {
   const lines = ['Usage: byok <command> [options]', '', 'Commands:'];
-  for (const name of Object.keys(COMMANDS)) lines.push(`  ${name}`);
+  for (const [name, summary] of Object.entries(SUMMARIES)) lines.push(`  ${name.padEnd(8)}${summary}`);
   lines.push('', 'Run `byok <command> --help` for a command\'s options.');
   return lines.join('\n');
 }

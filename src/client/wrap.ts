@@ -1,0 +1,58 @@
+/**
+ * Client-side wrap: what the seeds tell a customer to do with `openssl pkeyutl`, as a library
+ * function. The public key may be the API's base64, DER or PEM.
+ */
+import { constants, createPublicKey, publicEncrypt, type KeyObject } from 'node:crypto';
+import smCrypto from 'sm-crypto';
+import { parseWrappingAlgorithm, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from '../algorithms/specs.js';
+import { ByokError } from '../errors.js';
+
+export interface WrapInput {
+  /** base64 DER SPKI (as the API returns it), DER bytes, or PEM text. */
+  readonly publicKey: string | Uint8Array;
+  readonly algorithm: WrappingAlgorithm | string;
+  readonly material: Uint8Array;
+}
+
+function publicKeyDer(publicKey: string | Uint8Array): Buffer {
+  const text = typeof publicKey === 'string' ? publicKey : Buffer.from(publicKey).toString('latin1');
+  if (text.includes('-----BEGIN')) {
+    return createPublicKey(text).export({ type: 'spki', format: 'der' });
+  }
+  if (typeof publicKey === 'string') {
+    const der = Buffer.from(publicKey.replace(/\s+/g, ''), 'base64');
+    if (der.length === 0) throw new ByokError('INVALID_PARAMETER', 'The public key is not base64, DER or PEM.');
+    return der;
+  }
+  return Buffer.from(publicKey);
+}
+
+/** The uncompressed SM2 point from an SM2 SPKI (fixed layout: 27-byte header, 04 ‖ x ‖ y). */
+function sm2PointHex(der: Buffer, key: KeyObject): string {
+  if (key.asymmetricKeyType !== 'ec' || der.length !== 91 || der[26] !== 0x04) {
+    throw new ByokError('INVALID_PARAMETER', 'SM2_ENCRYPT needs an SM2 public key.');
+  }
+  return der.subarray(26).toString('hex');
+}
+
+export function wrapKeyMaterial(input: WrapInput): Uint8Array {
+  const algorithm = parseWrappingAlgorithm(input.algorithm);
+  const der = publicKeyDer(input.publicKey);
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    throw new ByokError('INVALID_PARAMETER', 'The public key is not a DER SubjectPublicKeyInfo.');
+  }
+  const padding = WRAPPING_ALGORITHMS[algorithm].rsaPadding;
+  if (!padding) {
+    // sm-crypto: cipherMode 1 = C1C3C2; its hex omits the 04 of C1, which we add back.
+    const hex = smCrypto.sm2.doEncrypt(Array.from(input.material), sm2PointHex(der, key), 1);
+    return new Uint8Array(Buffer.from('04' + hex, 'hex'));
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new ByokError('INVALID_PARAMETER', `${algorithm} needs an RSA public key.`);
+  const out = padding.kind === 'pkcs1v15'
+    ? publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, input.material)
+    : publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: padding.hash }, input.material);
+  return new Uint8Array(out);
+}

@@ -1,0 +1,93 @@
+/**
+ * The HTTP service: both wire dialects over one engine, auth, validation, errors through the
+ * one table, request IDs, structured logs, /healthz and /metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ImportEngine } from '../engine/import-engine.js';
+import { ByokError, isByokError } from '../errors.js';
+import type { AuthTokens } from './auth.js';
+import { huaweiErrorBody, registerHuaweiRoutes } from './huawei-routes.js';
+import { Metrics } from './metrics.js';
+import { registerTencentActions, TC_ACTION_HEADER, tencentActionConstraint, tencentErrorBody } from './tencent-actions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the route's onRequest hook from the API token. */
+    tenant: string;
+  }
+}
+
+export interface ServerOptions {
+  readonly engine: ImportEngine;
+  readonly auth: AuthTokens;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Bytes (default 64 KiB; the largest legitimate body is an RSA-4096 import, ~7 KiB). */
+  readonly bodyLimit?: number;
+}
+
+/** Framework errors that are the client's fault, as a clear ByokError. */
+function clientError(err: FastifyError): ByokError | undefined {
+  if (err.validation) return new ByokError('INVALID_PARAMETER', `Invalid request: ${err.message}`);
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ByokError('INVALID_PARAMETER', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is empty.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ByokError('INVALID_PARAMETER', 'The request body must be application/json.');
+    default: return undefined;
+  }
+}
+
+export function buildServer(options: ServerOptions): { app: FastifyInstance; metrics: Metrics } {
+  const metrics = options.metrics ?? new Metrics();
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Unknown fields and wrong types are errors, not silently dropped or coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    routerOptions: { constraints: { tcAction: tencentActionConstraint as never } },
+    return503OnClosing: true,
+  });
+
+  app.decorateRequest('tenant', '');
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const known = isByokError(err) ? err : clientError(err);
+    if (!known) req.log.error({ err: { type: err.name, code: err.code } }, 'internal error');
+    const error = known ?? new ByokError('INTERNAL_ERROR');
+    metrics.countError(error.code);
+    const dialect = (req.routeOptions.config as { dialect?: string } | undefined)?.dialect ?? (req.url === '/' ? 'tencent' : 'huawei');
+    if (dialect === 'tencent') {
+      const { body } = tencentErrorBody(error, req.id);
+      metrics.countRequest('tencent', String(req.headers[TC_ACTION_HEADER] ?? ''), 200);
+      return reply.status(200).send(body);
+    }
+    const { status, body } = huaweiErrorBody(error);
+    metrics.countRequest('huawei', String((req.routeOptions.config as { action?: string } | undefined)?.action ?? ''), status);
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === 'POST' && req.url === '/') {
+      const action = req.headers[TC_ACTION_HEADER];
+      const { body } = tencentErrorBody(new ByokError('INVALID_PARAMETER'), req.id, {
+        code: 'InvalidAction', message: action ? `The action ${String(action).slice(0, 64)} is not supported.` : 'The X-TC-Action header is required.',
+      });
+      return reply.status(200).send(body);
+    }
+    return reply.status(404).send({ error: { error_code: 'KMS.0404', error_msg: 'Not found.' } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+
+  registerHuaweiRoutes(app, { engine: options.engine, auth: options.auth, metrics });
+  registerTencentActions(app, { engine: options.engine, auth: options.auth, metrics });
+  return { app, metrics };
+}

@@ -1,0 +1,69 @@
+/**
+ * Tenancy: an API token maps to a tenant. Tokens come from env BYOK_AUTH_TOKENS
+ * ("token=tenant,token=tenant"), from --auth-file (JSON {"token": "tenant"} or token=tenant
+ * lines), else from <dataDir>/auth-tokens.json, created on first run with one random admin
+ * token that is printed once. Lookups compare digests in constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ByokError } from '../errors.js';
+
+export class AuthTokens {
+  private readonly entries: Array<{ digest: Buffer; tenant: string }>;
+
+  constructor(map: ReadonlyMap<string, string>) {
+    this.entries = [...map].map(([token, tenant]) => ({ digest: AuthTokens.digest(token), tenant }));
+    if (this.entries.length === 0) throw new ByokError('INVALID_PARAMETER', 'No API tokens are configured.');
+  }
+
+  private static digest(token: string): Buffer {
+    return createHash('sha256').update(token, 'utf8').digest();
+  }
+
+  /** The tenant of a token; every entry is compared so timing does not tell which matched. */
+  tenantOf(token: string | undefined): string {
+    if (!token) throw new ByokError('UNAUTHORIZED');
+    const d = AuthTokens.digest(token);
+    let found: string | undefined;
+    for (const e of this.entries) if (timingSafeEqual(e.digest, d)) found = e.tenant;
+    if (found === undefined) throw new ByokError('UNAUTHORIZED');
+    return found;
+  }
+}
+
+export function parseTokenPairs(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0 || i === part.length - 1) throw new ByokError('INVALID_PARAMETER', 'Auth tokens must be token=tenant pairs.');
+    map.set(part.slice(0, i), part.slice(i + 1));
+  }
+  return map;
+}
+
+export interface LoadedAuth {
+  readonly tokens: AuthTokens;
+  /** Set only when the file was just created: the admin token, to print once. */
+  readonly createdAdminToken?: string;
+  readonly source: string;
+}
+
+export function loadAuthTokens(options: { dataDir: string; authFile?: string; env?: NodeJS.ProcessEnv }): LoadedAuth {
+  const env = options.env ?? process.env;
+  if (env.BYOK_AUTH_TOKENS) return { tokens: new AuthTokens(parseTokenPairs(env.BYOK_AUTH_TOKENS)), source: 'BYOK_AUTH_TOKENS' };
+  const readFile = (path: string): Map<string, string> => {
+    const text = readFileSync(path, 'utf8');
+    if (text.trimStart().startsWith('{')) return new Map(Object.entries(JSON.parse(text) as Record<string, string>));
+    return parseTokenPairs(text);
+  };
+  if (options.authFile) return { tokens: new AuthTokens(readFile(options.authFile)), source: options.authFile };
+  const path = join(options.dataDir, 'auth-tokens.json');
+  let createdAdminToken: string | undefined;
+  if (!existsSync(path)) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    createdAdminToken = randomBytes(24).toString('base64url');
+    writeFileSync(path, JSON.stringify({ [createdAdminToken]: 'admin' }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  return { tokens: new AuthTokens(readFile(path)), source: path, ...(createdAdminToken ? { createdAdminToken } : {}) };
+}
