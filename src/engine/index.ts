@@ -24,6 +24,8 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly backend?: CryptoBackend | 'pure';
   /** Worker threads for the pure backend's private-key work (default 0 = inline). */
   readonly workers?: number;
+  /** SQLite busy timeout in ms (default 10 s). */
+  readonly sqliteBusyTimeoutMs?: number;
 }
 
 export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
@@ -38,7 +40,7 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
   else if (options.store === 'memory') store = new MemoryKeyStore();
   else {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    store = new SqliteKeyStore(join(dataDir, 'byok.sqlite'));
+    store = new SqliteKeyStore(join(dataDir, 'byok.sqlite'), options.sqliteBusyTimeoutMs);
   }
   return new ImportEngine({ ...options, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment });
 }

@@ -71,7 +71,8 @@ export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(path: string) {
+  /** @param busyTimeoutMs how long a write waits for another writer's lock before STORE_UNAVAILABLE. */
+  constructor(path: string, busyTimeoutMs = 10_000) {
     try {
       this.db = new Database(path);
     } catch {
@@ -79,7 +80,7 @@ export class SqliteKeyStore implements KeyStore {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     this.migrate();
     const cols = 'key_id, tenant, alias, description, origin, material_spec, state, created_at, commitment, stored_material, material_expires_at, deletion_date';
     const vals = cols.split(', ').map((c) => '@' + c).join(', ');

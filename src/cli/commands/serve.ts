@@ -11,7 +11,7 @@ import { buildServer } from '../../server/app.js';
 import type { Command } from '../main.js';
 
 const usage = `Usage: byok serve [--host 127.0.0.1] [--port 8080] [--data-dir ./data] [--backend pure]
-                  [--auth-file FILE] [--workers N] [--log-level info]
+                  [--auth-file FILE] [--workers N] [--token-lifetime SECONDS] [--log-level info]
 
 Runs the KMS import service: Huawei-style REST (POST /v1.0/{project_id}/kms/...) and Tencent-style
 actions (POST / with X-TC-Action), /healthz and /metrics.
@@ -23,6 +23,8 @@ actions (POST / with X-TC-Action), /healthz and /metrics.
                      (env BYOK_AUTH_TOKENS="token=tenant,..." takes precedence; default:
                      DATA_DIR/auth-tokens.json with one admin token, printed when created)
   --workers N        worker threads for private-key work (default: the number of cores)
+  --token-lifetime S import token lifetime in seconds (default 86400)
+  env BYOK_SQLITE_BUSY_TIMEOUT_MS  how long a write waits for the database lock (default 10000)
   --log-level LEVEL  pino level (default info)
 
 Stops gracefully on SIGTERM/SIGINT (in-flight requests finish, the store is closed).
@@ -42,13 +44,15 @@ export const command: Command = {
         backend: { type: 'string', default: 'pure' },
         'auth-file': { type: 'string' },
         workers: { type: 'string' },
+        'token-lifetime': { type: 'string', default: '86400' },
         'log-level': { type: 'string', default: 'info' },
       },
     });
     const port = Number(values.port);
+    const tokenLifetimeSeconds = Number(values['token-lifetime']);
     const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
-    if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(workers) || workers < 0) {
-      process.stderr.write('byok serve: --port and --workers must be non-negative integers\n');
+    if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(workers) || workers < 0 || !Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds < 1) {
+      process.stderr.write('byok serve: --port, --workers and --token-lifetime must be non-negative integers\n');
       return 2;
     }
     if (values.backend !== 'pure') {
@@ -59,7 +63,8 @@ export const command: Command = {
     const logger = pino({ level: values['log-level'], base: { service: 'byok' } });
     const auth = loadAuthTokens({ dataDir, ...(values['auth-file'] ? { authFile: values['auth-file'] } : {}) });
     const engine = await openEngine({
-      dataDir, workers,
+      dataDir, workers, tokenLifetimeSeconds,
+      ...(process.env.BYOK_SQLITE_BUSY_TIMEOUT_MS ? { sqliteBusyTimeoutMs: Number(process.env.BYOK_SQLITE_BUSY_TIMEOUT_MS) } : {}),
       onAudit: (record) => logger.info({ audit: record }, 'audit'),
     });
     const { app } = buildServer({ engine, auth: auth.tokens, logger });
