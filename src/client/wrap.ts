@@ -27,9 +27,15 @@ function publicKeyDer(publicKey: string | Uint8Array): Buffer {
   return Buffer.from(publicKey);
 }
 
-/** The uncompressed SM2 point from an SM2 SPKI (fixed layout: 27-byte header, 04 ‖ x ‖ y). */
-function sm2PointHex(der: Buffer, key: KeyObject): string {
-  if (key.asymmetricKeyType !== 'ec' || der.length !== 91 || der[26] !== 0x04) {
+/** DER of the SM2 curve OID 1.2.156.10197.1.301. */
+const SM2_CURVE_OID_DER = Buffer.from('06082a811ccf5501822d', 'hex');
+
+/**
+ * The uncompressed SM2 point from an SM2 SPKI (fixed layout: 27-byte header, 04 ‖ x ‖ y).
+ * Checked by the curve OID: Node 20 reports a parsed SM2 public key's type as undefined.
+ */
+function sm2PointHex(der: Buffer): string {
+  if (der.length !== 91 || der.indexOf(SM2_CURVE_OID_DER) !== 13 || der[26] !== 0x04) {
     throw new ByokError('INVALID_PARAMETER', 'SM2_ENCRYPT needs an SM2 public key.');
   }
   return der.subarray(26).toString('hex');
@@ -47,7 +53,7 @@ export function wrapKeyMaterial(input: WrapInput): Uint8Array {
   const padding = WRAPPING_ALGORITHMS[algorithm].rsaPadding;
   if (!padding) {
     // sm-crypto: cipherMode 1 = C1C3C2; its hex omits the 04 of C1, which we add back.
-    const hex = smCrypto.sm2.doEncrypt(Array.from(input.material), sm2PointHex(der, key), 1);
+    const hex = smCrypto.sm2.doEncrypt(Array.from(input.material), sm2PointHex(der), 1);
     return new Uint8Array(Buffer.from('04' + hex, 'hex'));
   }
   if (key.asymmetricKeyType !== 'rsa') throw new ByokError('INVALID_PARAMETER', `${algorithm} needs an RSA public key.`);

@@ -32,3 +32,24 @@ export function curveFromHex(name: string, c: { p: string; a: string; b: string;
   const big = (s: string) => BigInt('0x' + s);
   return { name, p: big(c.p), a: big(c.a), b: big(c.b), gx: big(c.gx), gy: big(c.gy), n: big(c.n), h: BigInt(c.h ?? 1) };
 }
+
+/** Same parameters as sm2p256v1 (compared by value: a curve read from a vector file counts). */
+export function isSm2p256v1(c: Sm2CurveParams): boolean {
+  const s = SM2P256V1;
+  return c === s || (c.p === s.p && c.a === s.a && c.b === s.b && c.gx === s.gx && c.gy === s.gy && c.n === s.n && c.h === s.h);
+}
+
+/** Coordinate length in bytes: ⌈log2 p / 8⌉ (32 for both curves we know). */
+export function fieldBytes(c: Sm2CurveParams): number {
+  return (c.p.toString(16).length + 1) >> 1;
+}
+
+/**
+ * Is (x, y) an affine point of the curve, with both coordinates canonical (< p)?
+ * Public data only (C1, public keys): plain BigInt arithmetic is fine here.
+ */
+export function isOnCurve(c: Sm2CurveParams, x: bigint, y: bigint): boolean {
+  if (x < 0n || y < 0n || x >= c.p || y >= c.p) return false;
+  const rhs = (((x * x) % c.p) * x + c.a * x + c.b) % c.p;
+  return (y * y) % c.p === rhs;
+}
