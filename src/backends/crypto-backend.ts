@@ -72,6 +72,12 @@ export interface Sm2KatOptions {
 
 export interface CryptoBackend {
   readonly id: BackendId;
+  /**
+   * Whether an unwrapped material's length is checked against its spec. True for the pure
+   * backend; a device that cannot report the length of an unwrapped key (SoftHSM2 2.6.1 reads
+   * CKA_VALUE_LEN as 0) says false, a measured gap the README's matrix names.
+   */
+  readonly verifiesMaterialLength: boolean;
 
   /** Can this backend do algorithm × wrapping key spec × material spec? The engine refuses the rest. */
   supports(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): boolean;

@@ -41,7 +41,13 @@ function sm2PointHex(der: Buffer): string {
   return der.subarray(26).toString('hex');
 }
 
-export function wrapKeyMaterial(input: WrapInput): Uint8Array {
+/**
+ * Encrypt key material for an import public key, as the customer's side of the import:
+ * RSAES-OAEP (SHA-256 or SHA-1, MGF1 with the same hash), RSAES-PKCS1-v1_5, or SM2 encryption
+ * (GM/T 0003.4, C1 ‖ C3 ‖ C2 with C1 as an uncompressed point). Returns the raw ciphertext;
+ * the wire APIs carry it as base64.
+ */
+export function wrapMaterial(input: WrapInput): Uint8Array {
   const algorithm = parseWrappingAlgorithm(input.algorithm);
   const der = publicKeyDer(input.publicKey);
   let key: KeyObject;
@@ -51,7 +57,11 @@ export function wrapKeyMaterial(input: WrapInput): Uint8Array {
     throw new ByokError('INVALID_PARAMETER', 'The public key is not a DER SubjectPublicKeyInfo.');
   }
   const padding = WRAPPING_ALGORITHMS[algorithm].rsaPadding;
+  if (!(input.material instanceof Uint8Array) || input.material.length === 0) {
+    throw new ByokError('INVALID_PARAMETER', 'The key material is empty.');
+  }
   if (!padding) {
+    // No SM2 encrypt in src/algorithms/sm2 (decrypt only), so sm-crypto as a customer would use it.
     // sm-crypto: cipherMode 1 = C1C3C2; its hex omits the 04 of C1, which we add back.
     const hex = smCrypto.sm2.doEncrypt(Array.from(input.material), sm2PointHex(der), 1);
     return new Uint8Array(Buffer.from('04' + hex, 'hex'));

@@ -3,7 +3,7 @@
  * one table, request IDs, structured logs, /healthz and /metrics.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ImportEngine } from '../engine/import-engine.js';
 import { ByokError, isByokError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
 }
 
-/** Framework errors that are the client's fault, as a clear ByokError. */
+/** Framework errors that are the client's fault, as a clear ByokError (never the raw error). */
 function clientError(err: FastifyError): ByokError | undefined {
   if (err.validation) return new ByokError('INVALID_PARAMETER', `Invalid request: ${err.message}`);
   switch (err.code) {
@@ -36,8 +36,13 @@ function clientError(err: FastifyError): ByokError | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is not valid JSON.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is empty.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ByokError('INVALID_PARAMETER', 'The request body must be application/json.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ByokError('INVALID_PARAMETER', 'The Content-Length does not match the body.');
     default: return undefined;
   }
+}
+
+function routeConfig(req: FastifyRequest): { dialect?: string; action?: string } {
+  return (req.routeOptions?.config as { dialect?: string; action?: string } | undefined) ?? {};
 }
 
 export function buildServer(options: ServerOptions): { app: FastifyInstance; metrics: Metrics } {
@@ -47,8 +52,9 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Unknown fields and wrong types are errors, not silently dropped or coerced.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { constraints: { tcAction: tencentActionConstraint as never } },
+    // While closing: new requests get 503, in-flight ones finish.
     return503OnClosing: true,
   });
 
@@ -59,17 +65,22 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const known = isByokError(err) ? err : clientError(err);
-    if (!known) req.log.error({ err: { type: err.name, code: err.code } }, 'internal error');
+    if (!known) {
+      // The message of a foreign error may carry bytes: log its type and frames, never its text.
+      req.log.error({ err: { type: err.name, code: err.code, stack: err.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
+    } else {
+      req.log[known.fault === 'server' ? 'error' : 'info']({ errorCode: known.code }, 'request refused');
+    }
     const error = known ?? new ByokError('INTERNAL_ERROR');
     metrics.countError(error.code);
-    const dialect = (req.routeOptions.config as { dialect?: string } | undefined)?.dialect ?? (req.url === '/' ? 'tencent' : 'huawei');
-    if (dialect === 'tencent') {
+    const { dialect, action } = routeConfig(req);
+    if (dialect === 'tencent' || (dialect === undefined && req.url === '/')) {
       const { body } = tencentErrorBody(error, req.id);
-      metrics.countRequest('tencent', String(req.headers[TC_ACTION_HEADER] ?? ''), 200);
+      metrics.countRequest('tencent', action ?? String(req.headers[TC_ACTION_HEADER] ?? ''), 200);
       return reply.status(200).send(body);
     }
     const { status, body } = huaweiErrorBody(error);
-    metrics.countRequest('huawei', String((req.routeOptions.config as { action?: string } | undefined)?.action ?? ''), status);
+    metrics.countRequest('huawei', action ?? '', status);
     return reply.status(status).send(body);
   });
 
@@ -79,8 +90,10 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
       const { body } = tencentErrorBody(new ByokError('INVALID_PARAMETER'), req.id, {
         code: 'InvalidAction', message: action ? `The action ${String(action).slice(0, 64)} is not supported.` : 'The X-TC-Action header is required.',
       });
+      metrics.countRequest('tencent', 'unknown', 200);
       return reply.status(200).send(body);
     }
+    metrics.countRequest('huawei', 'unknown', 404);
     return reply.status(404).send({ error: { error_code: 'KMS.0404', error_msg: 'Not found.' } });
   });
 

@@ -7,45 +7,63 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../engine/import-engine.js';
 import type { KeyMetadata } from '../engine/types.js';
+import { asBuffer, zeroize } from '../bytes.js';
 import { ByokError } from '../errors.js';
+import { withRequestContext } from './audit.js';
 import type { AuthTokens } from './auth.js';
 import type { Metrics } from './metrics.js';
-import { BASE64_SCHEMA, HUAWEI_KEY_STATE, KEY_ID_SCHEMA, mapError, TOKEN_SCHEMA, WRAPPING_ALGORITHM_SCHEMA, WRAPPING_KEY_SPEC_SCHEMA } from './wire.js';
+import {
+  BASE64_SCHEMA, EPOCH_SECONDS_SCHEMA, KEY_ID_SCHEMA, objectSchema, SEQUENCE_SCHEMA, TOKEN_SCHEMA,
+  WRAPPING_ALGORITHM_SCHEMA, WRAPPING_KEY_SPEC_SCHEMA,
+} from './schemas.js';
+import { HUAWEI_KEY_STATE, mapError } from './wire.js';
 
-const SEQUENCE = { type: 'string', minLength: 36, maxLength: 36 } as const;
-const body = (properties: Record<string, unknown>, required: string[]) => ({
-  type: 'object', additionalProperties: false, required, properties: { ...properties, sequence: SEQUENCE },
-});
+export const HUAWEI_AUTH_HEADER = 'x-auth-token';
+
+/** Every Huawei body may carry the optional `sequence`. */
+const body = (properties: Record<string, unknown>, required: string[]) => objectSchema({ ...properties, sequence: SEQUENCE_SCHEMA }, required);
+
+const PARAMS_SCHEMA = objectSchema({ project_id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' } }, ['project_id']);
 
 function keyInfo(m: KeyMetadata) {
   return {
     key_id: m.keyId,
+    domain_id: m.tenant,
     key_alias: m.alias ?? '',
     key_description: m.description ?? '',
     creation_date: String(m.createdAt * 1000),
     scheduled_deletion_date: m.deletionDate !== undefined ? String(m.deletionDate * 1000) : '',
     key_state: HUAWEI_KEY_STATE[m.state],
     key_spec: m.materialSpec === 'SM4_128' ? 'SM4' : 'AES_256',
+    key_usage: 'ENCRYPT_DECRYPT',
     origin: m.origin === 'EXTERNAL' ? 'external' : 'kms',
     expiration_time: m.materialExpiresAt ? String(m.materialExpiresAt * 1000) : '',
     key_check_value: m.keyCheckValue ?? '',
   };
 }
 
-export function registerHuaweiRoutes(app: FastifyInstance, deps: { engine: ImportEngine; auth: AuthTokens; metrics: Metrics }): void {
+export interface RouteDeps {
+  readonly engine: ImportEngine;
+  readonly auth: AuthTokens;
+  readonly metrics: Metrics;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the route's schema
+type Body = Record<string, any>;
+
+export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { engine, auth, metrics } = deps;
 
-  type Handler = (tenant: string, b: Record<string, any>) => Promise<unknown>;
-  const route = (action: string, schema: object, handler: Handler) => {
+  const route = (action: string, schema: object, handler: (tenant: string, b: Body) => Promise<unknown>) => {
     app.post(`/v1.0/:project_id/kms/${action}`, {
-      schema: { body: schema, params: { type: 'object', properties: { project_id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' } } } },
+      schema: { body: schema, params: PARAMS_SCHEMA },
       config: { dialect: 'huawei', action },
       // Authenticate before validating: a caller without a token learns nothing about the API.
       onRequest: async (req: FastifyRequest) => {
-        req.tenant = auth.tenantOf(req.headers['x-auth-token'] as string | undefined);
+        req.tenant = auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined);
       },
     }, async (req: FastifyRequest, reply: FastifyReply) => {
-      const result = await handler(req.tenant, req.body as Record<string, any>);
+      const result = await withRequestContext({ requestId: req.id, dialect: 'huawei', action }, () => handler(req.tenant, req.body as Body));
       metrics.countRequest('huawei', action, 200);
       return reply.send(result ?? {});
     });
@@ -57,23 +75,29 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: { engine: Impor
     key_usage: { type: 'string', enum: ['ENCRYPT_DECRYPT'] },
     key_description: { type: 'string', maxLength: 255 },
     origin: { type: 'string', enum: ['kms', 'external'] },
-    enterprise_project_id: { type: 'string' },
+    enterprise_project_id: { type: 'string', maxLength: 64 },
   }, ['key_alias']), async (tenant, b) => {
     const m = await engine.createKey({
       tenant, alias: b.key_alias, origin: b.origin === 'external' ? 'EXTERNAL' : 'KMS',
-      materialSpec: b.key_spec === 'SM4' ? 'SM4_128' : 'AES_256', ...(b.key_description !== undefined ? { description: b.key_description } : {}),
+      materialSpec: b.key_spec === 'SM4' ? 'SM4_128' : 'AES_256',
+      ...(b.key_description !== undefined ? { description: b.key_description } : {}),
     });
     return { key_info: { key_id: m.keyId, domain_id: tenant } };
   });
 
-  route('get-parameters-for-import', body({ key_id: KEY_ID_SCHEMA, wrapping_algorithm: WRAPPING_ALGORITHM_SCHEMA, wrapping_key_spec: WRAPPING_KEY_SPEC_SCHEMA }, ['key_id', 'wrapping_algorithm']), async (tenant, b) => {
-    const p = await engine.getParametersForImport({ tenant, keyId: b.key_id, wrappingAlgorithm: b.wrapping_algorithm, ...(b.wrapping_key_spec ? { wrappingKeySpec: b.wrapping_key_spec } : {}) });
+  route('get-parameters-for-import', body({
+    key_id: KEY_ID_SCHEMA, wrapping_algorithm: WRAPPING_ALGORITHM_SCHEMA, wrapping_key_spec: WRAPPING_KEY_SPEC_SCHEMA,
+  }, ['key_id', 'wrapping_algorithm']), async (tenant, b) => {
+    const p = await engine.getParametersForImport({
+      tenant, keyId: b.key_id, wrappingAlgorithm: b.wrapping_algorithm,
+      ...(b.wrapping_key_spec !== undefined ? { wrappingKeySpec: b.wrapping_key_spec } : {}),
+    });
     return { key_id: p.keyId, import_token: p.importToken, expiration_time: p.expirationTime, public_key: p.publicKey };
   });
 
   route('import-key-material', body({
     key_id: KEY_ID_SCHEMA, import_token: TOKEN_SCHEMA, encrypted_key_material: BASE64_SCHEMA,
-    encrypted_privatekey: TOKEN_SCHEMA, expiration_time: { type: 'integer', minimum: 0 },
+    encrypted_privatekey: TOKEN_SCHEMA, expiration_time: EPOCH_SECONDS_SCHEMA,
   }, ['key_id', 'import_token', 'encrypted_key_material']), async (tenant, b) => {
     if (b.encrypted_privatekey !== undefined) {
       // Asymmetric import is its own issue; refuse clearly rather than ignore the field.
@@ -81,7 +105,10 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: { engine: Impor
     }
     const started = process.hrtime.bigint();
     try {
-      await engine.importKeyMaterial({ tenant, keyId: b.key_id, importToken: b.import_token, encryptedKeyMaterial: b.encrypted_key_material, ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}) });
+      await engine.importKeyMaterial({
+        tenant, keyId: b.key_id, importToken: b.import_token, encryptedKeyMaterial: b.encrypted_key_material,
+        ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}),
+      });
     } finally {
       metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
     }
@@ -93,7 +120,9 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: { engine: Impor
     return {};
   });
 
-  route('describe-key', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => ({ key_info: keyInfo(await engine.describeKey({ tenant, keyId: b.key_id })) }));
+  route('describe-key', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => ({
+    key_info: keyInfo(await engine.describeKey({ tenant, keyId: b.key_id })),
+  }));
 
   for (const [action, op] of [['enable-key', 'enableKey'], ['disable-key', 'disableKey']] as const) {
     route(action, body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => {
@@ -102,19 +131,35 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: { engine: Impor
     });
   }
 
-  route('encrypt-data', body({ key_id: KEY_ID_SCHEMA, plain_text: { type: 'string', minLength: 1, maxLength: 4096 }, encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] } }, ['key_id', 'plain_text']), async (tenant, b) => {
-    const r = await engine.encrypt({ tenant, keyId: b.key_id, plaintext: Buffer.from(b.plain_text, 'utf8') });
-    return { key_id: r.keyId, cipher_text: Buffer.from(r.ciphertextBlob).toString('base64') };
+  route('encrypt-data', body({
+    key_id: KEY_ID_SCHEMA, plain_text: { type: 'string', minLength: 1, maxLength: 4096 },
+    encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] },
+  }, ['key_id', 'plain_text']), async (tenant, b) => {
+    const plaintext = new Uint8Array(Buffer.from(b.plain_text, 'utf8'));
+    try {
+      const r = await engine.encrypt({ tenant, keyId: b.key_id, plaintext });
+      return { key_id: r.keyId, cipher_text: Buffer.from(r.ciphertextBlob).toString('base64') };
+    } finally {
+      zeroize(plaintext);
+    }
   });
 
-  route('decrypt-data', body({ cipher_text: BASE64_SCHEMA, key_id: KEY_ID_SCHEMA, encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] } }, ['cipher_text']), async (tenant, b) => {
-    const r = await engine.decrypt({ tenant, ciphertextBlob: Buffer.from(b.cipher_text, 'base64'), ...(b.key_id ? { keyId: b.key_id } : {}) });
-    const plain = Buffer.from(r.plaintext);
-    return { key_id: r.keyId, plain_text: plain.toString('utf8'), plain_text_base64: plain.toString('base64') };
+  route('decrypt-data', body({
+    cipher_text: BASE64_SCHEMA, key_id: KEY_ID_SCHEMA, encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] },
+  }, ['cipher_text']), async (tenant, b) => {
+    const r = await engine.decrypt({
+      tenant, ciphertextBlob: new Uint8Array(Buffer.from(b.cipher_text, 'base64')), ...(b.key_id !== undefined ? { keyId: b.key_id } : {}),
+    });
+    const plain = asBuffer(r.plaintext);
+    try {
+      return { key_id: r.keyId, plain_text: plain.toString('utf8'), plain_text_base64: plain.toString('base64') };
+    } finally {
+      zeroize(r.plaintext);
+    }
   });
 }
 
 export function huaweiErrorBody(e: unknown) {
   const m = mapError(e);
-  return { status: m.http, code: m.code, body: { error: { error_code: m.huawei, error_msg: m.message } } };
+  return { status: m.http, mapped: m, body: { error: { error_code: m.huawei, error_msg: m.message } } };
 }

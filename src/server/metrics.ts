@@ -1,4 +1,7 @@
-/** Prometheus text-format metrics: requests, errors by code, unwrap (import) latency. */
+/**
+ * Prometheus text-format metrics (exposition format 0.0.4), written by hand: a few counters, one
+ * histogram and one gauge do not need a client library.
+ */
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -38,10 +41,10 @@ export class Metrics {
     for (const [k, v] of this.requests) out.push(`byok_requests_total${k} ${v}`);
     out.push('# HELP byok_errors_total Errors by engine error code.', '# TYPE byok_errors_total counter');
     for (const [k, v] of this.errors) out.push(`byok_errors_total${k} ${v}`);
-    out.push('# HELP byok_import_seconds Import (token verify, unwrap, commit) latency.', '# TYPE byok_import_seconds histogram');
+    out.push('# HELP byok_import_seconds Import latency: token check, unwrap, commit (the unwrap dominates).', '# TYPE byok_import_seconds histogram');
     LATENCY_BUCKETS.forEach((b, i) => out.push(`byok_import_seconds_bucket{le="${b}"} ${this.buckets[i]}`));
     out.push(`byok_import_seconds_bucket{le="+Inf"} ${this.latencyCount}`, `byok_import_seconds_sum ${this.latencySum}`, `byok_import_seconds_count ${this.latencyCount}`);
-    out.push('# HELP byok_wrapping_key_pool_depth Pre-generated wrapping key pairs ready.', '# TYPE byok_wrapping_key_pool_depth gauge');
+    out.push('# HELP byok_wrapping_key_pool_depth Pre-generated wrapping key pairs ready (0: generated per request).', '# TYPE byok_wrapping_key_pool_depth gauge');
     out.push(`byok_wrapping_key_pool_depth ${this.poolDepth()}`);
     return out.join('\n') + '\n';
   }

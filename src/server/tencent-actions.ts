@@ -2,16 +2,20 @@
  * The Tencent Cloud style action dialect: POST / with X-TC-Action, PascalCase bodies, responses
  * {"Response": {..., "RequestId"}} and errors {"Response": {"Error": {"Code", "Message"},
  * "RequestId"}} with the seeds' codes. Like the real API, errors travel with HTTP 200.
- * Authentication here is a bearer token (TC3 request signing is out of scope for a local KMS).
+ * Authentication is a bearer token (TC3 request signing is out of scope for a local KMS).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ImportEngine } from '../engine/import-engine.js';
+import { zeroize } from '../bytes.js';
 import type { KeyMetadata } from '../engine/types.js';
-import type { AuthTokens } from './auth.js';
-import type { Metrics } from './metrics.js';
-import { BASE64_SCHEMA, KEY_ID_SCHEMA, mapError, TENCENT_KEY_STATE, TOKEN_SCHEMA } from './wire.js';
+import { withRequestContext } from './audit.js';
+import type { RouteDeps } from './huawei-routes.js';
+import {
+  BASE64_SCHEMA, KEY_ID_SCHEMA, objectSchema, TENCENT_VALID_TO_SCHEMA, TENCENT_WRAPPING_ALGORITHM_SCHEMA, TOKEN_SCHEMA,
+  WRAPPING_KEY_SPEC_SCHEMA,
+} from './schemas.js';
+import { mapError, TENCENT_KEY_STATE } from './wire.js';
 
-const body = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', additionalProperties: false, required, properties });
+export const TC_ACTION_HEADER = 'x-tc-action';
 
 function keyMetadata(m: KeyMetadata) {
   return {
@@ -21,8 +25,6 @@ function keyMetadata(m: KeyMetadata) {
     ValidTo: m.materialExpiresAt ?? 0, KeyCheckValue: m.keyCheckValue ?? '',
   };
 }
-
-export const TC_ACTION_HEADER = 'x-tc-action';
 
 /** Routes one POST / per action, chosen by the X-TC-Action header (a fastify route constraint). */
 export const tencentActionConstraint = {
@@ -43,77 +45,93 @@ export function tencentBearer(req: FastifyRequest): string | undefined {
   return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
-export function registerTencentActions(app: FastifyInstance, deps: { engine: ImportEngine; auth: AuthTokens; metrics: Metrics }): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the action's schema
+type Body = Record<string, any>;
+
+export function registerTencentActions(app: FastifyInstance, deps: RouteDeps): void {
   const { engine, auth, metrics } = deps;
-  type Handler = (tenant: string, b: Record<string, any>) => Promise<Record<string, unknown>>;
-  const action = (name: string, schema: object, handler: Handler) => {
+  const action = (name: string, schema: object, handler: (tenant: string, b: Body) => Promise<Record<string, unknown>>) => {
     app.post('/', {
       constraints: { tcAction: name }, schema: { body: schema }, config: { dialect: 'tencent', action: name },
       onRequest: async (req: FastifyRequest) => {
         req.tenant = auth.tenantOf(tencentBearer(req));
       },
-    },
-      async (req: FastifyRequest, reply: FastifyReply) => {
-        const result = await handler(req.tenant, req.body as Record<string, any>);
-        metrics.countRequest('tencent', name, 200);
-        return reply.send({ Response: { ...result, RequestId: req.id } });
-      });
+    }, async (req: FastifyRequest, reply: FastifyReply) => {
+      const result = await withRequestContext({ requestId: req.id, dialect: 'tencent', action: name }, () => handler(req.tenant, req.body as Body));
+      metrics.countRequest('tencent', name, 200);
+      return reply.send({ Response: { ...result, RequestId: req.id } });
+    });
   };
 
-  action('CreateKey', body({
+  action('CreateKey', objectSchema({
     Alias: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,60}$' }, Description: { type: 'string', maxLength: 1024 },
     KeyUsage: { type: 'string', enum: ['ENCRYPT_DECRYPT'] }, Type: { type: 'integer', enum: [1, 2] },
   }, ['Alias']), async (tenant, b) => {
-    const m = await engine.createKey({ tenant, alias: b.Alias, origin: b.Type === 2 ? 'EXTERNAL' : 'KMS', ...(b.Description !== undefined ? { description: b.Description } : {}) });
+    const m = await engine.createKey({
+      tenant, alias: b.Alias, origin: b.Type === 2 ? 'EXTERNAL' : 'KMS', ...(b.Description !== undefined ? { description: b.Description } : {}),
+    });
     return { KeyId: m.keyId, Alias: m.alias ?? '', CreateTime: m.createdAt, Description: m.description ?? '', KeyState: TENCENT_KEY_STATE[m.state], KeyUsage: 'ENCRYPT_DECRYPT' };
   });
 
-  action('GetParametersForImport', body({
-    KeyId: KEY_ID_SCHEMA, WrappingAlgorithm: { type: 'string', enum: ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE', 'SM2_ENCRYPT'] },
-    WrappingKeySpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] },
+  action('GetParametersForImport', objectSchema({
+    KeyId: KEY_ID_SCHEMA, WrappingAlgorithm: TENCENT_WRAPPING_ALGORITHM_SCHEMA, WrappingKeySpec: WRAPPING_KEY_SPEC_SCHEMA,
   }, ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec']), async (tenant, b) => {
     const p = await engine.getParametersForImport({ tenant, keyId: b.KeyId, wrappingAlgorithm: b.WrappingAlgorithm, wrappingKeySpec: b.WrappingKeySpec });
     return { KeyId: p.keyId, ImportToken: p.importToken, PublicKey: p.publicKey, ParametersValidTo: p.expirationTime };
   });
 
-  action('ImportKeyMaterial', body({
-    KeyId: KEY_ID_SCHEMA, ImportToken: TOKEN_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: { type: 'integer', minimum: 0 },
+  action('ImportKeyMaterial', objectSchema({
+    KeyId: KEY_ID_SCHEMA, ImportToken: TOKEN_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: TENCENT_VALID_TO_SCHEMA,
   }, ['KeyId', 'ImportToken', 'EncryptedKeyMaterial']), async (tenant, b) => {
     const started = process.hrtime.bigint();
     try {
-      await engine.importKeyMaterial({ tenant, keyId: b.KeyId, importToken: b.ImportToken, encryptedKeyMaterial: b.EncryptedKeyMaterial, ...(b.ValidTo !== undefined ? { expirationTime: b.ValidTo } : {}) });
+      await engine.importKeyMaterial({
+        tenant, keyId: b.KeyId, importToken: b.ImportToken, encryptedKeyMaterial: b.EncryptedKeyMaterial,
+        ...(b.ValidTo !== undefined ? { expirationTime: Number(b.ValidTo) } : {}),
+      });
     } finally {
       metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
     }
     return {};
   });
 
-  action('DeleteImportedKeyMaterial', body({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => {
+  action('DeleteImportedKeyMaterial', objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => {
     await engine.deleteKeyMaterial({ tenant, keyId: b.KeyId });
     return {};
   });
 
-  action('DescribeKey', body({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => ({ KeyMetadata: keyMetadata(await engine.describeKey({ tenant, keyId: b.KeyId })) }));
+  action('DescribeKey', objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => ({
+    KeyMetadata: keyMetadata(await engine.describeKey({ tenant, keyId: b.KeyId })),
+  }));
 
   for (const [name, op] of [['EnableKey', 'enableKey'], ['DisableKey', 'disableKey']] as const) {
-    action(name, body({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => {
+    action(name, objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']), async (tenant, b) => {
       await engine[op]({ tenant, keyId: b.KeyId });
       return {};
     });
   }
 
-  action('Encrypt', body({ KeyId: KEY_ID_SCHEMA, Plaintext: BASE64_SCHEMA }, ['KeyId', 'Plaintext']), async (tenant, b) => {
-    const r = await engine.encrypt({ tenant, keyId: b.KeyId, plaintext: Buffer.from(b.Plaintext, 'base64') });
-    return { KeyId: r.keyId, CiphertextBlob: Buffer.from(r.ciphertextBlob).toString('base64') };
+  action('Encrypt', objectSchema({ KeyId: KEY_ID_SCHEMA, Plaintext: BASE64_SCHEMA }, ['KeyId', 'Plaintext']), async (tenant, b) => {
+    const plaintext = new Uint8Array(Buffer.from(b.Plaintext, 'base64'));
+    try {
+      const r = await engine.encrypt({ tenant, keyId: b.KeyId, plaintext });
+      return { KeyId: r.keyId, CiphertextBlob: Buffer.from(r.ciphertextBlob).toString('base64') };
+    } finally {
+      zeroize(plaintext);
+    }
   });
 
-  action('Decrypt', body({ CiphertextBlob: BASE64_SCHEMA }, ['CiphertextBlob']), async (tenant, b) => {
-    const r = await engine.decrypt({ tenant, ciphertextBlob: Buffer.from(b.CiphertextBlob, 'base64') });
-    return { KeyId: r.keyId, Plaintext: Buffer.from(r.plaintext).toString('base64') };
+  action('Decrypt', objectSchema({ CiphertextBlob: BASE64_SCHEMA }, ['CiphertextBlob']), async (tenant, b) => {
+    const r = await engine.decrypt({ tenant, ciphertextBlob: new Uint8Array(Buffer.from(b.CiphertextBlob, 'base64')) });
+    try {
+      return { KeyId: r.keyId, Plaintext: Buffer.from(r.plaintext).toString('base64') };
+    } finally {
+      zeroize(r.plaintext);
+    }
   });
 }
 
 export function tencentErrorBody(e: unknown, requestId: string, override?: { code: string; message: string }) {
   const m = mapError(e);
-  return { code: m.code, body: { Response: { Error: { Code: override?.code ?? m.tencent, Message: override?.message ?? m.message }, RequestId: requestId } } };
+  return { mapped: m, body: { Response: { Error: { Code: override?.code ?? m.tencent, Message: override?.message ?? m.message }, RequestId: requestId } } };
 }

@@ -92,6 +92,61 @@ describe('Huawei-style REST against the real service', () => {
     expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: 'A'.repeat(300), encrypted_key_material: 'AAAA' }, alice))).toEqual([400, 'KMS.2311']);
   });
 
+  it('more error codes: token expired (clock moved on), token exhausted, unsupported field, bad ciphertext, internal', async () => {
+    const code = (r: { status: number; body: any }) => [r.status, r.body.error?.error_code];
+    const keyId = await createExternal();
+    const p = await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: 'RSAES_OAEP_SHA_256' }, alice);
+    const wrapped = wrapWithOpenssl(p.body.public_key, 'RSAES_OAEP_SHA_256', randomBytes(32));
+
+    // A second process on the same data, its clock 25 h ahead: the token has expired there.
+    const later = await startService({ dataDir: dir, authTokens: TOKENS, env: { BYOK_TEST_CLOCK_OFFSET_SECONDS: String(25 * 3600) } });
+    try {
+      const r = await postJson(`${later.url}/v1.0/proj-1/kms/import-key-material`, { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped }, alice);
+      expect(code(r)).toEqual([400, 'KMS.2312']);
+    } finally {
+      expect(await later.stop()).toBe(0);
+    }
+
+    // Ten failed unwraps exhaust a token: even a good wrap is then refused.
+    const garbage = randomBytes(256).toString('base64');
+    for (let i = 0; i < 10; i++) {
+      expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: garbage }, alice))).toEqual([400, 'KMS.2310']);
+    }
+    expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped }, alice))).toEqual([400, 'KMS.2313']);
+
+    expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped, encrypted_privatekey: 'A'.repeat(200) }, alice))).toEqual([400, 'KMS.2317']);
+    expect(code(await postJson(api('decrypt-data'), { cipher_text: randomBytes(80).toString('base64') }, alice))).toEqual([400, 'KMS.2319']);
+    expect(code(await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: 'SM2_ENCRYPT', wrapping_key_spec: 'RSA_2048' }, alice))).toEqual([400, 'KMS.2300']);
+
+    // Stored material corrupted behind the service's back: a 500 with the table's code, no detail.
+    const k2 = await createExternal();
+    expect((await importFresh(k2, 'RSAES_OAEP_SHA_256')).r.status).toBe(200);
+    const db = new Database(join(dir, 'byok.sqlite'));
+    db.prepare('UPDATE keys SET stored_material = ? WHERE key_id = ?').run(Buffer.from('corrupt'), k2);
+    db.close();
+    const internal = await postJson(api('encrypt-data'), { key_id: k2, plain_text: 'x' }, alice);
+    expect(code(internal)).toEqual([500, 'KMS.0500']);
+    expect(JSON.stringify(internal.body)).not.toMatch(/at .*\.js|Error:|corrupt/);
+  });
+
+  it('material expiry: imported with expiration_time, the key reads as pending import once it has passed', async () => {
+    const keyId = await createExternal();
+    const now = Math.floor(Date.now() / 1000);
+    const { r } = await importFresh(keyId, 'RSAES_OAEP_SHA_256', randomBytes(32), { expiration_time: now + 3600 });
+    expect(r.status).toBe(200);
+    const d = await postJson(api('describe-key'), { key_id: keyId }, alice);
+    expect(d.body.key_info).toMatchObject({ key_state: '2', expiration_time: String((now + 3600) * 1000) });
+    const later = await startService({ dataDir: dir, authTokens: TOKENS, env: { BYOK_TEST_CLOCK_OFFSET_SECONDS: '7200' } });
+    try {
+      const after = await postJson(`${later.url}/v1.0/proj-1/kms/describe-key`, { key_id: keyId }, alice);
+      expect(after.body.key_info.key_state).toBe('5');
+      const enc = await postJson(`${later.url}/v1.0/proj-1/kms/encrypt-data`, { key_id: keyId, plain_text: 'x' }, alice);
+      expect([enc.status, enc.body.error.error_code]).toEqual([400, 'KMS.2315']);
+    } finally {
+      expect(await later.stop()).toBe(0);
+    }
+  });
+
   it('tenancy: another tenant gets 404 for every call on the key; bad or missing auth gets 401', async () => {
     const keyId = await createExternal();
     for (const action of ['describe-key', 'enable-key', 'disable-key', 'delete-imported-key-material']) {
@@ -151,7 +206,14 @@ describe('Huawei-style REST against the real service', () => {
     const keyId = await createExternal();
     const { params, material } = await importFresh(keyId, 'RSAES_OAEP_SHA_256');
     const log = svc.output();
-    expect(log).toMatch(/"audit":\{"operation":"ImportKeyMaterial","tenant":"alice","outcome":"ok","keyId":"[0-9a-f-]{36}"\}/);
+    const audits = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { audit?: Record<string, any> }).flatMap((l) => (l.audit ? [l.audit] : []));
+    const mine = audits.filter((a) => a.keyId === keyId);
+    expect(mine.map((a) => a.operation)).toEqual(['GetParametersForImport', 'ImportKeyMaterial']);
+    expect(mine[0]).toMatchObject({ tenant: 'alice', algorithm: 'RSAES_OAEP_SHA_256', outcome: 'ok', dialect: 'huawei', action: 'get-parameters-for-import' });
+    expect(mine[1]).toMatchObject({ tenant: 'alice', outcome: 'ok', dialect: 'huawei', action: 'import-key-material' });
+    expect(audits.some((a) => a.outcome === 'DECRYPT_MATERIAL_FAILED')).toBe(true);
+    // The audit line and the request's own log lines share the request ID.
+    expect(log).toContain(`"reqId":"${mine[1].requestId}"`);
     for (const secret of [params.import_token, material.toString('hex'), material.toString('base64'), 'alice-token']) expect(log).not.toContain(secret);
   });
 

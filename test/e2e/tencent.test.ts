@@ -12,19 +12,19 @@ import { customerDecrypt, wrapWithOpenssl } from '../helpers/customer.js';
 import { postJson, startService, type RunningService } from '../helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-e2e-tc-'));
+const TOKENS = 'tc-token=tc,other-token=other';
 let svc: RunningService;
 
 beforeAll(async () => {
-  // A 2-second token lifetime lets the expiry case run for real without a long wait.
-  svc = await startService({ dataDir: dir, authTokens: 'tc-token=tc,other-token=other', args: ['--token-lifetime', '2'], env: { BYOK_SQLITE_BUSY_TIMEOUT_MS: '200' } });
+  svc = await startService({ dataDir: dir, authTokens: TOKENS, env: { BYOK_SQLITE_BUSY_TIMEOUT_MS: '200' } });
 });
 afterAll(async () => {
   await svc?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(action: string, body: Record<string, unknown>, token = 'tc-token') {
-  const r = await postJson(svc.url + '/', body, { 'x-tc-action': action, authorization: `Bearer ${token}` });
+async function call(action: string, body: Record<string, unknown>, token = 'tc-token', url = svc.url) {
+  const r = await postJson(url + '/', body, { 'x-tc-action': action, authorization: `Bearer ${token}` });
   expect(r.status).toBe(200); // Tencent reports errors in the body
   expect(r.body.Response.RequestId).toMatch(/^[0-9a-f-]{36}$/);
   return r.body.Response;
@@ -81,11 +81,16 @@ describe('Tencent-style actions against the real service', () => {
     expectCode(await call('GetParametersForImport', { KeyId: kms, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }), 'UnsupportedOperation.NotExternalCmk');
     expectCode(await call('ImportKeyMaterial', { KeyId: keyId, ImportToken: p.ImportToken }), 'InvalidParameter');
 
-    // Token expiry, for real: the service issues 2-second tokens.
+    // Token expiry through the real process, without sleeping: a second process on the same data
+    // with its clock 25 h ahead (the token lifetime is 24 h).
     const key2 = await externalKey();
     const p2 = await call('GetParametersForImport', { KeyId: key2, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
-    await new Promise((r) => setTimeout(r, 2100));
-    expectCode(await call('ImportKeyMaterial', { KeyId: key2, ImportToken: p2.ImportToken, EncryptedKeyMaterial: wrapWithOpenssl(p2.PublicKey, 'RSAES_OAEP_SHA_256', material) }), 'ResourceUnavailable.TokenExpired');
+    const later = await startService({ dataDir: dir, authTokens: TOKENS, env: { BYOK_TEST_CLOCK_OFFSET_SECONDS: String(25 * 3600) } });
+    try {
+      expectCode(await call('ImportKeyMaterial', { KeyId: key2, ImportToken: p2.ImportToken, EncryptedKeyMaterial: wrapWithOpenssl(p2.PublicKey, 'RSAES_OAEP_SHA_256', material) }, 'tc-token', later.url), 'ResourceUnavailable.TokenExpired');
+    } finally {
+      expect(await later.stop()).toBe(0);
+    }
 
     // The store held by another writer past the busy timeout.
     const db = new Database(join(dir, 'byok.sqlite'));
@@ -109,9 +114,43 @@ describe('Tencent-style actions against the real service', () => {
     ]);
   });
 
+  it("the seed's own request shape: ValidTo as the string \"0\", the common X-TC-* headers", async () => {
+    const keyId = await externalKey();
+    const p = await call('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
+    const r = await postJson(svc.url + '/', {
+      ValidTo: '0', KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapWithOpenssl(p.PublicKey, 'RSAES_OAEP_SHA_256', randomBytes(32)),
+    }, { 'x-tc-action': 'ImportKeyMaterial', 'x-tc-version': '2019-01-18', 'x-tc-region': 'ap-guangzhou', 'x-tc-timestamp': String(Math.floor(Date.now() / 1000)), authorization: 'Bearer tc-token' });
+    expect(r.body).toEqual({ Response: { RequestId: r.headers.get('x-request-id') } });
+    const d = await call('DescribeKey', { KeyId: keyId });
+    expect(d.KeyMetadata).toMatchObject({ KeyState: 'Enabled', ValidTo: 0 });
+    expect(errorCode(await call('ImportKeyMaterial', { ValidTo: 'soon', KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: 'AAAA' }))).toBe('InvalidParameter');
+  });
+
   it('auth and unknown actions', async () => {
     expect(errorCode(await call('DescribeKey', { KeyId: '00000000-0000-0000-0000-000000000000' }, 'wrong'))).toBe('AuthFailure');
     expect(errorCode(await call('DeleteAllKeys', {}))).toBe('InvalidAction');
     expect(errorCode(await call('CreateKey', { Alias: 'x', Type: 2, Surprise: true }))).toBe('InvalidParameter');
+    const noAuth = await postJson(svc.url + '/', { KeyId: '00000000-0000-0000-0000-000000000000' }, { 'x-tc-action': 'DescribeKey' });
+    expect(noAuth.body.Response.Error).toEqual({ Code: 'AuthFailure', Message: 'Authentication is missing or invalid.' });
+    expect(errorCode(await call('CreateKey', { Alias: 'x', Type: '2' }))).toBe('InvalidParameter');
+    const badJson = await postJson(svc.url + '/', '{"Alias":', { 'x-tc-action': 'CreateKey', authorization: 'Bearer tc-token' });
+    expect(badJson.status).toBe(200);
+    expect(badJson.body.Response.Error).toEqual({ Code: 'InvalidParameter', Message: 'The request body is not valid JSON.' });
+  });
+
+  it('tenancy: every action on another tenant\'s key is CmkNotFound', async () => {
+    const keyId = await externalKey();
+    const material = randomBytes(32);
+    expect((await importInto(keyId, 'RSAES_OAEP_SHA_256', 'RSA_2048', material)).Error).toBeUndefined();
+    const enc = await call('Encrypt', { KeyId: keyId, Plaintext: 'AAAA' });
+    for (const [action, body] of [
+      ['DescribeKey', { KeyId: keyId }], ['EnableKey', { KeyId: keyId }], ['DisableKey', { KeyId: keyId }],
+      ['DeleteImportedKeyMaterial', { KeyId: keyId }], ['Encrypt', { KeyId: keyId, Plaintext: 'AAAA' }],
+      ['Decrypt', { CiphertextBlob: enc.CiphertextBlob }],
+      ['GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }],
+    ] as const) {
+      expect([action, errorCode(await call(action, body, 'other-token'))]).toEqual([action, 'ResourceUnavailable.CmkNotFound']);
+    }
+    expect((await call('DescribeKey', { KeyId: keyId })).KeyMetadata.KeyState).toBe('Enabled');
   });
 });

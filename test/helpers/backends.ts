@@ -1,10 +1,11 @@
 /**
  * The backends the conformance suites run against. Each entry creates a fresh backend, or says
- * why it cannot run here (a skip that CI turns into a failure where the issue requires it).
+ * why it cannot run here; PKCS#11 is required in CI (the entry throws there instead of skipping).
  */
 import { randomBytes } from 'node:crypto';
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { createPureBackend } from '../../src/backends/pure/pure-backend.js';
+import { createSoftHsmToken } from './softhsm.js';
 
 export interface BackendEntry {
   readonly name: string;
@@ -13,4 +14,13 @@ export interface BackendEntry {
 
 export const BACKENDS: BackendEntry[] = [
   { name: 'pure', create: async () => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) }) },
+  {
+    name: 'pkcs11 (SoftHSM2)',
+    create: async () => {
+      const token = createSoftHsmToken('conformance');
+      if ('skip' in token) return token;
+      const { createPkcs11Backend } = await import('../../native-bindings/index.js');
+      return createPkcs11Backend({ modulePath: token.module, tokenLabel: token.label, pin: token.pin, sessions: 2 });
+    },
+  },
 ];

@@ -1,155 +1,197 @@
 /**
- * SM2 public-key decryption (GM/T 0003.4 §7.1 / GB/T 32918.4 §7.1).
+ * SM2 public-key decryption, GM/T 0003.4-2012 §7.1 (= GB/T 32918.4-2016 §7.1), steps B1–B7.
  *
- * Scalar multiplication [d]C1, the cost of a decrypt. Measured here per decrypt: sm-crypto
- * ~140/s, @noble/curves' constant-time multiply ~450/s, OpenSSL's ECDH on the SM2 curve through
- * node:crypto ~1,500/s. We use OpenSSL ECDH for sm2p256v1 (constant-time ladder in C, and it
- * rejects points off the curve), and @noble/curves' constant-time multiply for any other curve
- * (the GB/T 32918 test-curve vectors). ECDH yields only x2, so y2 is recovered as a square root;
- * both roots are tried *every* time (KDF, C2 xor, C3 hash for each) and the right one is
- * selected with masks, so no branch depends on which root was right.
+ * Scalar-multiplication engine (B3, [d]C1: the whole cost of a decrypt). Measured here, one
+ * decrypt each: sm-crypto doDecrypt ~140/s, @noble/curves' constant-time `multiply` ~450/s,
+ * node `createECDH('SM2').computeSecret` ~1,500/s (quiet machine; ~950/s with the 2 cores
+ * shared). computeSecret is OpenSSL's constant-time Montgomery ladder in C; it also re-validates
+ * C1 (its cost, ~2 ladders, matches OpenSSL ECDH_compute_key plus EC_KEY_check_key measured in
+ * C). It is the only engine that can meet the throughput goal (≥ 10× sm-crypto), so sm2p256v1
+ * uses it. It returns x2 only, so y2 is recovered from the curve equation (below). Any other
+ * curve (the GB/T 32918 example curve of the published vectors) uses @noble/curves built from
+ * the curve's parameters, so those vectors run instead of being skipped; that path is for the
+ * known-answer runner, never the import path (sm2Unwrap refuses any curve but sm2p256v1).
  *
- * Honest limits: BigInt arithmetic (the square root) is not constant-time in JS engines; it
- * runs on x2 for every ciphertext regardless of validity. The C3 compare is constant-time
- * (timingSafeEqual) and every failure is the one uniform error.
+ * Recovering y2 (secret, like x2). y2² = x2³ + a·x2 + b has two roots, y and p − y, and only
+ * C3 tells which one is [d]C1's. Both candidates are computed on every call, and both go
+ * through KDF, XOR and the C3 hash; the plaintext is selected with masks, so nothing branches
+ * on which root was right. The roots come from OpenSSL (ECDH.convertKey of 02 ‖ x2 and 03 ‖ x2:
+ * BN_mod_sqrt, which for p ≡ 3 (mod 4) is a^((p+1)/4) with a public exponent, in Montgomery
+ * arithmetic), ~40 µs each. The alternative, BigInt modPow in JS, measured ~170–230 µs and is
+ * not constant-time: V8 BigInt multiply/modulo time depends on the operands' lengths, i.e. on
+ * the secret. OpenSSL's BN code is not strictly constant-time either (it trims leading zero
+ * limbs, and picks the requested parity with one conditional subtraction); asking for both
+ * parities makes exactly one of the two calls take that subtraction, so the total is the same
+ * whichever root is even. No BigInt ever holds a secret on this path (BigInts cannot be wiped).
+ *
+ * Every failure, whatever the step, is decryptMaterialFailed(): one code, one message, one
+ * throw site after all the work is done (jose: no oracle distinguishing format, point, hash and
+ * length errors). Public facts (framing, C1, lengths) may fail early; secret-dependent checks
+ * (t ≠ 0, C3) are folded into one flag. Secret buffers are zeroized in `finally`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, ECDH } from 'node:crypto';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
-import { decryptMaterialFailed } from '../../errors.js';
-import { concatBytes as concat, zeroize } from '../../bytes.js';
-import { SM2P256V1, type Sm2CurveParams } from './curve.js';
-import { parseSm2Ciphertext, SM2_FIELD_BYTES, type Sm2Encoding, type Sm2Mode } from './sm2-ciphertext.js';
+import { ByokError, decryptMaterialFailed } from '../../errors.js';
+import { equalBytes, zeroize } from '../../bytes.js';
+import { fieldBytes, isOnCurve, isSm2p256v1, type Sm2CurveParams } from './curve.js';
+import { parseSm2Ciphertext, type Sm2Encoding, type Sm2Mode } from './sm2-ciphertext.js';
 import type { Sm2PrivateKey } from './sm2-keys.js';
 
 export type Sm2Hash = 'sm3' | 'sha256';
 
 export interface Sm2DecryptOptions {
+  /** Defaults to the key's curve; if given, it must have the key's curve parameters. */
   readonly curve?: Sm2CurveParams;
-  /** SM3 is the standard; SHA-256 exists only for a non-standard variant's vectors. */
+  /** SM3 is the standard. SHA-256 exists only to run a non-standard variant's vectors. */
   readonly hash?: Sm2Hash;
+  /** Field order of raw ciphertexts (DER has one order). Default C1C3C2 (GM/T 0003.4-2012). */
   readonly mode?: Sm2Mode;
+  /** Default `auto`: DER if the first byte is 30, raw otherwise. */
   readonly encoding?: Sm2Encoding | 'auto';
 }
 
-function toBytes32(v: bigint): Uint8Array {
-  return Uint8Array.from(Buffer.from(v.toString(16).padStart(SM2_FIELD_BYTES * 2, '0'), 'hex'));
+const HASH_BYTES = 32;
+
+function bytesToBigInt(b: Uint8Array): bigint {
+  return BigInt('0x' + (Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') || '0'));
 }
 
-function toBigInt(b: Uint8Array): bigint {
-  return BigInt('0x' + Buffer.from(b).toString('hex'));
+function bigIntToBytes(v: bigint, length: number): Uint8Array {
+  return new Uint8Array(Buffer.from(v.toString(16).padStart(length * 2, '0'), 'hex'));
 }
 
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let result = 1n;
-  let b = base % m;
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-  }
-  return result;
-}
-
-const pointCache = new WeakMap<Sm2CurveParams, ReturnType<typeof weierstrass<bigint>>>();
-function nobleCurve(curve: Sm2CurveParams) {
-  let Point = pointCache.get(curve);
+type NoblePointCons = ReturnType<typeof weierstrass<bigint>>;
+const nobleCurves = new WeakMap<Sm2CurveParams, NoblePointCons>();
+function noblePoint(curve: Sm2CurveParams): NoblePointCons {
+  let Point = nobleCurves.get(curve);
   if (!Point) {
     Point = weierstrass<bigint>({ p: curve.p, n: curve.n, h: curve.h, a: curve.a, b: curve.b, Gx: curve.gx, Gy: curve.gy });
-    pointCache.set(curve, Point);
+    nobleCurves.set(curve, Point);
   }
   return Point;
 }
 
-/** [d]C1 as (x2, candidate y2 values). Invalid or off-curve C1 → the uniform error. */
-function sharedPointCandidates(key: Sm2PrivateKey, c1: Uint8Array): { x2: Uint8Array; ys: Uint8Array[] } {
-  const curve = key.curve;
+/**
+ * B3: x2 and the two candidate y2 values of [d]C1. C1 was already checked on the curve (B1);
+ * with h = 1 (enforced when the key is made) an affine point is never the identity (B2), and
+ * [d]C1 ≠ O because d ∈ [1, n−1] and every affine point has order n.
+ */
+function sharedPoint(key: Sm2PrivateKey, c1: Uint8Array, len: number): { x2: Uint8Array; y2: [Uint8Array, Uint8Array] } {
   if (key.ecdh) {
-    let x2: Uint8Array;
+    let x2: Buffer | undefined;
+    let compressed: Buffer | undefined;
+    let even: Buffer | undefined;
+    let odd: Buffer | undefined;
     try {
-      x2 = new Uint8Array(key.ecdh.computeSecret(Buffer.from(c1)));
+      x2 = key.ecdh.computeSecret(Buffer.from(c1.buffer, c1.byteOffset, c1.byteLength));
+      compressed = Buffer.alloc(1 + len);
+      x2.copy(compressed, 1);
+      compressed[0] = 0x02;
+      even = ECDH.convertKey(compressed, 'SM2', undefined, undefined, 'uncompressed') as Buffer;
+      compressed[0] = 0x03;
+      odd = ECDH.convertKey(compressed, 'SM2', undefined, undefined, 'uncompressed') as Buffer;
+      return { x2: new Uint8Array(x2), y2: [new Uint8Array(even.subarray(1 + len)), new Uint8Array(odd.subarray(1 + len))] };
     } catch {
       throw decryptMaterialFailed();
+    } finally {
+      zeroize(x2, compressed, even, odd);
     }
-    // y2² = x2³ + a·x2 + b; p ≡ 3 (mod 4) so the roots are ±rhs^((p+1)/4).
-    const x = toBigInt(x2);
-    const rhs = (((x * x) % curve.p) * x + curve.a * x + curve.b) % curve.p;
-    const y = modPow(rhs, (curve.p + 1n) / 4n, curve.p);
-    return { x2, ys: [toBytes32(y), toBytes32((curve.p - y) % curve.p)] };
   }
-  const Point = nobleCurve(curve);
+  // Other curves, for the known-answer runner only (never the import path): noble's multiply
+  // is constant-time as an algorithm, but its field arithmetic is BigInt, which is not, and the
+  // BigInts holding d and [d]C1 cannot be wiped.
+  const curve = key.curve;
   try {
-    const p = Point.fromBytes(c1);
-    p.assertValidity();
-    if (p.is0()) throw new Error('identity');
-    const q = p.multiply(toBigInt(key.d)).toAffine();
-    return { x2: toBytes32(q.x), ys: [toBytes32(q.y)] };
+    const q = noblePoint(curve).fromBytes(c1).multiply(bytesToBigInt(key.d)).toAffine();
+    return { x2: bigIntToBytes(q.x, len), y2: [bigIntToBytes(q.y, len), bigIntToBytes((curve.p - q.y) % curve.p, len)] };
   } catch {
     throw decryptMaterialFailed();
   }
 }
 
-/** KDF (GM/T 0003.4 §5.4.3): Hash(Z ‖ ct) for a 32-bit big-endian counter from 1. */
-function kdf(hash: Sm2Hash, z: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length);
+/** KDF, GM/T 0003.4 §5.4.3: Hash(Z ‖ ct) for a 32-bit big-endian counter ct = 1, 2, …, truncated to klen. */
+function kdf(hash: Sm2Hash, z: Uint8Array, klen: number): Uint8Array {
+  const out = new Uint8Array(klen);
   const counter = new Uint8Array(4);
-  for (let i = 1, off = 0; off < length; i++) {
-    new DataView(counter.buffer).setUint32(0, i);
+  const view = new DataView(counter.buffer);
+  for (let ct = 1, off = 0; off < klen; ct++, off += HASH_BYTES) {
+    view.setUint32(0, ct);
     const block = createHash(hash).update(z).update(counter).digest();
-    out.set(block.subarray(0, Math.min(block.length, length - off)), off);
-    block.fill(0);
-    off += block.length;
+    out.set(block.subarray(0, Math.min(HASH_BYTES, klen - off)), off);
+    zeroize(block);
   }
   return out;
 }
 
+/** 1 if any byte is non-zero, else 0; no early exit. */
+function nonZero(t: Uint8Array): number {
+  let acc = 0;
+  for (let i = 0; i < t.length; i++) acc |= t[i];
+  return ((acc - 1) >>> 31) ^ 1;
+}
 
-
-export function sm2Decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions = {}): Uint8Array {
-  if (options.curve && options.curve !== key.curve) throw decryptMaterialFailed();
+/**
+ * B1–B7 for one ciphertext. `expectedLength`, if given, joins the same final failure (the
+ * import path: material of the wrong length is the uniform error, not a distinct one).
+ */
+function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions, expectedLength?: number): Uint8Array {
+  if (options.curve && !sameCurve(options.curve, key.curve)) throw new ByokError('INVALID_PARAMETER', 'The SM2 key is on another curve.');
   const hash = options.hash ?? 'sm3';
-  const { c1, c2, c3 } = parseSm2Ciphertext(ciphertext, options.encoding ?? 'auto', options.mode ?? 'C1C3C2');
-  const { x2, ys } = sharedPointCandidates(key, c1);
-  const result = new Uint8Array(c2.length);
-  let anyGood = 0;
-  const scratch: Uint8Array[] = [x2];
+  if (hash !== 'sm3' && hash !== 'sha256') throw new ByokError('INVALID_PARAMETER', 'Unknown SM2 hash.');
+  const len = fieldBytes(key.curve);
+  const { c1, c2, c3 } = parseSm2Ciphertext(ciphertext, options.encoding ?? 'auto', options.mode ?? 'C1C3C2', len);
+  // B1 (public): C1 on the curve, both coordinates canonical (< p).
+  if (!isOnCurve(key.curve, bytesToBigInt(c1.subarray(1, 1 + len)), bytesToBigInt(c1.subarray(1 + len)))) throw decryptMaterialFailed();
+  // klen = 0: t would be the empty string, which B4 counts as all-zero (and encryption step A5
+  // could never finish); OpenSSL and GmSSL refuse it too. The length is public.
+  const klen = c2.length;
+  if (klen === 0) throw decryptMaterialFailed();
+
+  const { x2, y2 } = sharedPoint(key, c1, len);
+  const result = new Uint8Array(klen);
+  const scratch: Uint8Array[] = [x2, ...y2];
+  let good = 0;
   try {
-    for (const y2 of ys) {
-      scratch.push(y2);
-      const z = concat(x2, y2);
-      scratch.push(z);
-      const t = kdf(hash, z, c2.length);
-      scratch.push(t);
-      // t all zero → reject (§7.1 B4): OR of every byte, no early exit.
-      let tOr = 0;
-      for (let i = 0; i < t.length; i++) tOr |= t[i];
-      const m = new Uint8Array(c2.length);
-      scratch.push(m);
-      for (let i = 0; i < m.length; i++) m[i] = c2[i] ^ t[i];
-      const u = createHash(hash).update(x2).update(m).update(y2).digest();
-      const good = (timingSafeEqual(u, c3) ? 1 : 0) & (((tOr - 1) >>> 31) ^ 1) & (t.length === 0 ? 0 : 1);
-      const mask = -good & 0xff;
-      for (let i = 0; i < m.length; i++) result[i] |= m[i] & mask;
-      anyGood |= good;
+    for (const y of y2) {
+      const z = new Uint8Array(2 * len);
+      z.set(x2, 0);
+      z.set(y, len);
+      const t = kdf(hash, z, klen); // B4
+      const m = new Uint8Array(klen);
+      scratch.push(z, t, m);
+      for (let i = 0; i < klen; i++) m[i] = c2[i] ^ t[i]; // B5
+      const u = createHash(hash).update(x2).update(m).update(y).digest(); // B6
+      scratch.push(u);
+      const ok = (equalBytes(u, c3) ? 1 : 0) & nonZero(t);
+      const mask = -ok & 0xff;
+      for (let i = 0; i < klen; i++) result[i] |= m[i] & mask;
+      good |= ok;
     }
-    if (anyGood !== 1) {
+    const lengthOk = expectedLength === undefined || klen === expectedLength ? 1 : 0;
+    if ((good & lengthOk) !== 1) {
       zeroize(result);
       throw decryptMaterialFailed();
     }
-    return result;
+    return result; // B7
   } finally {
     zeroize(...scratch);
   }
 }
 
+function sameCurve(a: Sm2CurveParams, b: Sm2CurveParams): boolean {
+  return a === b || (a.p === b.p && a.a === b.a && a.b === b.b && a.gx === b.gx && a.gy === b.gy && a.n === b.n && a.h === b.h);
+}
+
+/** Low-level decoder: any supported curve, SM3 or SHA-256, either field order, raw or DER. */
+export function sm2Decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions = {}): Uint8Array {
+  return decrypt(key, ciphertext, options);
+}
+
 /**
- * The import path: sm2p256v1, SM3, C1C3C2, DER or raw (told apart by the public first byte).
- * A wrong material length fails with the same error as everything else.
+ * The import path: sm2p256v1, SM3, C1C3C2, GM/T 0009 DER or raw (told apart by the public first
+ * byte, 30 vs 04). Material of any length other than `expectedLength` is the same error.
  */
 export function sm2Unwrap(key: Sm2PrivateKey, ciphertext: Uint8Array, expectedLength: number): Uint8Array {
-  if (key.curve !== SM2P256V1) throw decryptMaterialFailed();
-  const plaintext = sm2Decrypt(key, ciphertext, { hash: 'sm3', mode: 'C1C3C2', encoding: 'auto' });
-  if (plaintext.length !== expectedLength) {
-    zeroize(plaintext);
-    throw decryptMaterialFailed();
-  }
-  return plaintext;
+  if (!key.ecdh || !isSm2p256v1(key.curve)) throw decryptMaterialFailed();
+  return decrypt(key, ciphertext, { hash: 'sm3', mode: 'C1C3C2', encoding: 'auto' }, expectedLength);
 }

@@ -79,6 +79,7 @@ const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
 
 export class PureBackend implements CryptoBackend {
   readonly id = 'pure' as const;
+  readonly verifiesMaterialLength = true;
   private readonly sealer: MaterialSealer;
   private readonly clock: Clock;
   private readonly unwrapper: WrappingKeyUnwrapper;

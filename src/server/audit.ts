@@ -1,0 +1,53 @@
+/**
+ * Audit: one record per key operation (who, which key, which algorithm, outcome), written as a
+ * structured log line. The engine emits the records; this module adds the request they belong
+ * to (request ID, dialect, action) through an AsyncLocalStorage context, and copies only named
+ * fields so a record can never carry material, tokens or keys.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AuditRecord } from '../engine/import-engine.js';
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly dialect: 'huawei' | 'tencent';
+  readonly action: string;
+}
+
+const context = new AsyncLocalStorage<RequestContext>();
+
+/** Run a handler with its request context (audit records made inside carry it). */
+export function withRequestContext<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
+  return context.run(ctx, fn);
+}
+
+export interface AuditLine {
+  readonly operation: string;
+  readonly tenant: string;
+  readonly keyId?: string;
+  readonly algorithm?: string;
+  readonly outcome: string;
+  readonly requestId?: string;
+  readonly dialect?: string;
+  readonly action?: string;
+}
+
+/** Field by field: nothing the engine might add later reaches the log unless named here. */
+export function auditLine(record: AuditRecord, ctx: RequestContext | undefined = context.getStore()): AuditLine {
+  return {
+    operation: record.operation,
+    tenant: record.tenant,
+    ...(record.keyId !== undefined ? { keyId: record.keyId } : {}),
+    ...(record.algorithm !== undefined ? { algorithm: record.algorithm } : {}),
+    outcome: record.outcome,
+    ...(ctx ? { requestId: ctx.requestId, dialect: ctx.dialect, action: ctx.action } : {}),
+  };
+}
+
+export interface AuditLogger {
+  info(obj: object, msg: string): void;
+}
+
+/** The engine's `onAudit` callback: one `"msg":"audit"` log line per record. */
+export function auditSink(logger: AuditLogger): (record: AuditRecord) => void {
+  return (record) => logger.info({ audit: auditLine(record) }, 'audit');
+}
