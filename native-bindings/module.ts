@@ -31,6 +31,33 @@ export function loadPkcs11Js(): Pkcs11Lib {
   }
 }
 
+/**
+ * One loaded, initialised module per path in this process: Cryptoki allows one C_Initialize per
+ * module, so several backends (e.g. two engines) share it, and the last one out finalises.
+ */
+const loadedModules = new Map<string, { p11: Pkcs11Js.PKCS11; refs: number }>();
+
+function acquireModule(lib: Pkcs11Lib, path: string): Pkcs11Js.PKCS11 {
+  const loaded = loadedModules.get(path);
+  if (loaded) {
+    loaded.refs++;
+    return loaded.p11;
+  }
+  const p11 = new lib.PKCS11();
+  p11.load(path);
+  // OS locking: without it the *Async calls were seen spinning (MEASURED.md).
+  p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
+  loadedModules.set(path, { p11, refs: 1 });
+  return p11;
+}
+
+function releaseModule(path: string): void {
+  const loaded = loadedModules.get(path);
+  if (!loaded || --loaded.refs > 0) return;
+  loadedModules.delete(path);
+  loaded.p11.C_Finalize();
+}
+
 export interface TokenSelection {
   readonly modulePath: string;
   readonly tokenLabel?: string;
@@ -44,6 +71,7 @@ export class Pkcs11Device {
   readonly lib: Pkcs11Lib;
   readonly p11: Pkcs11Js.PKCS11;
   readonly slot: Handle;
+  private readonly modulePath: string;
   private readonly idle: Handle[] = [];
   private readonly all: Handle[] = [];
   private readonly waiters: Array<(s: Handle) => void> = [];
@@ -52,10 +80,8 @@ export class Pkcs11Device {
   constructor(selection: TokenSelection) {
     this.lib = loadPkcs11Js();
     if (!existsSync(selection.modulePath)) throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 module not found: ${selection.modulePath}`);
-    this.p11 = new this.lib.PKCS11();
-    this.p11.load(selection.modulePath);
-    // OS locking: without it the *Async calls were seen spinning (MEASURED.md).
-    this.p11.C_Initialize({ flags: this.lib.CKF_OS_LOCKING_OK });
+    this.modulePath = selection.modulePath;
+    this.p11 = acquireModule(this.lib, selection.modulePath);
     try {
       this.slot = this.findSlot(selection);
       for (let i = 0; i < Math.max(1, selection.sessions); i++) {
@@ -69,7 +95,8 @@ export class Pkcs11Device {
         if ((e as { code?: number }).code !== this.lib.CKR_USER_ALREADY_LOGGED_IN) throw e;
       }
     } catch (e) {
-      this.p11.C_Finalize();
+      for (const s of this.all) this.p11.C_CloseSession(s);
+      releaseModule(this.modulePath);
       if (e instanceof ByokError) throw e;
       throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 token could not be opened (${(e as { code?: number }).code ?? 'error'}).`);
     }
@@ -91,14 +118,28 @@ export class Pkcs11Device {
   /** Run `fn` on a session of its own (sessions run one operation at a time). */
   async withSession<T>(fn: (session: Handle) => Promise<T> | T): Promise<T> {
     if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
-    const session = this.idle.pop() ?? (await new Promise<Handle>((resolve) => this.waiters.push(resolve)));
+    let session = this.idle.pop() ?? (await new Promise<Handle>((resolve) => this.waiters.push(resolve)));
     try {
       return await fn(session);
+    } catch (e) {
+      // A failed multi-part operation may leave the session busy (SoftHSM2 keeps a failed
+      // C_Decrypt active): replace the session rather than hand it on in an unknown state.
+      session = this.recycle(session);
+      throw e;
     } finally {
       const next = this.waiters.shift();
       if (next) next(session);
       else this.idle.push(session);
     }
+  }
+
+  private recycle(session: Handle): Handle {
+    const fresh = this.p11.C_OpenSession(this.slot, this.lib.CKF_RW_SESSION | this.lib.CKF_SERIAL_SESSION);
+    this.all[this.all.indexOf(session)] = fresh;
+    try {
+      this.p11.C_CloseSession(session);
+    } catch { /* already unusable */ }
+    return fresh;
   }
 
   mechanisms(): Set<number> {
@@ -108,14 +149,12 @@ export class Pkcs11Device {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.p11.C_Logout(this.all[0]);
-    } catch { /* already logged out */ }
+    // Closing the sessions logs this application out once the last one is gone.
     for (const s of this.all) {
       try {
         this.p11.C_CloseSession(s);
       } catch { /* closing anyway */ }
     }
-    this.p11.C_Finalize();
+    releaseModule(this.modulePath);
   }
 }

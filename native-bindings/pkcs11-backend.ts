@@ -13,7 +13,8 @@
  *   in TypeScript with the pure backend's branch-free decoders, then C_CreateObjects the key
  *   (the material then passes through host memory, zeroized after).
  */
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import type * as Pkcs11Js from 'pkcs11js';
 import { oaepDecode, oaepDecodeExpectLength } from '../src/algorithms/rsa/oaep-decode.js';
 import { pkcs1v15Decode, pkcs1v15DecodeExpectLength } from '../src/algorithms/rsa/pkcs1v15-decode.js';
@@ -482,25 +483,26 @@ export class Pkcs11Backend implements CryptoBackend {
     } else {
       const hash = params.hash.toLowerCase().replace('-', '');
       const mgf = params.mgf1Hash.toLowerCase().replace('-', '');
-      const deviceCan = hash === mgf && (hash === 'sha1' || (hash === 'sha256' && this.oaepSha256));
+      // The KMS never uses OAEP labels; SoftHSM2 accepts one at C_DecryptInit but then fails
+      // every decryption, so labelled cases are declared unsupported on the device path.
+      const deviceCan = hash === mgf && params.label.length === 0 && (hash === 'sha1' || (hash === 'sha256' && this.oaepSha256));
       if (deviceCan) mechanism = this.oaepMechanism(hash as 'sha1' | 'sha256', params.label);
       else if (this.hostDecode) {
         mechanism = { mechanism: l.CKM_RSA_X_509 };
         hostDecode = true;
       } else {
-        throw new ByokError('ALGORITHM_UNSUPPORTED', `device OAEP takes ${this.oaepSha256 ? 'SHA-1 and SHA-256' : 'SHA-1'} with the same MGF1 hash only (not ${params.hash}/MGF1-${params.mgf1Hash})`);
+        throw new ByokError('ALGORITHM_UNSUPPORTED', `device OAEP takes ${this.oaepSha256 ? 'SHA-1 and SHA-256' : 'SHA-1'} with the same MGF1 hash and an empty label only`);
       }
     }
-    const jwk = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
-    const b = (v?: string) => Buffer.from(v ?? '', 'base64url');
-    const k = b(jwk.n).length;
+    const rsa = parseRsaPkcs8(pkcs8);
+    const k = rsa.n.length;
     return this.device.withSession(async (session) => {
       const key = this.p11.C_CreateObject(session, [
         { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_RSA }, { type: l.CKA_TOKEN, value: false },
         { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_DECRYPT, value: true },
-        { type: l.CKA_MODULUS, value: b(jwk.n) }, { type: l.CKA_PUBLIC_EXPONENT, value: b(jwk.e) }, { type: l.CKA_PRIVATE_EXPONENT, value: b(jwk.d) },
-        { type: l.CKA_PRIME_1, value: b(jwk.p) }, { type: l.CKA_PRIME_2, value: b(jwk.q) }, { type: l.CKA_EXPONENT_1, value: b(jwk.dp) },
-        { type: l.CKA_EXPONENT_2, value: b(jwk.dq) }, { type: l.CKA_COEFFICIENT, value: b(jwk.qi) },
+        { type: l.CKA_MODULUS, value: rsa.n }, { type: l.CKA_PUBLIC_EXPONENT, value: rsa.e }, { type: l.CKA_PRIVATE_EXPONENT, value: rsa.d },
+        { type: l.CKA_PRIME_1, value: rsa.p }, { type: l.CKA_PRIME_2, value: rsa.q }, { type: l.CKA_EXPONENT_1, value: rsa.dp },
+        { type: l.CKA_EXPONENT_2, value: rsa.dq }, { type: l.CKA_COEFFICIENT, value: rsa.qi },
       ]);
       try {
         try {
@@ -558,4 +560,23 @@ export class Pkcs11Backend implements CryptoBackend {
   async close(): Promise<void> {
     this.device.close();
   }
+}
+
+/**
+ * RSA components from PKCS#8 (RFC 5208 / RFC 8017 A.1.2), read with asn1js rather than
+ * node:crypto: SoftHSM2 and Node share the process's OpenSSL error queue here, and a device
+ * failure left on it makes the next node:crypto key parse throw.
+ */
+function parseRsaPkcs8(der: Uint8Array): Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', Buffer> {
+  const unsigned = (i: asn1js.AsnType): Buffer => {
+    const v = Buffer.from((i as asn1js.Integer).valueBlock.valueHexView);
+    return v.length > 1 && v[0] === 0 ? v.subarray(1) : v;
+  };
+  const info = asn1js.fromBER(der);
+  if (info.offset === -1) throw decryptMaterialFailed();
+  const octets = (info.result as asn1js.Sequence).valueBlock.value[2] as asn1js.OctetString;
+  const key = asn1js.fromBER(octets.valueBlock.valueHexView);
+  if (key.offset === -1) throw decryptMaterialFailed();
+  const [, n, e, d, p, q, dp, dq, qi] = (key.result as asn1js.Sequence).valueBlock.value;
+  return { n: unsigned(n), e: unsigned(e), d: unsigned(d), p: unsigned(p), q: unsigned(q), dp: unsigned(dp), dq: unsigned(dq), qi: unsigned(qi) };
 }

@@ -1,0 +1,145 @@
+/**
+ * The PKCS#11 backend on a real SoftHSM2 token: the capability matrix it declares, unwraps of
+ * OpenSSL-wrapped material, the opt-in host-decode mode, uniform errors, bounded objects, the
+ * known-answer vectors through the device, and an OpenSC look at what the device holds.
+ */
+import { execFileSync } from 'node:child_process';
+import { createDecipheriv, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allWrappingCombinations, type MaterialSpec } from '../src/algorithms/specs.js';
+import { ManualClock } from '../src/clock.js';
+import { ERROR_CODES } from '../src/errors.js';
+import { expandVectorPaths, runVectorFile } from '../src/kat/runner.js';
+import type { Pkcs11Backend } from '../native-bindings/index.js';
+import { opensslPkeyutlEncrypt, SEED_PKEYOPTS } from './helpers/openssl-cli.js';
+import { createSoftHsmToken, type SoftHsmToken } from './helpers/softhsm.js';
+
+const token = createSoftHsmToken('p11');
+const skip = 'skip' in token ? token.skip : undefined;
+if (skip) console.warn(`SKIPPED PKCS#11 backend tests: ${skip}`);
+const t = token as SoftHsmToken;
+
+let backend: Pkcs11Backend;
+let hostDecode: Pkcs11Backend;
+const clock = new ManualClock(Date.UTC(2026, 10, 23));
+
+beforeAll(async () => {
+  if (skip) return;
+  const { createPkcs11Backend } = await import('../native-bindings/index.js');
+  backend = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2, clock });
+  hostDecode = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2, allowHostOaepDecode: true, clock });
+});
+afterAll(async () => {
+  await backend?.close();
+  await hostDecode?.close();
+});
+
+const pkcs11Tool = (...args: string[]) => execFileSync('pkcs11-tool', ['--module', t.module, '--token-label', t.label, '--login', '--pin', t.pin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+async function localDecrypt(b: Pkcs11Backend, handle: Awaited<ReturnType<Pkcs11Backend['unwrapMaterial']>>, material: Uint8Array) {
+  const blob = await b.encrypt(handle, new TextEncoder().encode('device gcm'));
+  const d = createDecipheriv('aes-256-gcm', material, blob.subarray(0, 12));
+  d.setAuthTag(blob.subarray(blob.length - 16));
+  return Buffer.concat([d.update(blob.subarray(12, blob.length - 16)), d.final()]).toString();
+}
+
+describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
+  it('declares the matrix the device supports (and the opt-in mode widens it)', () => {
+    const seen = (b: Pkcs11Backend) => allWrappingCombinations().flatMap(({ algorithm, keySpec }) =>
+      (['AES_256', 'SM4_128'] as MaterialSpec[]).filter((m) => b.supports(algorithm, keySpec, m)).map((m) => `${algorithm}/${keySpec}/${m}`));
+    const native = seen(backend);
+    console.log('pkcs11 default:', native.join(', '));
+    expect(native).toEqual(['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'].flatMap((a) => ['RSA_2048', 'RSA_3072', 'RSA_4096'].map((s) => `${a}/${s}/AES_256`)));
+    expect(backend.unsupportedReason('RSAES_OAEP_SHA_256', 'RSA_2048', 'AES_256')).toMatch(/allowHostOaepDecode/);
+    expect(backend.unsupportedReason('SM2_ENCRYPT', 'SM2', 'AES_256')).toMatch(/no SM2 mechanism/);
+    expect(backend.unsupportedReason('RSAES_OAEP_SHA_1', 'RSA_2048', 'SM4_128')).toMatch(/no SM4/);
+    expect(seen(hostDecode)).toContain('RSAES_OAEP_SHA_256/RSA_2048/AES_256');
+    expect(backend.verifiesMaterialLength).toBe(false); // SoftHSM2 2.6.1 reads CKA_VALUE_LEN as 0
+  });
+
+  it.each([
+    ['RSAES_OAEP_SHA_1', 'RSA_2048'], ['RSAES_PKCS1_V1_5', 'RSA_3072'], ['RSAES_OAEP_SHA_1', 'RSA_4096'],
+  ] as const)('unwraps %s / %s in the device (OpenSSL CLI wrapped); GCM on the device, decrypted locally', async (algorithm, keySpec) => {
+    const pair = await backend.generateWrappingKeyPair(keySpec);
+    const material = new Uint8Array(randomBytes(32));
+    const ct = opensslPkeyutlEncrypt(pair.publicKeySpki, material, SEED_PKEYOPTS[algorithm]);
+    const handle = await backend.unwrapMaterial({ keySpec, algorithm, materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct });
+    expect(backend.lastUnwrapPath).toBe('device-unwrap');
+    expect(await localDecrypt(backend, handle, material)).toBe('device gcm');
+    backend.release(handle);
+  });
+
+  it('RSAES_OAEP_SHA_256: refused by default, decoded in TypeScript in the opt-in mode', async () => {
+    const pair = await hostDecode.generateWrappingKeyPair('RSA_2048');
+    const material = new Uint8Array(randomBytes(32));
+    const ct = opensslPkeyutlEncrypt(pair.publicKeySpki, material, SEED_PKEYOPTS.RSAES_OAEP_SHA_256);
+    const req = { keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_256' as const, materialSpec: 'AES_256' as const, privateKeyBlob: pair.privateKeyBlob, ciphertext: ct };
+    await expect(backend.unwrapMaterial(req)).rejects.toMatchObject({ code: 'ALGORITHM_UNSUPPORTED' });
+    const handle = await hostDecode.unwrapMaterial(req);
+    expect(hostDecode.lastUnwrapPath).toBe('host-decode');
+    expect(await localDecrypt(hostDecode, handle, material)).toBe('device gcm');
+    hostDecode.release(handle);
+    // The host decoder checks the length (the device path cannot, see the matrix).
+    const short = opensslPkeyutlEncrypt(pair.publicKeySpki, new Uint8Array(16), SEED_PKEYOPTS.RSAES_OAEP_SHA_256);
+    await expect(hostDecode.unwrapMaterial({ ...req, ciphertext: short })).rejects.toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED' });
+  });
+
+  it('every unwrap failure is the one uniform error', async () => {
+    const pair = await backend.generateWrappingKeyPair('RSA_2048');
+    for (const algorithm of ['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'] as const) {
+      const good = opensslPkeyutlEncrypt(pair.publicKeySpki, new Uint8Array(randomBytes(32)), SEED_PKEYOPTS[algorithm]);
+      for (const bad of [good.subarray(1), new Uint8Array(256).fill(0xff), Uint8Array.from(good, (b, i) => (i === 9 ? b ^ 1 : b))]) {
+        const e = await backend.unwrapMaterial({ keySpec: 'RSA_2048', algorithm, materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: bad }).catch((x: unknown) => x);
+        expect(e).toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED', message: ERROR_CODES.DECRYPT_MATERIAL_FAILED.message });
+      }
+    }
+  });
+
+  it('wrapping keys are private, sensitive, non-extractable, unwrap-only; no secret is readable (OpenSC)', async () => {
+    const pair = await backend.generateWrappingKeyPair('RSA_2048');
+    const material = new Uint8Array(randomBytes(32));
+    const ct = opensslPkeyutlEncrypt(pair.publicKeySpki, material, SEED_PKEYOPTS.RSAES_OAEP_SHA_1);
+    const handle = await backend.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_OAEP_SHA_1', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct });
+    await backend.persistMaterial(handle, '11111111-2222-3333-4444-555555555555');
+    backend.release(handle);
+    const listing = pkcs11Tool('--list-objects');
+    const secretKey = listing.split(/\n(?=\S)/).find((o) => o.includes('byok-material/11111111-2222-3333-4444-555555555555'));
+    expect(secretKey).toMatch(/Secret Key Object; AES/);
+    expect(secretKey).toMatch(/sensitive/);
+    expect(secretKey).toMatch(/never extractable|Access:.*sensitive/);
+    const privateKey = listing.split(/\n(?=\S)/).find((o) => o.includes('Private Key Object') && o.includes('byok-wrapping-key/'));
+    expect(privateKey).toMatch(/Usage:\s+unwrap\s*\n/);
+    expect(privateKey).toMatch(/sensitive/);
+    const hex = Buffer.from(material).toString('hex');
+    expect(listing.toLowerCase()).not.toContain(hex);
+    let read = '';
+    try {
+      read = execFileSync('pkcs11-tool', ['--module', t.module, '--token-label', t.label, '--login', '--pin', t.pin, '--read-object', '--type', 'secrkey', '--label', 'byok-material/11111111-2222-3333-4444-555555555555'], { encoding: 'hex', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch { /* refused, as it must be */ }
+    expect(read).not.toContain(hex);
+  });
+
+  it('the number of device objects stays bounded: expired wrapping keys are swept', async () => {
+    const count = () => (pkcs11Tool('--list-objects', '--type', 'privkey').match(/Private Key Object/g) ?? []).length;
+    await backend.sweepExpiredWrappingKeys(true);
+    const before = count();
+    for (let i = 0; i < 12; i++) await backend.generateWrappingKeyPair('RSA_2048');
+    expect(count()).toBe(before + 12);
+    clock.advance(26 * 3600_000); // past the wrapping-key lifetime (25 h)
+    await backend.generateWrappingKeyPair('RSA_2048');
+    expect(count()).toBe(1);
+  });
+
+  it('known-answer vectors through the device: zero failures, skips name their reason', async () => {
+    const files = expandVectorPaths(['vectors/wycheproof', 'vectors/kwp']).filter((f) => /rsa_|kwp/.test(f));
+    let passed = 0;
+    for (const file of files) {
+      const r = await runVectorFile(file, backend.kat);
+      console.log(`${file} [pkcs11]: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+      expect(r.failed, r.cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.reason}`).join('; ')).toBe(0);
+      for (const c of r.cases) if (c.status === 'skipped') expect(c.reason).toBeTruthy();
+      passed += r.passed;
+    }
+    expect(passed).toBeGreaterThan(300);
+  });
+});
