@@ -9,7 +9,7 @@ import { createPureBackend } from '../../backends/pure/pure-backend.js';
 import { expandVectorPaths, formatReport, runVectorFile } from '../../kat/runner.js';
 import type { Command } from '../main.js';
 
-const usage = `Usage: byok kat [--backend pure] [--verbose] [FILE|DIR ...]
+const usage = `Usage: byok kat [--backend pure|pkcs11] [--verbose] [FILE|DIR ...]
 
 Runs known-answer vector files (Wycheproof RsaesOaepDecrypt, RsaesPkcs1Decrypt, KeywrapTest,
 RFC 5649 / NIST KWP, the SM2 set) exactly as they stand, against a backend. Directories are
@@ -17,14 +17,22 @@ searched for the vector files a runner understands. Default: ./vectors.
 
 Prints "N passed, N failed[, N skipped]" per file and a total; skipped cases name the reason.
   --backend pure     the pure TypeScript backend (default)
+  --backend pkcs11   a PKCS#11 device: BYOK_PKCS11_MODULE (default SoftHSM2), BYOK_PKCS11_TOKEN_LABEL
+                     or BYOK_PKCS11_SLOT, BYOK_PKCS11_PIN; BYOK_PKCS11_HOST_DECODE=1 for the opt-in
+                     TypeScript OAEP decode. What the device cannot do is reported as skipped.
   --verbose          also list the IDs of skipped cases
 
 Exit codes: 0 all passed (skips allowed), 1 a case failed, 2 usage error.`;
 
-/** The backends `byok kat` can drive (the PKCS#11 backend registers here when it lands). */
+/** The backends `byok kat` can drive. */
 const BACKEND_FACTORIES: Record<string, () => Promise<CryptoBackend>> = {
   // KAT uses the vectors' own keys; the master key only seals stored material, unused here.
   pure: async () => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) }),
+  // Loaded only when asked for: the pure core runs without pkcs11js.
+  pkcs11: async () => {
+    const native = await import('../../../native-bindings/index.js');
+    return native.createPkcs11Backend(native.pkcs11OptionsFromEnv());
+  },
 };
 
 export const command: Command = {
