@@ -25,6 +25,7 @@ import type { CryptoBackend, KatOperations, MaterialHandle, RsaesKatParams, Unwr
 import { concatBytes, zeroize } from '../src/bytes.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { ByokError, decryptMaterialFailed } from '../src/errors.js';
+import { ExpiringCache } from '../src/backends/pure/key-cache.js';
 import { Pkcs11Device, type Handle, type Pkcs11Lib } from './module.js';
 
 export interface Pkcs11BackendOptions {
@@ -90,6 +91,8 @@ export class Pkcs11Backend implements CryptoBackend {
   private readonly kwp: number;
   private readonly hostDecode: boolean;
   private lastSweep = 0;
+  /** Wrapping-key object handles by CKA_ID, so an unwrap need not search the token each time. */
+  private readonly keyHandles: ExpiringCache<Handle>;
   /** Path of the most recent unwrap, for the audit record. */
   lastUnwrapPath: UnwrapPath | undefined;
 
@@ -106,6 +109,7 @@ export class Pkcs11Backend implements CryptoBackend {
     this.lifetime = options.wrappingKeyLifetimeSeconds ?? 25 * 3600;
     this.kwp = options.kwpMechanism ?? this.lib.CKM_AES_KEY_WRAP_PAD;
     this.hostDecode = options.allowHostOaepDecode ?? false;
+    this.keyHandles = new ExpiringCache<Handle>(1024, this.clock);
     this.oaepSha256 = this.probeOaepSha256();
     this.verifiesMaterialLength = this.probeValueLenReported();
   }
@@ -254,13 +258,16 @@ export class Pkcs11Backend implements CryptoBackend {
     }
   }
 
-  private findWrappingKey(session: Handle, blob: Uint8Array): Handle {
+  private findWrappingKey(session: Handle, blob: Uint8Array, cacheKey?: string, cacheUntil?: number): Handle {
     if (blob.length !== 17 || blob[0] !== BLOB_VERSION) throw new ByokError('INTERNAL_ERROR', 'Wrapping key reference is malformed.');
+    const cached = cacheKey !== undefined ? this.keyHandles.get(cacheKey) : undefined;
+    if (cached) return cached;
     const [key] = this.findObjects(session, [
       { type: this.lib.CKA_CLASS, value: this.lib.CKO_PRIVATE_KEY }, { type: this.lib.CKA_ID, value: Buffer.from(blob.subarray(1)) },
     ], 1);
     // Swept (expired) or made on another device: the token cannot be used here.
     if (!key) throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    if (cacheKey !== undefined && cacheUntil !== undefined) this.keyHandles.set(cacheKey, key, cacheUntil);
     return key;
   }
 
@@ -288,6 +295,7 @@ export class Pkcs11Backend implements CryptoBackend {
           destroyed++;
         }
       }
+      if (destroyed) this.keyHandles.clear();
       return destroyed;
     });
   }
@@ -327,13 +335,13 @@ export class Pkcs11Backend implements CryptoBackend {
     // Public check first, as RFC 8017 §7.1.2 step 1 does.
     if (request.ciphertext.length !== k) throw decryptMaterialFailed();
     return this.device.withSession(async (session) => {
-      const key = this.findWrappingKey(session, request.privateKeyBlob);
+      const key = this.findWrappingKey(session, request.privateKeyBlob, request.cacheKey, request.cacheUntil);
       let object: Handle | undefined;
       try {
         if (path === 'device-unwrap') {
           const mechanism = padding.kind === 'pkcs1v15' ? { mechanism: this.lib.CKM_RSA_PKCS } : this.oaepMechanism(padding.hash);
           object = await this.p11.C_UnwrapKeyAsync(session, mechanism, key, Buffer.from(request.ciphertext), this.materialTemplate());
-          this.checkMaterialLength(session, object, request.materialSpec);
+          if (this.verifiesMaterialLength) this.checkMaterialLength(session, object, request.materialSpec);
         } else {
           object = await this.hostDecodeUnwrap(session, key, padding, request.ciphertext, k, request.materialSpec);
         }

@@ -1,0 +1,63 @@
+/**
+ * PKCS#11 unwrap overhead: our backend's unwrapMaterial vs a raw pkcs11js C_UnwrapKey loop on the
+ * same SoftHSM2 token and wrapping key (RSA-2048, OAEP-SHA1 → AES-256), sequential, one session
+ * each. Run: npm run build && node dist/bench/pkcs11-unwrap.js [seconds]
+ * Needs SoftHSM2; makes a throw-away token under a temporary SOFTHSM2_CONF.
+ */
+import { execFileSync } from 'node:child_process';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPkcs11Backend, findPkcs11Module } from '../native-bindings/index.js';
+
+const seconds = Number(process.argv[2] ?? 3);
+const module = process.env.BYOK_PKCS11_MODULE ?? findPkcs11Module();
+if (!module) throw new Error('SoftHSM2 not found');
+const dir = mkdtempSync(join(tmpdir(), 'byok-bench-hsm-'));
+mkdirSync(join(dir, 'tokens'));
+writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
+process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
+execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--so-pin', '5678', '--pin', '1234'], { stdio: 'pipe' });
+
+const backend = await createPkcs11Backend({ modulePath: module, tokenLabel: 'bench', pin: '1234', sessions: 1 });
+const pair = await backend.generateWrappingKeyPair('RSA_2048');
+const pub = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
+const ciphertexts = Array.from({ length: 64 }, () => publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, randomBytes(32)));
+
+async function loop(name: string, op: (ct: Buffer) => Promise<void>): Promise<number> {
+  for (let i = 0; i < 20; i++) await op(ciphertexts[i % ciphertexts.length]); // warm-up
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) await op(ciphertexts[n++ % ciphertexts.length]);
+  const rate = n / ((performance.now() - start) / 1000);
+  console.log(`${name.padEnd(44)} ${rate.toFixed(0).padStart(6)} ops/s`);
+  return rate;
+}
+
+// The raw loop: the same device, the same key, the same template, no layer of ours.
+const { device } = backend;
+const l = device.lib;
+const oaep = { mechanism: l.CKM_RSA_PKCS_OAEP, parameter: { type: l.CK_PARAMS_RSA_OAEP, hashAlg: l.CKM_SHA_1, mgf: l.CKG_MGF1_SHA1, source: 1 } as import('pkcs11js').RsaOAEP };
+const key = await device.withSession((s) => {
+  device.p11.C_FindObjectsInit(s, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_ID, value: Buffer.from(pair.privateKeyBlob.subarray(1)) }]);
+  try {
+    return device.p11.C_FindObjects(s, 1)[0];
+  } finally {
+    device.p11.C_FindObjectsFinal(s);
+  }
+});
+const raw = await loop('raw pkcs11js C_UnwrapKeyAsync + C_DestroyObject', (ct) => device.withSession(async (s) => {
+  const h = await device.p11.C_UnwrapKeyAsync(s, oaep, key, ct, [
+    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false }, { type: l.CKA_ENCRYPT, value: true }, { type: l.CKA_DECRYPT, value: true },
+  ]);
+  device.p11.C_DestroyObject(s, h);
+}));
+const ours = await loop('byok Pkcs11Backend.unwrapMaterial + release', async (ct) => {
+  // As the engine calls it: the token digest as cache key, valid until the token expires.
+  const h = await backend.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_OAEP_SHA_1', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct, cacheKey: 'bench-token', cacheUntil: Date.now() + 3600_000 });
+  backend.release(h);
+});
+console.log(`ratio ours / raw: ${(ours / raw).toFixed(3)}`);
+await backend.close();
