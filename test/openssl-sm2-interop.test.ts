@@ -83,6 +83,25 @@ describe('our SM2 key pair in OpenSSL', () => {
   });
 });
 
+describe('a key pair made by OpenSSL', () => {
+  it('`genpkey -algorithm SM2` → PKCS#8: parseSm2PrivateKey reads it and unwraps what OpenSSL encrypts to it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'byok-sm2-'));
+    try {
+      const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+      run('genpkey', '-algorithm', 'SM2', '-out', 'key.pem');
+      run('pkcs8', '-topk8', '-nocrypt', '-in', 'key.pem', '-outform', 'DER', '-out', 'key.p8');
+      run('pkey', '-in', 'key.pem', '-pubout', '-outform', 'DER', '-out', 'pub.der');
+      const material = new Uint8Array(randomBytes(32));
+      const osslKey = parseSm2PrivateKey(new Uint8Array(readFileSync(join(dir, 'key.p8'))));
+      const spki = new Uint8Array(readFileSync(join(dir, 'pub.der')));
+      expect(toHex(osslKey.ecdh!.getPublicKey())).toBe(toHex(sm2PublicKeyFromSpki(spki)));
+      expect(sm2Unwrap(osslKey, opensslPkeyutlEncrypt(spki, material, []), 32)).toEqual(material);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('OpenSSL CLI encrypts (`pkeyutl -encrypt`, no -pkeyopt), we unwrap', () => {
   it.each([32, 16])('%i random bytes, several ciphertexts (DER lengths vary with minimal INTEGERs)', (size) => {
     const lengths = new Set<number>();

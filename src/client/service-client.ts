@@ -67,7 +67,8 @@ export class KmsServiceClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const cause = err.name === 'TimeoutError' ? `no answer in ${this.timeoutMs} ms` : err.cause?.code ?? err.cause?.message ?? err.name;
       throw new ServiceError(0, 'UNREACHABLE', `cannot reach ${new URL(this.base).origin} (${cause})`);
     }
     const requestId = res.headers.get('x-request-id') ?? undefined;

@@ -54,13 +54,25 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     // Unknown fields and wrong types are errors, not silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { constraints: { tcAction: tencentActionConstraint as never } },
-    // While closing: new requests get 503, in-flight ones finish.
-    return503OnClosing: true,
+    // While closing, new requests get a 503 in their own dialect (the onRequest hook below).
+    return503OnClosing: false,
   });
 
+  // Both dialects speak JSON only: any other body type is refused with a clear message.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('tenant', '');
+  // While closing: in-flight requests finish and are answered with Connection: close (so their
+  // keep-alive sockets do not hold the shutdown open); new ones get a 503.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ByokError('BACKEND_UNAVAILABLE', 'The service is shutting down.');
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -32,11 +32,19 @@ export class AuthTokens {
   }
 }
 
+const TENANT_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * "token=tenant" pairs, comma- or newline-separated. Split at the last '=': tenant names have
+ * none, while a base64 token may end in padding ("c2VjcmV0==team-a").
+ */
 export function parseTokenPairs(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const part of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
-    const i = part.indexOf('=');
-    if (i <= 0 || i === part.length - 1) throw new ByokError('INVALID_PARAMETER', 'Auth tokens must be token=tenant pairs.');
+    const i = part.lastIndexOf('=');
+    if (i <= 0 || !TENANT_RE.test(part.slice(i + 1))) {
+      throw new ByokError('INVALID_PARAMETER', 'Auth tokens must be token=tenant pairs (tenant: letters, digits, _ . : -).');
+    }
     map.set(part.slice(0, i), part.slice(i + 1));
   }
   return map;
@@ -53,9 +61,25 @@ export function loadAuthTokens(options: { dataDir: string; authFile?: string; en
   const env = options.env ?? process.env;
   if (env.BYOK_AUTH_TOKENS) return { tokens: new AuthTokens(parseTokenPairs(env.BYOK_AUTH_TOKENS)), source: 'BYOK_AUTH_TOKENS' };
   const readFile = (path: string): Map<string, string> => {
-    const text = readFileSync(path, 'utf8');
-    if (text.trimStart().startsWith('{')) return new Map(Object.entries(JSON.parse(text) as Record<string, string>));
-    return parseTokenPairs(text);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ByokError('INVALID_PARAMETER', `The auth file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    if (!text.trimStart().startsWith('{')) return parseTokenPairs(text);
+    let entries: Array<[string, unknown]>;
+    try {
+      entries = Object.entries(JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      throw new ByokError('INVALID_PARAMETER', `The auth file ${path} is not valid JSON.`);
+    }
+    return new Map(entries.map(([token, tenant]) => {
+      if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || token.length === 0) {
+        throw new ByokError('INVALID_PARAMETER', `The auth file ${path} must map tokens to tenant names.`);
+      }
+      return [token, tenant];
+    }));
   };
   if (options.authFile) return { tokens: new AuthTokens(readFile(options.authFile)), source: options.authFile };
   const path = join(options.dataDir, 'auth-tokens.json');

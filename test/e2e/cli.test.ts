@@ -1,7 +1,8 @@
 /** The byok CLI as a user runs it: --help everywhere, wrap (every algorithm) and import against the service. */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,34 @@ describe('byok CLI', () => {
     const refused = byok(['import', '--endpoint', svc.url, '--project-id', 'p', '--key-id', keyId, '--in', join(dir, 'm2.bin')], { BYOK_AUTH_TOKEN: 'cli-token' });
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).toMatch(/KMS\.2314/);
+    expect(refused.stderr).toMatch(/^byok import: KMS\.2314: The key material is different from the one previously imported\. \(request [0-9a-f-]{36}\)\n$/);
+  });
+
+  it('one-line errors and their exit codes: unreachable service 1, missing token 2, a key of the wrong kind 1', async () => {
+    writeFileSync(join(dir, 'm3.bin'), randomBytes(32));
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r)); // a port nobody listens on
+    const down = byok(['import', '--endpoint', `http://127.0.0.1:${port}`, '--key-id', '00000000-0000-0000-0000-000000000000', '--in', join(dir, 'm3.bin')], { BYOK_AUTH_TOKEN: 't' });
+    expect([down.status, down.stderr]).toEqual([1, `byok import: UNREACHABLE: cannot reach http://127.0.0.1:${port} (ECONNREFUSED)\n`]);
+    const noToken = byok(['import', '--endpoint', svc.url, '--key-id', 'k', '--in', join(dir, 'm3.bin')], { BYOK_AUTH_TOKEN: '' });
+    expect([noToken.status, noToken.stderr]).toEqual([2, 'byok import: set the API token in the environment variable BYOK_AUTH_TOKEN\n']);
+    const noFile = byok(['wrap', '--public-key', join(dir, 'absent.pub'), '--algorithm', 'RSAES_OAEP_SHA_256', '--in', join(dir, 'm3.bin')]);
+    expect([noFile.status, noFile.stderr.split('\n').length]).toEqual([2, 2]);
+    const keyId = (await postJson(api('create-key'), { key_alias: 'w', origin: 'external' }, auth)).body.key_info.key_id;
+    const p = await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: 'RSAES_OAEP_SHA_256' }, auth);
+    writeFileSync(join(dir, 'rsa.pub'), p.body.public_key);
+    const mismatch = byok(['wrap', '--public-key', join(dir, 'rsa.pub'), '--algorithm', 'SM2_ENCRYPT', '--in', join(dir, 'm3.bin')]);
+    expect([mismatch.status, mismatch.stderr]).toEqual([1, 'byok wrap: SM2_ENCRYPT needs an SM2 public key.\n']);
+    const unknown = byok(['wrap', '--public-key', join(dir, 'rsa.pub'), '--algorithm', 'ROT13', '--in', join(dir, 'm3.bin')]);
+    expect([unknown.status, unknown.stderr.split('\n').length]).toEqual([1, 2]);
+    // --out writes the file; a PEM public key works as well as the API's base64.
+    const pem = `-----BEGIN PUBLIC KEY-----\n${p.body.public_key.match(/.{1,64}/g).join('\n')}\n-----END PUBLIC KEY-----\n`;
+    writeFileSync(join(dir, 'rsa.pem'), pem);
+    const out = join(dir, 'wrapped.b64');
+    expect(byok(['wrap', '--public-key', join(dir, 'rsa.pem'), '--algorithm', 'RSAES_OAEP_SHA_256', '--in', join(dir, 'm3.bin'), '--out', out]).status).toBe(0);
+    const r = await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: readFileSync(out, 'utf8').trim() }, auth);
+    expect(r.status).toBe(200);
   });
 });

@@ -4,10 +4,12 @@
  * Scalar-multiplication engine (B3, [d]C1: the whole cost of a decrypt). Measured here, one
  * decrypt each: sm-crypto doDecrypt ~140/s, @noble/curves' constant-time `multiply` ~450/s,
  * node `createECDH('SM2').computeSecret` ~1,500/s (quiet machine; ~950/s with the 2 cores
- * shared). computeSecret is OpenSSL's constant-time Montgomery ladder in C; it also re-validates
- * C1 (its cost, ~2 ladders, matches OpenSSL ECDH_compute_key plus EC_KEY_check_key measured in
- * C). It is the only engine that can meet the throughput goal (≥ 10× sm-crypto), so sm2p256v1
- * uses it. It returns x2 only, so y2 is recovered from the curve equation (below). Any other
+ * shared). computeSecret runs OpenSSL's constant-time Montgomery ladder in C and rejects C1 off
+ * the curve. Node also re-checks our own key pair on every call (EC_KEY_check_key: n·Q = O and
+ * [d]G = Q), about 2/3 of its cost: in C on this machine ECDH_compute_key alone ran ~2,000/s and
+ * with EC_KEY_check_key ~800/s, node's figure; only native code could drop that. Even so it is
+ * the only engine here that meets the throughput goal (≥ 10× sm-crypto), so sm2p256v1 uses it.
+ * It returns x2 only, so y2 is recovered from the curve equation (below). Any other
  * curve (the GB/T 32918 example curve of the published vectors) uses @noble/curves built from
  * the curve's parameters, so those vectors run instead of being skipped; that path is for the
  * known-answer runner, never the import path (sm2Unwrap refuses any curve but sm2p256v1).
@@ -15,21 +17,24 @@
  * Recovering y2 (secret, like x2). y2² = x2³ + a·x2 + b has two roots, y and p − y, and only
  * C3 tells which one is [d]C1's. Both candidates are computed on every call, and both go
  * through KDF, XOR and the C3 hash; the plaintext is selected with masks, so nothing branches
- * on which root was right. The roots come from OpenSSL (ECDH.convertKey of 02 ‖ x2 and 03 ‖ x2:
- * BN_mod_sqrt, which for p ≡ 3 (mod 4) is a^((p+1)/4) with a public exponent, in Montgomery
- * arithmetic), ~40 µs each. The alternative, BigInt modPow in JS, measured ~170–230 µs and is
- * not constant-time: V8 BigInt multiply/modulo time depends on the operands' lengths, i.e. on
- * the secret. OpenSSL's BN code is not strictly constant-time either (it trims leading zero
- * limbs, and picks the requested parity with one conditional subtraction); asking for both
- * parities makes exactly one of the two calls take that subtraction, so the total is the same
- * whichever root is even. No BigInt ever holds a secret on this path (BigInts cannot be wiped).
+ * on which root was right. One root comes from OpenSSL (ECDH.convertKey of a compressed point
+ * 02/03 ‖ x2: BN_mod_sqrt, which for p ≡ 3 (mod 4) is a^((p+1)/4) with a public exponent, in
+ * Montgomery arithmetic, ~40 µs); the other is p − y, a branch-free byte subtraction here.
+ * OpenSSL returns the requested parity with one conditional subtraction (taken when its root
+ * has the other parity, a function of the secret x2), so the parity asked for is a fresh random
+ * bit: whether that subtraction runs is then independent of the secret. The alternative, BigInt
+ * modPow in JS, measured ~170–230 µs and is not constant-time: V8 BigInt multiply and modulo
+ * times depend on the operands' lengths, i.e. on the secret; OpenSSL's BN code is closer (fixed
+ * Montgomery multiplications, though it trims leading zero limbs). No BigInt ever holds a secret
+ * on this path (BigInts cannot be wiped).
  *
- * Every failure, whatever the step, is decryptMaterialFailed(): one code, one message, one
- * throw site after all the work is done (jose: no oracle distinguishing format, point, hash and
- * length errors). Public facts (framing, C1, lengths) may fail early; secret-dependent checks
- * (t ≠ 0, C3) are folded into one flag. Secret buffers are zeroized in `finally`.
+ * Every failure, whatever the step, is decryptMaterialFailed(): one code, one message (jose: no
+ * oracle telling format, point, hash and length errors apart). Public facts (framing, C1, the
+ * C2 length) may fail early; the secret-dependent checks (t ≠ 0 for both candidates, C3 for
+ * both, and the expected material length) are folded into one flag and reach one throw site
+ * after all the work is done. Secret buffers are zeroized in `finally`.
  */
-import { createHash, ECDH } from 'node:crypto';
+import { createHash, ECDH, randomBytes } from 'node:crypto';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import { equalBytes, zeroize } from '../../bytes.js';
@@ -71,6 +76,25 @@ function noblePoint(curve: Sm2CurveParams): NoblePointCons {
   return Point;
 }
 
+const modulusBytes = new WeakMap<Sm2CurveParams, Uint8Array>();
+
+/** p − y for 0 < y < p, over fixed-length bytes with a borrow chain: no secret-dependent branch. */
+function negate(y: Uint8Array, curve: Sm2CurveParams): Uint8Array {
+  let p = modulusBytes.get(curve);
+  if (!p) {
+    p = bigIntToBytes(curve.p, y.length);
+    modulusBytes.set(curve, p);
+  }
+  const out = new Uint8Array(y.length);
+  let borrow = 0;
+  for (let i = y.length - 1; i >= 0; i--) {
+    const diff = p[i] - y[i] - borrow;
+    out[i] = diff & 0xff;
+    borrow = (diff >>> 31) & 1;
+  }
+  return out;
+}
+
 /**
  * B3: x2 and the two candidate y2 values of [d]C1. C1 was already checked on the curve (B1);
  * with h = 1 (enforced when the key is made) an affine point is never the identity (B2), and
@@ -80,21 +104,19 @@ function sharedPoint(key: Sm2PrivateKey, c1: Uint8Array, len: number): { x2: Uin
   if (key.ecdh) {
     let x2: Buffer | undefined;
     let compressed: Buffer | undefined;
-    let even: Buffer | undefined;
-    let odd: Buffer | undefined;
+    let point: Buffer | undefined;
     try {
       x2 = key.ecdh.computeSecret(Buffer.from(c1.buffer, c1.byteOffset, c1.byteLength));
       compressed = Buffer.alloc(1 + len);
       x2.copy(compressed, 1);
-      compressed[0] = 0x02;
-      even = ECDH.convertKey(compressed, 'SM2', undefined, undefined, 'uncompressed') as Buffer;
-      compressed[0] = 0x03;
-      odd = ECDH.convertKey(compressed, 'SM2', undefined, undefined, 'uncompressed') as Buffer;
-      return { x2: new Uint8Array(x2), y2: [new Uint8Array(even.subarray(1 + len)), new Uint8Array(odd.subarray(1 + len))] };
+      compressed[0] = 0x02 | (randomBytes(1)[0] & 1); // blinds OpenSSL's parity fix-up (see above)
+      point = ECDH.convertKey(compressed, 'SM2', undefined, undefined, 'uncompressed') as Buffer;
+      const y = new Uint8Array(point.subarray(1 + len));
+      return { x2: new Uint8Array(x2), y2: [y, negate(y, key.curve)] };
     } catch {
       throw decryptMaterialFailed();
     } finally {
-      zeroize(x2, compressed, even, odd);
+      zeroize(x2, compressed, point);
     }
   }
   // Other curves, for the known-answer runner only (never the import path): noble's multiply
@@ -103,7 +125,8 @@ function sharedPoint(key: Sm2PrivateKey, c1: Uint8Array, len: number): { x2: Uin
   const curve = key.curve;
   try {
     const q = noblePoint(curve).fromBytes(c1).multiply(bytesToBigInt(key.d)).toAffine();
-    return { x2: bigIntToBytes(q.x, len), y2: [bigIntToBytes(q.y, len), bigIntToBytes((curve.p - q.y) % curve.p, len)] };
+    const y = bigIntToBytes(q.y, len);
+    return { x2: bigIntToBytes(q.x, len), y2: [y, negate(y, curve)] };
   } catch {
     throw decryptMaterialFailed();
   }
@@ -142,8 +165,10 @@ function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2Decrypt
   const { c1, c2, c3 } = parseSm2Ciphertext(ciphertext, options.encoding ?? 'auto', options.mode ?? 'C1C3C2', len);
   // B1 (public): C1 on the curve, both coordinates canonical (< p).
   if (!isOnCurve(key.curve, bytesToBigInt(c1.subarray(1, 1 + len)), bytesToBigInt(c1.subarray(1 + len)))) throw decryptMaterialFailed();
-  // klen = 0: t would be the empty string, which B4 counts as all-zero (and encryption step A5
-  // could never finish); OpenSSL and GmSSL refuse it too. The length is public.
+  // klen = 0 is refused: t is then the empty string, all-zero by B4's letter, and encryption
+  // step A5 (retry while t = 0) could never produce it. Libraries differ (OpenSSL 3.0's
+  // pkeyutl, measured, and RustCrypto decrypt it; GmSSL and emmansun/gmsm never make it); no
+  // key material is empty. The length is public.
   const klen = c2.length;
   if (klen === 0) throw decryptMaterialFailed();
 

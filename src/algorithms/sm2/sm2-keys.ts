@@ -60,6 +60,8 @@ export async function generateSm2KeyPair(): Promise<{ publicKeySpki: Uint8Array;
 export function sm2PrivateKeyFromScalar(d: Uint8Array, curve: Sm2CurveParams = SM2P256V1): Sm2PrivateKey {
   if (curve.h !== 1n) throw new ByokError('ALGORITHM_UNSUPPORTED', 'SM2 curves with a cofactor other than 1 are not supported.');
   const len = fieldBytes(curve);
+  // The range check holds d in a BigInt once per key load (not per decrypt); BigInts cannot be
+  // wiped, which is accepted for this one-off, public-outcome comparison.
   let scalar = 0n;
   for (const byte of d) scalar = (scalar << 8n) | BigInt(byte);
   if (d.length === 0 || d.length > len || scalar < 1n || scalar >= curve.n) {

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
 import { rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
-import { generateSm2KeyPair, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
+import { destroySm2PrivateKey, generateSm2KeyPair, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
 import {
   MATERIAL_SPECS,
   WRAPPING_ALGORITHMS,
@@ -178,7 +178,7 @@ export class PureBackend implements CryptoBackend {
       try {
         return sm2Decrypt(key, ciphertext, options);
       } finally {
-        zeroize(key.d);
+        destroySm2PrivateKey(key);
       }
     },
   };

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { rsaUnwrap } from '../../algorithms/rsa/rsa-unwrap.js';
-import { parseSm2PrivateKey, sm2Unwrap, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
+import { destroySm2PrivateKey, parseSm2PrivateKey, sm2Unwrap, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import type { Clock } from '../../clock.js';
@@ -28,7 +28,7 @@ export class WrappingKeyUnwrapper {
 
   constructor(clock: Clock, cacheSize: number) {
     this.cache = new ExpiringCache<ParsedWrappingKey>(cacheSize, clock, (k) => {
-      if (k.family === 'SM2') zeroize(k.key.d);
+      if (k.family === 'SM2') destroySm2PrivateKey(k.key);
     });
   }
 

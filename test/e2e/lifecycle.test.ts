@@ -1,0 +1,148 @@
+/**
+ * The service process itself: first run (token file, admin token printed once), --auth-file,
+ * graceful shutdown with a request in flight, start-up failures and their exit codes, and the
+ * PKCS#11 backend (SoftHSM2) behind the same API.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { customerDecrypt, wrapWithOpenssl } from '../helpers/customer.js';
+import { postJson, runServeExpectingExit, startService, type RunningService } from '../helpers/service.js';
+import { createSoftHsmToken } from '../helpers/softhsm.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'byok-e2e-life-'));
+const running = new Set<RunningService>();
+async function start(...args: Parameters<typeof startService>) {
+  const svc = await startService(...args);
+  running.add(svc);
+  return svc;
+}
+async function stop(svc: RunningService, signal: NodeJS.Signals = 'SIGTERM') {
+  running.delete(svc);
+  return svc.stop(signal);
+}
+afterAll(async () => {
+  await Promise.all([...running].map((s) => s.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const describeKey = (url: string, token: string, keyId = '00000000-0000-0000-0000-000000000000') =>
+  postJson(`${url}/v1.0/p/kms/describe-key`, { key_id: keyId }, { 'x-auth-token': token });
+
+describe('byok serve as a process', () => {
+  it('first run: creates the token file (0600) with one admin token, printed once', async () => {
+    const dataDir = join(dir, 'first');
+    const svc = await start({ dataDir });
+    const token = (await svc.waitForOutput(/admin API token \(tenant "admin"\), shown once: (\S+)/))[1];
+    await svc.waitForOutput(/^try: curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/v1\.0\/my-project\/kms\/create-key .*$/m);
+    const file = join(dataDir, 'auth-tokens.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ [token]: 'admin' });
+    const created = await postJson(`${svc.url}/v1.0/p/kms/create-key`, { key_alias: 'first', origin: 'external' }, { 'x-auth-token': token });
+    expect(created.body.key_info.domain_id).toBe('admin');
+    expect(svc.output().split(token)).toHaveLength(2); // printed once, never logged
+    expect(await stop(svc)).toBe(0);
+
+    const again = await start({ dataDir });
+    expect(again.output()).not.toContain('shown once');
+    expect((await describeKey(again.url, token, created.body.key_info.key_id)).body.key_info.key_state).toBe('5');
+    expect(await stop(again)).toBe(0);
+  });
+
+  it('--auth-file: token=tenant lines or JSON; env BYOK_AUTH_TOKENS takes precedence', async () => {
+    const lines = join(dir, 'tokens.txt');
+    writeFileSync(lines, 'file-token-a=team-a\nfile-token-b=team-b\n');
+    const svc = await start({ dataDir: join(dir, 'authfile'), args: ['--auth-file', lines] });
+    expect(svc.output()).not.toContain('shown once');
+    expect((await describeKey(svc.url, 'file-token-b')).status).toBe(404);
+    expect((await describeKey(svc.url, 'nope')).status).toBe(401);
+    expect(await stop(svc)).toBe(0);
+
+    const json = join(dir, 'tokens.json');
+    writeFileSync(json, JSON.stringify({ 'json-token': 'team-j' }));
+    const svc2 = await start({ dataDir: join(dir, 'authfile'), args: ['--auth-file', json], authTokens: 'env-token=team-e' });
+    expect((await describeKey(svc2.url, 'env-token')).status).toBe(404);
+    expect((await describeKey(svc2.url, 'json-token')).status).toBe(401);
+    expect(await stop(svc2)).toBe(0);
+  });
+
+  it('SIGTERM: a request in flight finishes, then the store is closed and the process exits 0', async () => {
+    const svc = await start({ dataDir: join(dir, 'graceful'), authTokens: 't=g' });
+    const api = (a: string) => `${svc.url}/v1.0/p/kms/${a}`;
+    const keyId = (await postJson(api('create-key'), { key_alias: 'g', origin: 'external' }, { 'x-auth-token': 't' })).body.key_info.key_id;
+    // RSA-4096 key generation takes long enough to be caught in flight.
+    const inFlight = postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: 'RSAES_OAEP_SHA_256', wrapping_key_spec: 'RSA_4096' }, { 'x-auth-token': 't' });
+    await svc.waitForOutput(/"url":"\/v1\.0\/p\/kms\/get-parameters-for-import"[^\n]*"msg":"incoming request"/);
+    const exited = stop(svc);
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(r.body.import_token).toMatch(/^[0-9a-zA-Z+/=]{200,6144}$/);
+    expect(await exited).toBe(0);
+    // The signal was taken while the request was in flight: its audit line comes after it.
+    expect(svc.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"[\s\S]*"operation":"GetParametersForImport"[\s\S]*byok stopped\n$/);
+    await expect(fetch(`${svc.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('SIGINT stops it the same way', async () => {
+    const svc = await start({ dataDir: join(dir, 'sigint'), authTokens: 't=g' });
+    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    expect(await stop(svc, 'SIGINT')).toBe(0);
+    expect(svc.output()).toMatch(/"signal":"SIGINT","msg":"shutting down"[\s\S]*byok stopped\n$/);
+  });
+
+  it('start-up failures: usage errors exit 2, a taken port exits 1, each with one line on stderr', async () => {
+    for (const args of [['--port', 'eighty'], ['--port', '70000'], ['--frobnicate'], ['--backend', 'quantum'], ['--pkcs11-module', '/x.so'], ['--log-level', 'loud']]) {
+      const r = await runServeExpectingExit(args, { BYOK_AUTH_TOKENS: 't=x' });
+      expect([args, r.code]).toEqual([args, 2]);
+      expect(r.output.trim().split('\n')).toHaveLength(1);
+      expect(r.output).toMatch(/^byok serve: /);
+    }
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const r = await runServeExpectingExit(['--port', String(port), '--data-dir', join(dir, 'taken')], { BYOK_AUTH_TOKENS: 't=x' });
+      expect(r.code).toBe(1);
+      expect(r.output.trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([expect.stringMatching(/^byok serve: .*EADDRINUSE/)]);
+    } finally {
+      blocker.close();
+    }
+    const noPin = await runServeExpectingExit(['--backend', 'pkcs11', '--data-dir', join(dir, 'nopin'), '--port', '0'], { BYOK_AUTH_TOKENS: 't=x', BYOK_PKCS11_PIN: '' });
+    expect(noPin.code).toBe(1);
+    expect(noPin.output).toMatch(/^byok serve: .*(PIN|pkcs11|PKCS#11)/m);
+  });
+});
+
+const token = createSoftHsmToken('byok-serve');
+describe.skipIf('skip' in token)('byok serve --backend pkcs11 (SoftHSM2)', () => {
+  it.each(['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'])('%s: import, encrypt, decrypt locally, and a restart keeps the key', async (algorithm) => {
+    if ('skip' in token) return;
+    const dataDir = join(dir, `pkcs11-${algorithm}`);
+    const config = join(dir, `pkcs11-${algorithm}.json`);
+    writeFileSync(config, JSON.stringify({ pin: token.pin }), { mode: 0o600 });
+    const args = ['--backend', 'pkcs11', '--pkcs11-module', token.module, '--pkcs11-token-label', token.label, '--pkcs11-config', config];
+    const env = { SOFTHSM2_CONF: token.conf };
+    let svc = await start({ dataDir, authTokens: 't=hsm', args, env });
+    expect(svc.output()).toContain('backend pkcs11');
+    const api = (a: string) => `${svc.url}/v1.0/p/kms/${a}`;
+    const auth = { 'x-auth-token': 't' };
+    const keyId = (await postJson(api('create-key'), { key_alias: 'hsm', origin: 'external' }, auth)).body.key_info.key_id;
+    const p = await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: algorithm }, auth);
+    expect(p.status).toBe(200);
+    const material = randomBytes(32);
+    const r = await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapWithOpenssl(p.body.public_key, algorithm, material) }, auth);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const enc = await postJson(api('encrypt-data'), { key_id: keyId, plain_text: 'from the device' }, auth);
+    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe('from the device');
+    expect(await stop(svc)).toBe(0);
+
+    svc = await start({ dataDir, authTokens: 't=hsm', args, env });
+    const dec = await postJson(`${svc.url}/v1.0/p/kms/decrypt-data`, { cipher_text: enc.body.cipher_text }, auth);
+    expect(dec.body.plain_text).toBe('from the device');
+    expect(await stop(svc)).toBe(0);
+  });
+});

@@ -1,0 +1,53 @@
+/** API tokens → tenants: parsing, precedence, the first-run token file. */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AuthTokens, loadAuthTokens, parseTokenPairs } from '../src/server/auth.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'byok-auth-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('auth tokens', () => {
+  it('parses token=tenant pairs, comma or newline separated', () => {
+    expect([...parseTokenPairs('a=one, b=two\nc=three,')]).toEqual([['a', 'one'], ['b', 'two'], ['c', 'three']]);
+    // Base64 tokens keep their padding: the last '=' splits (tenant names have none).
+    expect([...parseTokenPairs('c2VjcmV0==team-a')]).toEqual([['c2VjcmV0=', 'team-a']]);
+    expect([...parseTokenPairs('c2VjcmV0===team-a')]).toEqual([['c2VjcmV0==', 'team-a']]);
+    for (const bad of ['noequals', '=tenant', 'token=', 'token=a b']) expect(() => parseTokenPairs(bad)).toThrow(/token=tenant pairs/);
+  });
+
+  it('maps a token to its tenant; missing or unknown is UNAUTHORIZED', () => {
+    const t = new AuthTokens(new Map([['a', 'one'], ['b', 'two']]));
+    expect(t.tenantOf('b')).toBe('two');
+    for (const bad of [undefined, '', 'c', 'a ']) expect(() => t.tenantOf(bad)).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED' }));
+    expect(() => new AuthTokens(new Map())).toThrow(/No API tokens/);
+  });
+
+  it('env beats --auth-file beats the data directory file', () => {
+    const file = join(dir, 'tokens');
+    writeFileSync(file, '{"f": "from-file"}');
+    expect(loadAuthTokens({ dataDir: dir, authFile: file, env: { BYOK_AUTH_TOKENS: 'e=from-env' } }).tokens.tenantOf('e')).toBe('from-env');
+    const fromFile = loadAuthTokens({ dataDir: dir, authFile: file, env: {} });
+    expect([fromFile.source, fromFile.tokens.tenantOf('f')]).toEqual([file, 'from-file']);
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, '{"f": ');
+    expect(() => loadAuthTokens({ dataDir: dir, authFile: broken, env: {} })).toThrow(/not valid JSON/);
+    writeFileSync(broken, '{"f": 1}');
+    expect(() => loadAuthTokens({ dataDir: dir, authFile: broken, env: {} })).toThrow(/tenant names/);
+    expect(() => loadAuthTokens({ dataDir: dir, authFile: join(dir, 'absent'), env: {} })).toThrow(/cannot be read \(ENOENT\)/);
+  });
+
+  it('first run creates DATA_DIR/auth-tokens.json (0600) with one admin token, reported once', () => {
+    const dataDir = join(dir, 'data');
+    const first = loadAuthTokens({ dataDir, env: {} });
+    expect(first.createdAdminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(first.tokens.tenantOf(first.createdAdminToken!)).toBe('admin');
+    const path = join(dataDir, 'auth-tokens.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [first.createdAdminToken!]: 'admin' });
+    const second = loadAuthTokens({ dataDir, env: {} });
+    expect(second.createdAdminToken).toBeUndefined();
+    expect(second.tokens.tenantOf(first.createdAdminToken!)).toBe('admin');
+  });
+});
