@@ -16,6 +16,7 @@ import type { KeyRecord, KeyStore } from '../store/key-store.js';
 import { TokenSealer, type TokenSealingKey } from '../token/import-token.js';
 import { buildCiphertextBlob, KEY_ID_PATTERN, parseCiphertextBlob } from './ciphertext-blob.js';
 import { transition, type KeyOperation } from './state-machine.js';
+import type { WrappingKeyPool } from './wrapping-key-pool.js';
 import type {
   CreateKeyInput, DecryptInput, DecryptResult, EncryptInput, EncryptResult, Engine, GetParametersForImportInput,
   ImportKeyMaterialInput, ImportParameters, ImportResult, KeyMetadata, KeyRef, KeyState, ScheduleDeletionInput,
@@ -49,6 +50,8 @@ export interface ImportEngineOptions {
   readonly singleUseTokens?: boolean;
   /** Called once per key operation; never given material, tokens or keys. */
   readonly onAudit?: (record: AuditRecord) => void;
+  /** Pre-generated wrapping key pairs (default: none, a key generation per call). */
+  readonly wrappingKeyPool?: WrappingKeyPool;
 }
 
 function requireTenant(tenant: unknown): string {
@@ -77,6 +80,7 @@ export class ImportEngine implements Engine {
   private readonly failureBudget: number;
   private readonly singleUse: boolean;
   private readonly onAudit?: (record: AuditRecord) => void;
+  readonly wrappingKeyPool?: WrappingKeyPool;
 
   constructor(options: ImportEngineOptions) {
     if (options.commitmentKey.length !== 32) throw new ByokError('INVALID_PARAMETER', 'The commitment key must be 32 bytes.');
@@ -89,6 +93,7 @@ export class ImportEngine implements Engine {
     this.failureBudget = options.tokenFailureBudget ?? 10;
     this.singleUse = options.singleUseTokens ?? false;
     this.onAudit = options.onAudit;
+    this.wrappingKeyPool = options.wrappingKeyPool;
   }
 
   get backendId(): string {
@@ -235,7 +240,7 @@ export class ImportEngine implements Engine {
       if (!this.backend.supports(algorithm, keySpec, record.materialSpec)) {
         throw new ByokError('ALGORITHM_UNSUPPORTED', this.backend.unsupportedReason(algorithm, keySpec, record.materialSpec));
       }
-      const pair = await this.backend.generateWrappingKeyPair(keySpec);
+      const pair = this.wrappingKeyPool ? await this.wrappingKeyPool.take(keySpec) : await this.backend.generateWrappingKeyPair(keySpec);
       const issuedAt = this.now();
       const expiresAt = issuedAt + this.tokenLifetime;
       try {
@@ -411,6 +416,7 @@ export class ImportEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    await this.wrappingKeyPool?.close();
     await this.store.close();
     await this.backend.close();
   }

@@ -11,7 +11,9 @@ import { loadEngineKeys, type EngineKeys } from '../config/key-files.js';
 import type { KeyStore } from '../store/key-store.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { SqliteKeyStore } from '../store/sqlite-store.js';
+import type { WrappingKeySpec } from '../algorithms/specs.js';
 import { ImportEngine, type ImportEngineOptions } from './import-engine.js';
+import { WrappingKeyPool } from './wrapping-key-pool.js';
 
 export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' | 'store' | 'tokenSealingKeys' | 'commitmentKey'> {
   /** Where keys.json and byok.sqlite live (default ./data). */
@@ -26,6 +28,10 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly workers?: number;
   /** SQLite busy timeout in ms (default 10 s). */
   readonly sqliteBusyTimeoutMs?: number;
+  /** Pre-generate wrapping key pairs: target depth per spec (e.g. { RSA_2048: 8 }). */
+  readonly wrappingKeyPoolTargets?: Partial<Record<WrappingKeySpec, number>>;
+  /** Or one depth for the default specs the backend supports (RSA_2048, SM2). */
+  readonly wrappingKeyPoolDepth?: number;
 }
 
 export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
@@ -42,10 +48,18 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     store = new SqliteKeyStore(join(dataDir, 'byok.sqlite'), options.sqliteBusyTimeoutMs);
   }
-  return new ImportEngine({ ...options, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment });
+  const depth = options.wrappingKeyPoolDepth ?? 0;
+  const targets = options.wrappingKeyPoolTargets ?? (depth > 0 ? {
+    ...(backend.supports('RSAES_OAEP_SHA_1', 'RSA_2048', 'AES_256') ? { RSA_2048: depth } : {}),
+    ...(backend.supports('SM2_ENCRYPT', 'SM2', 'AES_256') ? { SM2: depth } : {}),
+  } : undefined);
+  const wrappingKeyPool = targets ? new WrappingKeyPool({ backend, targets, ...(options.clock ? { clock: options.clock } : {}) }) : undefined;
+  wrappingKeyPool?.refill().catch(() => undefined);
+  return new ImportEngine({ ...options, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment, ...(wrappingKeyPool ? { wrappingKeyPool } : {}) });
 }
 
 export { ImportEngine, MAX_MATERIAL_EXPIRY } from './import-engine.js';
 export type { AuditRecord, ImportEngineOptions } from './import-engine.js';
 export { WIRE_ERRORS } from './error-map.js';
+export { WrappingKeyPool } from './wrapping-key-pool.js';
 export type { WireError } from './error-map.js';

@@ -41,6 +41,8 @@ export interface ServiceOptions {
   readonly sqliteBusyTimeoutMs?: number;
   /** How often expired token counters are pruned (default 10 min). */
   readonly sweepIntervalMs?: number;
+  /** Wrapping key pairs generated ahead per default spec (0 = none). */
+  readonly wrappingKeyPoolDepth?: number;
 }
 
 export interface RunningService {
@@ -84,6 +86,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   try {
     engine = await openEngine({
       dataDir: options.dataDir, backend, workers: options.workers, tokenLifetimeSeconds: options.tokenLifetimeSeconds, clock,
+      wrappingKeyPoolDepth: options.wrappingKeyPoolDepth ?? 0,
       ...(options.sqliteBusyTimeoutMs !== undefined ? { sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs } : {}),
       onAudit: auditSink(logger),
     });
@@ -92,6 +95,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw e;
   }
   const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger });
+  metrics.poolDepth = () => engine.wrappingKeyPool?.depth() ?? 0;
+  metrics.poolOnDemand = () => engine.wrappingKeyPool?.stats.onDemand ?? 0;
   let address: string;
   try {
     address = await app.listen({ host: options.host, port: options.port });

@@ -18,6 +18,8 @@ export class Metrics {
   private latencyCount = 0;
   /** Supplied by whoever owns a wrapping-key pool (0 when there is none). */
   poolDepth: () => number = () => 0;
+  /** Wrapping key pairs generated on demand because the pool was empty. */
+  poolOnDemand: () => number = () => 0;
 
   countRequest(dialect: string, action: string, status: number): void {
     const key = labels({ dialect, action, status: String(status) });
@@ -46,6 +48,8 @@ export class Metrics {
     out.push(`byok_import_seconds_bucket{le="+Inf"} ${this.latencyCount}`, `byok_import_seconds_sum ${this.latencySum}`, `byok_import_seconds_count ${this.latencyCount}`);
     out.push('# HELP byok_wrapping_key_pool_depth Pre-generated wrapping key pairs ready (0: generated per request).', '# TYPE byok_wrapping_key_pool_depth gauge');
     out.push(`byok_wrapping_key_pool_depth ${this.poolDepth()}`);
+    out.push('# HELP byok_wrapping_key_pool_on_demand_total Wrapping key pairs generated on demand (pool empty).', '# TYPE byok_wrapping_key_pool_on_demand_total counter');
+    out.push(`byok_wrapping_key_pool_on_demand_total ${this.poolOnDemand()}`);
     return out.join('\n') + '\n';
   }
 }

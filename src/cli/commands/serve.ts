@@ -10,7 +10,8 @@ import { offsetClock, startService, type RunningService } from '../../server/boo
 import type { Command } from '../main.js';
 
 const usage = `Usage: byok serve [--host 127.0.0.1] [--port 8080] [--data-dir ./data] [--backend pure|pkcs11]
-                  [--auth-file FILE] [--workers N] [--token-lifetime SECONDS] [--log-level info]
+                  [--auth-file FILE] [--workers N] [--token-lifetime SECONDS] [--key-pool N]
+                  [--log-level info]
                   [--pkcs11-module PATH] [--pkcs11-token-label LABEL | --pkcs11-slot N]
                   [--pkcs11-config FILE]
 
@@ -27,6 +28,9 @@ GET /healthz and GET /metrics (Prometheus text).
                       DATA_DIR/auth-tokens.json, created with one admin token printed once.
   --workers N         worker threads for private-key work (default: the number of cores)
   --token-lifetime S  import token lifetime in seconds (default 86400)
+  --key-pool N        wrapping key pairs generated ahead per default spec (RSA_2048, SM2), so
+                      get-parameters-for-import costs a token seal, not a key generation (default 4;
+                      0 = generate per request)
   --log-level LEVEL   pino level: fatal, error, warn, info (default), debug, silent
 
 PKCS#11 (--backend pkcs11; the PIN never on the command line):
@@ -77,6 +81,7 @@ export const command: Command = {
           'auth-file': { type: 'string' },
           workers: { type: 'string' },
           'token-lifetime': { type: 'string', default: '86400' },
+          'key-pool': { type: 'string', default: '4' },
           'log-level': { type: 'string', default: 'info' },
           'pkcs11-module': { type: 'string' },
           'pkcs11-token-label': { type: 'string' },
@@ -90,10 +95,11 @@ export const command: Command = {
     const port = intOption(values.port, 0, 65535);
     const workers = intOption(values.workers, 0, 256) ?? availableParallelism();
     const tokenLifetimeSeconds = intOption(values['token-lifetime'], 1, 7 * 86400);
+    const keyPool = intOption(values['key-pool'], 0, 1024);
     const slot = intOption(values['pkcs11-slot'], 0, 1 << 20);
     const clockOffset = intOption(process.env.BYOK_TEST_CLOCK_OFFSET_SECONDS, -(1 << 30), 1 << 30) ?? 0;
     const busy = intOption(process.env.BYOK_SQLITE_BUSY_TIMEOUT_MS, 0, 3_600_000);
-    for (const [name, v] of [['--port', port], ['--workers', workers], ['--token-lifetime', tokenLifetimeSeconds], ['--pkcs11-slot', slot],
+    for (const [name, v] of [['--port', port], ['--workers', workers], ['--token-lifetime', tokenLifetimeSeconds], ['--key-pool', keyPool], ['--pkcs11-slot', slot],
       ['BYOK_TEST_CLOCK_OFFSET_SECONDS', clockOffset], ['BYOK_SQLITE_BUSY_TIMEOUT_MS', busy]] as const) {
       if (Number.isNaN(v)) return fail(`${name} must be an integer in range`, 2);
     }
@@ -114,7 +120,7 @@ export const command: Command = {
     let svc: RunningService;
     try {
       svc = await startService({
-        host: values.host, port: port!, dataDir, backend: values.backend, workers, tokenLifetimeSeconds: tokenLifetimeSeconds!, logger,
+        host: values.host, port: port!, dataDir, backend: values.backend, workers, tokenLifetimeSeconds: tokenLifetimeSeconds!, logger, wrappingKeyPoolDepth: keyPool ?? 4,
         ...(values['auth-file'] ? { authFile: values['auth-file'] } : {}),
         ...(clockOffset ? { clock: offsetClock(clockOffset) } : {}),
         ...(busy !== undefined ? { sqliteBusyTimeoutMs: busy } : {}),
