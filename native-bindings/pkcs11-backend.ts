@@ -68,6 +68,9 @@ class Pkcs11MaterialHandle implements MaterialHandle {
     readonly sessionObject: boolean,
     readonly path: UnwrapPath | 'stored' | 'generated',
   ) {}
+  get unwrapPath(): string {
+    return this.path;
+  }
   toJSON(): object {
     return { backend: this.backend, materialSpec: this.materialSpec, path: this.path };
   }

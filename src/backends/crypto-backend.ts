@@ -27,6 +27,8 @@ export interface WrappingKeyPair {
 export interface MaterialHandle {
   readonly backend: BackendId;
   readonly materialSpec: MaterialSpec;
+  /** How the material was unwrapped, where a backend has more than one way (for the audit record). */
+  readonly unwrapPath?: string;
 }
 
 export interface UnwrapRequest {

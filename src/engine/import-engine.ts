@@ -26,11 +26,17 @@ import type {
 export const MAX_MATERIAL_EXPIRY = 2147443200;
 const DAY = 86400;
 
-export interface AuditRecord {
+/** What an operation may add to its audit record: never material, tokens or keys. */
+export interface AuditDetails {
+  keyId?: string;
+  algorithm?: string;
+  /** Which unwrap path ran (a device backend's native unwrap or the opt-in host decode). */
+  unwrapPath?: string;
+}
+
+export interface AuditRecord extends Readonly<AuditDetails> {
   readonly operation: string;
   readonly tenant: string;
-  readonly keyId?: string;
-  readonly algorithm?: string;
   readonly outcome: 'ok' | string;
 }
 
@@ -104,14 +110,18 @@ export class ImportEngine implements Engine {
     return nowSeconds(this.clock);
   }
 
-  private async audited<T>(operation: string, tenant: unknown, keyId: unknown, algorithm: unknown, fn: () => Promise<T>): Promise<T> {
-    const record = (outcome: string) => this.onAudit?.({
-      operation, tenant: String(tenant ?? ''), outcome,
+  /**
+   * Run one key operation and emit its audit record. `fn` may fill in what it learns on the way
+   * (the key ID it created, the algorithm its token names, the unwrap path a device took).
+   */
+  private async audited<T>(operation: string, tenant: unknown, keyId: unknown, algorithm: unknown, fn: (audit: AuditDetails) => Promise<T>): Promise<T> {
+    const details: AuditDetails = {
       ...(typeof keyId === 'string' ? { keyId: keyId.slice(0, 64) } : {}),
       ...(typeof algorithm === 'string' ? { algorithm: algorithm.slice(0, 40) } : {}),
-    });
+    };
+    const record = (outcome: string) => this.onAudit?.({ operation, tenant: String(tenant ?? ''), outcome, ...details });
     try {
-      const result = await fn();
+      const result = await fn(details);
       record('ok');
       return result;
     } catch (e) {
@@ -191,7 +201,7 @@ export class ImportEngine implements Engine {
   // ---- calls -------------------------------------------------------------------------------
 
   createKey(input: CreateKeyInput): Promise<KeyMetadata> {
-    return this.audited('CreateKey', input.tenant, undefined, undefined, async () => {
+    return this.audited('CreateKey', input.tenant, undefined, undefined, async (audit) => {
       const tenant = requireTenant(input.tenant);
       const origin = input.origin ?? 'EXTERNAL';
       if (origin !== 'EXTERNAL' && origin !== 'KMS') throw new ByokError('INVALID_PARAMETER', 'origin must be EXTERNAL or KMS.');
@@ -200,6 +210,7 @@ export class ImportEngine implements Engine {
         if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ByokError('INVALID_PARAMETER', `${field} must be a string of at most 255 characters.`);
       }
       const keyId = randomUUID();
+      audit.keyId = keyId;
       let record: KeyRecord = {
         keyId, tenant, origin, materialSpec, state: 'PendingImport', createdAt: this.now(),
         ...(input.alias !== undefined ? { alias: input.alias } : {}),
@@ -256,10 +267,10 @@ export class ImportEngine implements Engine {
   }
 
   importKeyMaterial(input: ImportKeyMaterialInput): Promise<ImportResult> {
-    return this.audited('ImportKeyMaterial', input.tenant, input.keyId, input.wrappingAlgorithm, () => this.doImport(input));
+    return this.audited('ImportKeyMaterial', input.tenant, input.keyId, input.wrappingAlgorithm, (audit) => this.doImport(input, audit));
   }
 
-  private async doImport(input: ImportKeyMaterialInput): Promise<ImportResult> {
+  private async doImport(input: ImportKeyMaterialInput, audit: AuditDetails): Promise<ImportResult> {
     // 1. Inputs.
     requireTenant(input.tenant);
     const keyId = requireKeyId(input.keyId);
@@ -269,6 +280,7 @@ export class ImportEngine implements Engine {
 
     // 2. The token: authentic, bound to this request, unexpired, within its failure budget.
     const token = this.sealer.open(input.importToken);
+    audit.algorithm = token.claims.algorithm;
     let handle: MaterialHandle | undefined;
     let stored: Uint8Array | undefined;
     try {
@@ -296,6 +308,7 @@ export class ImportEngine implements Engine {
           keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec,
           privateKeyBlob: token.privateKeyBlob, ciphertext, cacheKey: token.digest, cacheUntil: claims.expiresAt * 1000,
         });
+        if (handle.unwrapPath) audit.unwrapPath = handle.unwrapPath;
       } catch (e) {
         if (isByokError(e) && e.code === 'DECRYPT_MATERIAL_FAILED') await this.store.addTokenFailure(token.digest, claims.expiresAt);
         throw e;

@@ -25,6 +25,7 @@ export interface AuditLine {
   readonly tenant: string;
   readonly keyId?: string;
   readonly algorithm?: string;
+  readonly unwrapPath?: string;
   readonly outcome: string;
   readonly requestId?: string;
   readonly dialect?: string;
@@ -38,6 +39,7 @@ export function auditLine(record: AuditRecord, ctx: RequestContext | undefined =
     tenant: record.tenant,
     ...(record.keyId !== undefined ? { keyId: record.keyId } : {}),
     ...(record.algorithm !== undefined ? { algorithm: record.algorithm } : {}),
+    ...(record.unwrapPath !== undefined ? { unwrapPath: record.unwrapPath } : {}),
     outcome: record.outcome,
     ...(ctx ? { requestId: ctx.requestId, dialect: ctx.dialect, action: ctx.action } : {}),
   };

@@ -208,9 +208,11 @@ describe('Huawei-style REST against the real service', () => {
     const log = svc.output();
     const audits = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { audit?: Record<string, any> }).flatMap((l) => (l.audit ? [l.audit] : []));
     const mine = audits.filter((a) => a.keyId === keyId);
-    expect(mine.map((a) => a.operation)).toEqual(['GetParametersForImport', 'ImportKeyMaterial']);
-    expect(mine[0]).toMatchObject({ tenant: 'alice', algorithm: 'RSAES_OAEP_SHA_256', outcome: 'ok', dialect: 'huawei', action: 'get-parameters-for-import' });
-    expect(mine[1]).toMatchObject({ tenant: 'alice', outcome: 'ok', dialect: 'huawei', action: 'import-key-material' });
+    expect(mine.map((a) => a.operation)).toEqual(['CreateKey', 'GetParametersForImport', 'ImportKeyMaterial']);
+    expect(mine[0]).toMatchObject({ tenant: 'alice', outcome: 'ok', dialect: 'huawei', action: 'create-key' });
+    expect(mine[1]).toMatchObject({ tenant: 'alice', algorithm: 'RSAES_OAEP_SHA_256', outcome: 'ok', dialect: 'huawei', action: 'get-parameters-for-import' });
+    // The import request names no algorithm; the record takes it from the token.
+    expect(mine[2]).toMatchObject({ tenant: 'alice', algorithm: 'RSAES_OAEP_SHA_256', outcome: 'ok', dialect: 'huawei', action: 'import-key-material' });
     expect(audits.some((a) => a.outcome === 'DECRYPT_MATERIAL_FAILED')).toBe(true);
     // The audit line and the request's own log lines share the request ID.
     expect(log).toContain(`"reqId":"${mine[1].requestId}"`);
