@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/import.js')).command,
   wrap: async () => (await import('./commands/wrap.js')).command,
   kat: async () => (await import('./commands/kat.js')).command,
+  bench: async () => (await import('./commands/bench.js')).command,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -21,6 +22,7 @@ const SUMMARIES: Record<string, string> = {
   import: 'get parameters, wrap and import key material into a running service',
   wrap: 'wrap key material for an import public key (client side)',
   kat: 'run known-answer vectors against a backend',
+  bench: 'throughput benchmarks against openssl speed',
 };
 
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;

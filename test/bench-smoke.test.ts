@@ -1,0 +1,25 @@
+/** CI smoke for the benchmarks: `byok bench --quick` runs and writes its JSON. Speed is never asserted. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const out = mkdtempSync(join(tmpdir(), 'byok-bench-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('byok bench --quick', () => {
+  it('runs every section and writes JSON with anchors and rows', () => {
+    const r = spawnSync(process.execPath, ['bin/byok.js', 'bench', '--quick', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const file = readdirSync(out).find((f) => /^bench-.*\.json$/.test(f));
+    expect(file).toBeDefined();
+    const json = JSON.parse(readFileSync(join(out, file!), 'utf8'));
+    expect(json.anchors.rsa2048.opsPerSecond).toBeGreaterThan(0);
+    const names = (json.rows as Array<{ name: string }>).map((row) => row.name).join('\n');
+    for (const section of ['unwrap RSAES_OAEP_SHA_256 RSA_2048, 1 thread', 'workers', 'token verify', 'warm pool', 'empty pool', 'importKeyMaterial, whole', 'heap used']) {
+      expect(names).toContain(section);
+    }
+    expect(readdirSync(out).some((f) => f.endsWith('.chart.html'))).toBe(true);
+  });
+});
