@@ -119,12 +119,7 @@ export class PureBackend implements CryptoBackend {
     if (!this.supports(request.algorithm, request.keySpec, request.materialSpec)) {
       throw new ByokError('ALGORITHM_UNSUPPORTED', this.unsupportedReason(request.algorithm, request.keySpec, request.materialSpec));
     }
-    const raw = {
-      keySpec: request.keySpec, algorithm: request.algorithm, materialSpec: request.materialSpec,
-      privateKeyBlob: request.privateKeyBlob, ciphertext: request.ciphertext,
-      cacheKey: request.cacheKey, cacheUntil: request.cacheUntil,
-    };
-    const material = this.pool ? await this.pool.unwrap(raw) : this.unwrapper.unwrap(raw);
+    const material = this.pool ? await this.pool.unwrap(request) : this.unwrapper.unwrap(request);
     return new PureMaterialHandle(request.materialSpec, material);
   }
 

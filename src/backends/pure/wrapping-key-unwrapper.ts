@@ -5,21 +5,15 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { rsaUnwrap } from '../../algorithms/rsa/rsa-unwrap.js';
 import { destroySm2PrivateKey, parseSm2PrivateKey, sm2Unwrap, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
-import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import type { Clock } from '../../clock.js';
+import type { UnwrapRequest } from '../crypto-backend.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import { ExpiringCache } from './key-cache.js';
 
-export interface RawUnwrapRequest {
-  readonly keySpec: WrappingKeySpec;
-  readonly algorithm: WrappingAlgorithm;
-  readonly materialSpec: MaterialSpec;
-  readonly privateKeyBlob: Uint8Array;
-  readonly ciphertext: Uint8Array;
-  readonly cacheKey?: string;
-  readonly cacheUntil?: number;
-}
+/** The backend's unwrap request, as it crosses to a worker thread (plain data only). */
+export type RawUnwrapRequest = UnwrapRequest;
 
 type ParsedWrappingKey = { family: 'RSA'; key: KeyObject } | { family: 'SM2'; key: Sm2PrivateKey };
 
