@@ -157,7 +157,7 @@ describe('the flow in process, and what the logs say about it', () => {
     expect(Buffer.from(customerDecrypt(spec === 'SM4' ? 'SM4_128' : 'AES_256', material, Buffer.from(enc.cipher_text, 'base64'))).toString()).toBe('in process');
     const audit = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'audit' && l.audit.keyId === keyId).map((l) => l.audit);
     expect(audit.find((a) => a.operation === 'ImportKeyMaterial')).toEqual({
-      operation: 'ImportKeyMaterial', tenant: 'tenant-a', keyId, outcome: 'ok', requestId: r.headers['x-request-id'], dialect: 'huawei', action: 'import-key-material',
+      operation: 'ImportKeyMaterial', tenant: 'tenant-a', keyId, algorithm, outcome: 'ok', requestId: r.headers['x-request-id'], dialect: 'huawei', action: 'import-key-material',
     });
     for (const secret of [hex, Buffer.from(hex, 'hex').toString('base64'), p.import_token, wrapped, 'tok-a']) expect(logs()).not.toContain(secret);
   });
