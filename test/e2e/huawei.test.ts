@@ -205,6 +205,10 @@ describe('Huawei-style REST against the real service', () => {
     expect(metrics).toMatch(/byok_import_seconds_count \d+/);
     const keyId = await createExternal();
     const { params, material } = await importFresh(keyId, 'RSAES_OAEP_SHA_256');
+    // Log lines reach the child's stdout asynchronously: wait (bounded) for the import's record.
+    for (let i = 0; i < 100 && !/"operation":"ImportKeyMaterial"[^\n]*"outcome":"ok"/.test(svc.output().split('\n').filter((l) => l.includes(keyId)).join('\n')); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const log = svc.output();
     const audits = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { audit?: Record<string, any> }).flatMap((l) => (l.audit ? [l.audit] : []));
     const mine = audits.filter((a) => a.keyId === keyId);
