@@ -157,6 +157,8 @@ export const command: Command = {
     } catch (e) {
       return fail(`error while stopping (${isByokError(e) ? e.code : (e as Error).name})`, 1);
     }
+    // pino writes asynchronously: flush it so "byok stopped" is the last line.
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.stdout.write('byok stopped\n');
     return 0;
   },
