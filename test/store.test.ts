@@ -1,9 +1,10 @@
 /** One suite for every KeyStore: atomic mutations, token counters, durability of the SQLite file. */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEngineKeys } from '../src/config/key-files.js';
+import { loadEngineKeys, rotateEngineKey } from '../src/config/key-files.js';
+import { openEngine } from '../src/engine/index.js';
 import { ByokError } from '../src/errors.js';
 import type { KeyRecord, KeyStore } from '../src/store/key-store.js';
 import { MemoryKeyStore } from '../src/store/memory-store.js';
@@ -57,6 +58,27 @@ describe.each([
     expect(await s.tokenFailures('d')).toBe(0);
     await s.close();
   });
+
+  it('reserves token attempts atomically up to the budget and gives them back', async () => {
+    const s = open();
+    const got = await Promise.all(Array.from({ length: 5 }, () => s.reserveTokenAttempt('r', 100, 3)));
+    expect(got.filter(Boolean)).toHaveLength(3);
+    expect(await s.tokenFailures('r')).toBe(3);
+    await s.releaseTokenAttempt('r');
+    expect(await s.tokenFailures('r')).toBe(2);
+    expect(await s.reserveTokenAttempt('r', 100, 3)).toBe(true);
+    expect(await s.reserveTokenAttempt('r', 100, 3)).toBe(false);
+    // Failures recorded the old way count against the same budget; release never goes below 0.
+    expect(await s.addTokenFailure('f', 100)).toBe(1);
+    expect(await s.reserveTokenAttempt('f', 100, 1)).toBe(false);
+    await s.releaseTokenAttempt('f');
+    await s.releaseTokenAttempt('f');
+    await s.releaseTokenAttempt('nothing');
+    expect(await s.tokenFailures('f')).toBe(0);
+    expect(await s.reserveTokenAttempt('g', 100, 0)).toBe(false);
+    expect(await s.tokenFailures('g')).toBe(0);
+    await s.close();
+  });
 });
 
 describe('SQLite durability and key files', () => {
@@ -82,5 +104,62 @@ describe('SQLite durability and key files', () => {
     expect(Buffer.from(k2.commitment)).toEqual(Buffer.from(k1.commitment));
     expect(k2.master[0].id).toBe('mk1');
     expect(() => loadEngineKeys(d, { BYOK_MASTER_KEY: Buffer.alloc(32).toString('base64') })).toThrow(ByokError);
+    // Created through a temp file that is linked into place, then removed: nothing left behind.
+    expect(readdirSync(d)).toEqual(['keys.json']);
+  });
+
+  it('refuses a keys file that group or others can read, and one with repeated key IDs', () => {
+    const d = join(dir, 'loose');
+    loadEngineKeys(d, {});
+    chmodSync(join(d, 'keys.json'), 0o644);
+    expect(() => loadEngineKeys(d, {})).toThrow(/chmod 600/);
+    const k = Buffer.alloc(32, 1).toString('base64');
+    writeFileSync(join(d, 'keys.json'), JSON.stringify({ version: 1, master: [{ id: 'a', key: k }, { id: 'a', key: k }], tokenSealing: [{ id: 't', key: k }], commitment: k }), { mode: 0o600 });
+    chmodSync(join(d, 'keys.json'), 0o600);
+    expect(() => loadEngineKeys(d, {})).toThrow(/duplicate key ID/);
+  });
+
+  it('environment keys with IDs and previous keys (rotation without a file)', () => {
+    const b = (n: number) => Buffer.alloc(32, n).toString('base64');
+    const keys = loadEngineKeys(join(dir, 'unused'), {
+      BYOK_MASTER_KEY: b(1), BYOK_TOKEN_SEALING_KEY: b(2), BYOK_COMMITMENT_KEY: b(3),
+      BYOK_MASTER_KEY_ID: 'mk2', BYOK_PREVIOUS_MASTER_KEYS: `mk1:${b(4)}`, BYOK_PREVIOUS_TOKEN_SEALING_KEYS: `tk0:${b(5)}, tk-1:${b(6)}`,
+    });
+    expect(keys.master.map((k) => [k.id, k.key[0]])).toEqual([['mk2', 1], ['mk1', 4]]);
+    expect(keys.tokenSealing.map((k) => [k.id, k.key[0]])).toEqual([['env', 2], ['tk0', 5], ['tk-1', 6]]);
+    expect(() => loadEngineKeys(dir, { BYOK_MASTER_KEY: b(1), BYOK_TOKEN_SEALING_KEY: b(2), BYOK_COMMITMENT_KEY: b(3), BYOK_PREVIOUS_MASTER_KEYS: 'nokey' })).toThrow(ByokError);
+    expect(() => loadEngineKeys(dir, { BYOK_MASTER_KEY: b(1), BYOK_TOKEN_SEALING_KEY: b(2), BYOK_COMMITMENT_KEY: b(3), BYOK_PREVIOUS_MASTER_KEYS: `env:${b(4)}` })).toThrow(/duplicate/);
+  });
+
+  it('rotation of the master and token-sealing keys: old tokens and old material keep working', async () => {
+    const d = join(dir, 'rotate');
+    const first = await openEngine({ dataDir: d });
+    const kms = await first.createKey({ tenant: 't', origin: 'KMS' });
+    const { ciphertextBlob } = await first.encrypt({ tenant: 't', keyId: kms.keyId, plaintext: new Uint8Array([1, 2, 3]) });
+    const ext = await first.createKey({ tenant: 't' });
+    const params = await first.getParametersForImport({ tenant: 't', keyId: ext.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    await first.close();
+
+    expect(rotateEngineKey(d, 'master')).toBe('mk2');
+    expect(rotateEngineKey(d, 'tokenSealing')).toBe('tk2');
+    expect(statSync(join(d, 'keys.json')).mode & 0o777).toBe(0o600);
+    expect(loadEngineKeys(d, {}).master.map((k) => k.id)).toEqual(['mk2', 'mk1']);
+
+    const second = await openEngine({ dataDir: d });
+    try {
+      expect([...(await second.decrypt({ tenant: 't', ciphertextBlob })).plaintext]).toEqual([1, 2, 3]);
+      const { publicEncrypt, createPublicKey, constants, randomBytes } = await import('node:crypto');
+      const wrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(params.publicKey, 'base64'), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+      expect((await second.importKeyMaterial({ tenant: 't', keyId: ext.keyId, importToken: params.importToken, encryptedKeyMaterial: new Uint8Array(wrapped) })).state).toBe('Enabled');
+      const fresh = await second.getParametersForImport({ tenant: 't', keyId: ext.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+      expect(Buffer.from(fresh.importToken, 'base64').subarray(2, 5).toString()).toBe('tk2');
+    } finally {
+      await second.close();
+    }
+    // The material imported after the rotation is sealed under mk2 (its blob names the key).
+    const store = new SqliteKeyStore(join(d, 'byok.sqlite'));
+    const sealed = (await store.getKey(ext.keyId))!.storedMaterial!;
+    expect(Buffer.from(sealed.subarray(2, 2 + sealed[1])).toString()).toBe('mk2');
+    await store.close();
   });
 });

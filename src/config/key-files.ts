@@ -3,13 +3,14 @@
  * tokens) and the commitment key (keys material commitments). Loaded from environment
  * variables, else from `<dataDir>/keys.json`, created on first run with mode 0600.
  *
- * Rotation: put a new key first in `master` or `tokenSealing` (with a new ID) and keep the old
- * ones after it. New material / tokens use the first key; older ones open with the key their
- * ID names. Drop an old token-sealing key once every token it sealed has expired (24 h by
- * default). The commitment key cannot rotate: commitments made under it must stay comparable.
+ * Rotation: put a new key first in `master` or `tokenSealing` (with a new ID; `rotateEngineKey`
+ * does it) and keep the old ones after it. New material / tokens use the first key; older ones
+ * open with the key their ID names. Drop an old token-sealing key once every token it sealed has
+ * expired (24 h by default); drop an old master key only once no stored blob names it. The
+ * commitment key cannot rotate: commitments made under it must stay comparable.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByokError } from '../errors.js';
 
@@ -33,10 +34,23 @@ interface KeysFile {
   commitment: string;
 }
 
+const KEYS_FILE = 'keys.json';
+
 function decode32(b64: string, what: string): Uint8Array {
-  const key = new Uint8Array(Buffer.from(b64, 'base64'));
+  const key = typeof b64 === 'string' ? new Uint8Array(Buffer.from(b64, 'base64')) : new Uint8Array(0);
   if (key.length !== 32) throw new ByokError('INVALID_PARAMETER', `${what} must be 32 bytes of base64.`);
   return key;
+}
+
+/** IDs name keys inside sealed blobs and tokens: non-empty, short, unique within a list. */
+function checkIds(list: readonly NamedKey[], what: string): readonly NamedKey[] {
+  const seen = new Set<string>();
+  for (const k of list) {
+    if (typeof k.id !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(k.id)) throw new ByokError('INVALID_PARAMETER', `${what}: key IDs must be 1-64 characters of [A-Za-z0-9._-].`);
+    if (seen.has(k.id)) throw new ByokError('INVALID_PARAMETER', `${what}: duplicate key ID ${k.id}.`);
+    seen.add(k.id);
+  }
+  return list;
 }
 
 export function generateEngineKeys(): EngineKeys {
@@ -47,37 +61,78 @@ export function generateEngineKeys(): EngineKeys {
   };
 }
 
+function toFile(keys: EngineKeys): KeysFile {
+  const b64 = (k: NamedKey) => ({ id: k.id, key: Buffer.from(k.key).toString('base64') });
+  return { version: 1, master: keys.master.map(b64), tokenSealing: keys.tokenSealing.map(b64), commitment: Buffer.from(keys.commitment).toString('base64') };
+}
+
+/** Write a complete, fsynced temp file (0600) next to `path`; returns its name. */
+function writeTemp(path: string, content: string): string {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
+}
+
+/** `id:base64,id:base64` (env form of older keys, current first). */
+function parseKeyList(value: string | undefined, what: string): NamedKey[] {
+  if (!value) return [];
+  return value.split(',').map((entry) => {
+    const at = entry.indexOf(':');
+    if (at <= 0) throw new ByokError('INVALID_PARAMETER', `${what} must be a list of id:base64 entries.`);
+    return { id: entry.slice(0, at).trim(), key: decode32(entry.slice(at + 1).trim(), what) };
+  });
+}
+
 /**
  * Env (base64, 32 bytes each): BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY, BYOK_COMMITMENT_KEY —
- * all three or none. Otherwise the keys file in `dataDir`, created when absent.
+ * all three or none; optional BYOK_MASTER_KEY_ID / BYOK_TOKEN_SEALING_KEY_ID (default `env`)
+ * and BYOK_PREVIOUS_MASTER_KEYS / BYOK_PREVIOUS_TOKEN_SEALING_KEYS (`id:base64,...`) for
+ * rotation. Otherwise the keys file in `dataDir`, created when absent.
  */
 export function loadEngineKeys(dataDir: string, env: NodeJS.ProcessEnv = process.env): EngineKeys {
   const fromEnv = [env.BYOK_MASTER_KEY, env.BYOK_TOKEN_SEALING_KEY, env.BYOK_COMMITMENT_KEY];
   if (fromEnv.some((v) => v)) {
     if (!fromEnv.every((v) => v)) throw new ByokError('INVALID_PARAMETER', 'Set BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY and BYOK_COMMITMENT_KEY together.');
     return {
-      master: [{ id: 'env', key: decode32(fromEnv[0]!, 'BYOK_MASTER_KEY') }],
-      tokenSealing: [{ id: 'env', key: decode32(fromEnv[1]!, 'BYOK_TOKEN_SEALING_KEY') }],
+      master: checkIds([
+        { id: env.BYOK_MASTER_KEY_ID || 'env', key: decode32(fromEnv[0]!, 'BYOK_MASTER_KEY') },
+        ...parseKeyList(env.BYOK_PREVIOUS_MASTER_KEYS, 'BYOK_PREVIOUS_MASTER_KEYS'),
+      ], 'master keys'),
+      tokenSealing: checkIds([
+        { id: env.BYOK_TOKEN_SEALING_KEY_ID || 'env', key: decode32(fromEnv[1]!, 'BYOK_TOKEN_SEALING_KEY') },
+        ...parseKeyList(env.BYOK_PREVIOUS_TOKEN_SEALING_KEYS, 'BYOK_PREVIOUS_TOKEN_SEALING_KEYS'),
+      ], 'token-sealing keys'),
       commitment: decode32(fromEnv[2]!, 'BYOK_COMMITMENT_KEY'),
     };
   }
-  const path = join(dataDir, 'keys.json');
+  const path = join(dataDir, KEYS_FILE);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const keys = generateEngineKeys();
-    const file: KeysFile = {
-      version: 1,
-      master: keys.master.map((k) => ({ id: k.id, key: Buffer.from(k.key).toString('base64') })),
-      tokenSealing: keys.tokenSealing.map((k) => ({ id: k.id, key: Buffer.from(k.key).toString('base64') })),
-      commitment: Buffer.from(keys.commitment).toString('base64'),
-    };
-    // 'wx': never overwrite a keys file another process created meanwhile.
+    // Written whole and fsynced, then linked into place: a crash leaves no half-written keys
+    // file, and link (unlike rename) fails if another process created one meanwhile — never
+    // overwrite keys that may already seal material.
+    const tmp = writeTemp(path, JSON.stringify(toFile(generateEngineKeys()), null, 2) + '\n');
     try {
-      writeFileSync(path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+      linkSync(tmp, path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(tmp);
     }
-    chmodSync(path, 0o600);
+  }
+  return readKeysFile(path);
+}
+
+function readKeysFile(path: string): EngineKeys {
+  // Like ssh with a private key: refuse secrets others can read.
+  if ((statSync(path).mode & 0o077) !== 0) {
+    throw new ByokError('INVALID_PARAMETER', `The keys file ${path} must not be accessible by group or others (chmod 600).`);
   }
   let file: KeysFile;
   try {
@@ -85,12 +140,29 @@ export function loadEngineKeys(dataDir: string, env: NodeJS.ProcessEnv = process
   } catch {
     throw new ByokError('INVALID_PARAMETER', `The keys file ${path} is not valid JSON.`);
   }
-  if (file.version !== 1 || !file.master?.length || !file.tokenSealing?.length || !file.commitment) {
+  if (file?.version !== 1 || !Array.isArray(file.master) || !file.master.length || !Array.isArray(file.tokenSealing) || !file.tokenSealing.length || !file.commitment) {
     throw new ByokError('INVALID_PARAMETER', `The keys file ${path} is incomplete.`);
   }
   return {
-    master: file.master.map((k) => ({ id: k.id, key: decode32(k.key, 'master key') })),
-    tokenSealing: file.tokenSealing.map((k) => ({ id: k.id, key: decode32(k.key, 'token-sealing key') })),
+    master: checkIds(file.master.map((k) => ({ id: k.id, key: decode32(k.key, 'master key') })), 'master keys'),
+    tokenSealing: checkIds(file.tokenSealing.map((k) => ({ id: k.id, key: decode32(k.key, 'token-sealing key') })), 'token-sealing keys'),
     commitment: decode32(file.commitment, 'commitment key'),
   };
+}
+
+/**
+ * Rotate one key of `<dataDir>/keys.json`: a fresh key becomes current (first), the others stay
+ * to open what they sealed. Returns the new key's ID. Restart engines to pick it up. The file is
+ * replaced atomically (fsynced temp file, rename).
+ */
+export function rotateEngineKey(dataDir: string, which: 'master' | 'tokenSealing'): string {
+  const path = join(dataDir, KEYS_FILE);
+  const keys = readKeysFile(path);
+  const prefix = which === 'master' ? 'mk' : 'tk';
+  let n = keys[which].length + 1;
+  while (keys[which].some((k) => k.id === `${prefix}${n}`)) n++;
+  const id = `${prefix}${n}`;
+  const rotated: EngineKeys = { ...keys, [which]: [{ id, key: new Uint8Array(randomBytes(32)) }, ...keys[which]] };
+  renameSync(writeTemp(path, JSON.stringify(toFile(rotated), null, 2) + '\n'), path);
+  return id;
 }

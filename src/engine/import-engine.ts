@@ -90,6 +90,11 @@ export class ImportEngine implements Engine {
 
   constructor(options: ImportEngineOptions) {
     if (options.commitmentKey.length !== 32) throw new ByokError('INVALID_PARAMETER', 'The commitment key must be 32 bytes.');
+    const positive = (v: number | undefined, name: string) => {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new ByokError('INVALID_PARAMETER', `${name} must be a positive integer.`);
+    };
+    positive(options.tokenLifetimeSeconds, 'tokenLifetimeSeconds');
+    positive(options.tokenFailureBudget, 'tokenFailureBudget');
     this.backend = options.backend;
     this.store = options.store;
     this.sealer = new TokenSealer(options.tokenSealingKeys);
@@ -283,6 +288,9 @@ export class ImportEngine implements Engine {
     audit.algorithm = token.claims.algorithm;
     let handle: MaterialHandle | undefined;
     let stored: Uint8Array | undefined;
+    /** An attempt reserved against the token's budget, and whether it stays counted. */
+    let reserved = false;
+    let counted = false;
     try {
       const { claims } = token;
       if (claims.tenant !== input.tenant || claims.keyId !== keyId || (claimedAlgorithm !== undefined && claimedAlgorithm !== claims.algorithm)) {
@@ -302,7 +310,12 @@ export class ImportEngine implements Engine {
         throw new ByokError('IMPORT_TOKEN_EXHAUSTED', 'The import token was already used.');
       }
 
-      // 4. Unwrap. A failure counts against the token (Bleichenbacher/Manger need many tries).
+      // 4. Unwrap. Every attempt is counted first, atomically, and given back only if it did not
+      // fail: Bleichenbacher/Manger need many queries, and parallel queries must not overshoot.
+      if (!(await this.store.reserveTokenAttempt(token.digest, claims.expiresAt, this.failureBudget))) {
+        throw new ByokError('IMPORT_TOKEN_EXHAUSTED');
+      }
+      reserved = true;
       try {
         handle = await this.backend.unwrapMaterial({
           keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec,
@@ -310,7 +323,7 @@ export class ImportEngine implements Engine {
         });
         if (handle.unwrapPath) audit.unwrapPath = handle.unwrapPath;
       } catch (e) {
-        if (isByokError(e) && e.code === 'DECRYPT_MATERIAL_FAILED') await this.store.addTokenFailure(token.digest, claims.expiresAt);
+        counted = isByokError(e) && e.code === 'DECRYPT_MATERIAL_FAILED';
         throw e;
       }
 
@@ -324,7 +337,11 @@ export class ImportEngine implements Engine {
         if (cur.tenant !== input.tenant) throw new ByokError('KEY_NOT_FOUND');
         if (cur.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
         const state = transition('importMaterial', this.effectiveState(cur, now));
-        if (cur.commitment && !equalBytes(cur.commitment, commitment)) throw new ByokError('KEY_MATERIAL_MISMATCH');
+        if (cur.commitment && !equalBytes(cur.commitment, commitment)) {
+          // Counted too: a mismatch says "this ciphertext unwrapped", which is an oracle answer.
+          counted = true;
+          throw new ByokError('KEY_MATERIAL_MISMATCH');
+        }
         replaced = cur.storedMaterial;
         return { ...cur, state, commitment: cur.commitment ?? commitment, storedMaterial: newStored, materialExpiresAt };
       });
@@ -336,6 +353,8 @@ export class ImportEngine implements Engine {
       if (stored) await this.backend.destroyPersistedMaterial(stored, keyId).catch(() => undefined);
       if (handle) this.backend.release(handle);
       zeroize(token.privateKeyBlob);
+      // A crash before this line leaves the attempt counted: the safe direction.
+      if (reserved && !counted) await this.store.releaseTokenAttempt(token.digest).catch(() => undefined);
     }
   }
 

@@ -34,7 +34,10 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly wrappingKeyPoolDepth?: number;
 }
 
-export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
+/** The factory's configuration (the name the service and CLI code against). */
+export type EngineConfig = OpenEngineOptions;
+
+export async function openEngine(options: EngineConfig = {}): Promise<ImportEngine> {
   const dataDir = options.dataDir ?? 'data';
   const keys = options.keys ?? loadEngineKeys(dataDir);
   const backend = typeof options.backend === 'object' ? options.backend : createPureBackend({

@@ -45,6 +45,14 @@ export interface KeyStore {
   tokenFailures(tokenDigest: string): Promise<number>;
   /** Add one failure; returns the new count. `expiresAt` (seconds) lets the row be pruned. */
   addTokenFailure(tokenDigest: string, expiresAt: number): Promise<number>;
+  /**
+   * Atomically count one attempt against the token if fewer than `budget` are counted; false
+   * otherwise. The engine reserves before every unwrap so that concurrent attempts cannot
+   * overshoot the budget (a read-then-increment would let N parallel queries through).
+   */
+  reserveTokenAttempt(tokenDigest: string, expiresAt: number, budget: number): Promise<boolean>;
+  /** Give back a reserved attempt that did not fail (success, or an error that is no oracle). */
+  releaseTokenAttempt(tokenDigest: string): Promise<void>;
   /** Mark a single-use token used; false if it already was. */
   consumeToken(tokenDigest: string, expiresAt: number): Promise<boolean>;
   /** Drop token rows whose token expired before `nowSeconds`. */

@@ -43,6 +43,20 @@ export class MemoryKeyStore implements KeyStore {
     return row.failures;
   }
 
+  // Synchronous between read and write: atomic on the one JS thread.
+  async reserveTokenAttempt(digest: string, expiresAt: number, budget: number): Promise<boolean> {
+    const row = this.tokens.get(digest) ?? { failures: 0, used: false, expiresAt };
+    if (row.failures >= budget) return false;
+    row.failures++;
+    this.tokens.set(digest, row);
+    return true;
+  }
+
+  async releaseTokenAttempt(digest: string): Promise<void> {
+    const row = this.tokens.get(digest);
+    if (row && row.failures > 0) row.failures--;
+  }
+
   async consumeToken(digest: string, expiresAt: number): Promise<boolean> {
     const row = this.tokens.get(digest) ?? { failures: 0, used: false, expiresAt };
     if (row.used) return false;

@@ -93,6 +93,10 @@ export class SqliteKeyStore implements KeyStore {
       tokenGet: this.db.prepare<[string], { failures: number; used: number }>('SELECT failures, used FROM token_usage WHERE digest = ?'),
       tokenFail: this.db.prepare(`INSERT INTO token_usage (digest, failures, expires_at) VALUES (?, 1, ?)
                                   ON CONFLICT (digest) DO UPDATE SET failures = failures + 1 RETURNING failures`),
+      // One statement: the insert-or-increment only happens below the budget (changes = 1).
+      tokenReserve: this.db.prepare(`INSERT INTO token_usage (digest, failures, expires_at) SELECT @digest, 1, @expires WHERE @budget >= 1
+                                     ON CONFLICT (digest) DO UPDATE SET failures = failures + 1 WHERE failures < @budget`),
+      tokenRelease: this.db.prepare('UPDATE token_usage SET failures = failures - 1 WHERE digest = ? AND failures > 0'),
       tokenUse: this.db.prepare(`INSERT INTO token_usage (digest, used, expires_at) VALUES (?, 1, ?)
                                  ON CONFLICT (digest) DO UPDATE SET used = 1 WHERE used = 0`),
       tokenPrune: this.db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
@@ -154,6 +158,14 @@ export class SqliteKeyStore implements KeyStore {
 
   async addTokenFailure(digest: string, expiresAt: number): Promise<number> {
     return this.run(() => (this.stmts.tokenFail.get(digest, expiresAt) as { failures: number }).failures);
+  }
+
+  async reserveTokenAttempt(digest: string, expiresAt: number, budget: number): Promise<boolean> {
+    return this.run(() => this.stmts.tokenReserve.run({ digest, expires: expiresAt, budget }).changes === 1);
+  }
+
+  async releaseTokenAttempt(digest: string): Promise<void> {
+    this.run(() => this.stmts.tokenRelease.run(digest));
   }
 
   async consumeToken(digest: string, expiresAt: number): Promise<boolean> {

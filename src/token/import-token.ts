@@ -55,6 +55,8 @@ export class TokenSealer {
     for (const k of keys) {
       const idLen = Buffer.byteLength(k.id);
       if (k.key.length !== 32 || idLen === 0 || idLen > 255) throw new ByokError('INVALID_PARAMETER', 'Bad token-sealing key.');
+      // A repeated ID would seal under one key and open under another.
+      if (this.byId.has(k.id)) throw new ByokError('INVALID_PARAMETER', `Duplicate token-sealing key ID: ${k.id}`);
       this.byId.set(k.id, k.key);
     }
   }
@@ -92,13 +94,19 @@ export class TokenSealer {
     const key = this.byId.get(Buffer.from(bytes.subarray(2, idEnd)).toString('utf8'));
     if (!key) throw invalid();
     let plaintext: Buffer;
+    // update() hands out plaintext before the tag is checked: zero it whatever final() says.
+    const parts: Buffer[] = [];
     try {
       const decipher = createDecipheriv('aes-256-gcm', asBuffer(key), asBuffer(bytes.subarray(idEnd, idEnd + IV_LENGTH)));
       decipher.setAAD(asBuffer(bytes.subarray(0, idEnd)));
       decipher.setAuthTag(asBuffer(bytes.subarray(bytes.length - TAG_LENGTH)));
-      plaintext = Buffer.concat([decipher.update(asBuffer(bytes.subarray(idEnd + IV_LENGTH, bytes.length - TAG_LENGTH))), decipher.final()]);
+      parts.push(decipher.update(asBuffer(bytes.subarray(idEnd + IV_LENGTH, bytes.length - TAG_LENGTH))));
+      parts.push(decipher.final());
+      plaintext = Buffer.concat(parts);
     } catch {
       throw invalid();
+    } finally {
+      for (const p of parts) p.fill(0);
     }
     try {
       const metaLen = (plaintext[0] << 8) | plaintext[1];

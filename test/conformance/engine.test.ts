@@ -12,7 +12,8 @@ import { allWrappingCombinations, MATERIAL_SPECS, type MaterialSpec } from '../.
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { ManualClock } from '../../src/clock.js';
 import { ImportEngine } from '../../src/engine/import-engine.js';
-import { ByokError } from '../../src/errors.js';
+import { WIRE_ERRORS } from '../../src/engine/error-map.js';
+import { ByokError, ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { customerDecrypt, customerEncrypt, wrapWithOpenssl } from '../helpers/customer.js';
@@ -200,6 +201,66 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
     expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).state).toBe('PendingImport');
   });
 
+  it('failure budget under concurrency: 25 parallel bad imports get exactly 10 unwraps', async () => {
+    if (skipReason) return;
+    const key = await engine.createKey({ tenant: TENANT });
+    const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: OAEP });
+    const good = Buffer.from(wrapWithOpenssl(params.publicKey, OAEP, fresh('AES_256')), 'base64');
+    const bad = Buffer.from(good);
+    bad[bad.length - 1] ^= 1;
+    // All 25 are in flight before any unwrap finishes: a read-then-increment budget lets them all through.
+    const results = await Promise.allSettled(Array.from({ length: 25 }, () =>
+      engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: bad.toString('base64') })));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as ByokError).code : 'ok'));
+    expect(codes.filter((c) => c === 'DECRYPT_MATERIAL_FAILED')).toHaveLength(10);
+    expect(codes.filter((c) => c === 'IMPORT_TOKEN_EXHAUSTED')).toHaveLength(15);
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: good.toString('base64') }), 'IMPORT_TOKEN_EXHAUSTED');
+  });
+
+  it('failure budget: mismatches count (an oracle answer), successes do not', async () => {
+    if (skipReason) return;
+    const tight = new ImportEngine({ backend, store, ...keys, clock, tokenFailureBudget: 2 });
+    const key = await tight.createKey({ tenant: TENANT });
+    const params = await tight.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: OAEP });
+    const material = fresh('AES_256');
+    const wrapped = wrapWithOpenssl(params.publicKey, OAEP, material);
+    const other = wrapWithOpenssl(params.publicKey, OAEP, fresh('AES_256'));
+    const imp = (encryptedKeyMaterial: string) => tight.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial });
+    // Three successes with a budget of two: a success gives its attempt back.
+    for (let i = 0; i < 3; i++) expect((await imp(wrapped)).state).toBe('Enabled');
+    await expectCode(imp(other), 'KEY_MATERIAL_MISMATCH');
+    await expectCode(imp(other), 'KEY_MATERIAL_MISMATCH');
+    await expectCode(imp(wrapped), 'IMPORT_TOKEN_EXHAUSTED');
+    // Errors that are no oracle (state) do not spend the budget of a fresh token.
+    const p2 = await tight.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: OAEP });
+    await tight.disableKey({ tenant: TENANT, keyId: key.keyId });
+    for (let i = 0; i < 3; i++) {
+      await expectCode(tight.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: p2.importToken, encryptedKeyMaterial: wrapWithOpenssl(p2.publicKey, OAEP, material) }), 'KEY_STATE_UNSUPPORTED');
+    }
+    await tight.enableKey({ tenant: TENANT, keyId: key.keyId });
+    expect((await tight.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: p2.importToken, encryptedKeyMaterial: wrapWithOpenssl(p2.publicKey, OAEP, material) })).state).toBe('Enabled');
+  });
+
+  it('refuses a non-positive failure budget or token lifetime', () => {
+    if (skipReason) return;
+    for (const bad of [{ tokenFailureBudget: 0 }, { tokenFailureBudget: 1.5 }, { tokenLifetimeSeconds: 0 }, { tokenLifetimeSeconds: -60 }]) {
+      expect(() => new ImportEngine({ backend, store, ...keys, clock, ...bad })).toThrow(ByokError);
+    }
+  });
+
+  it('a configured token lifetime sets the expiry', async () => {
+    if (skipReason) return;
+    const short = new ImportEngine({ backend, store, ...keys, clock, tokenLifetimeSeconds: 600 });
+    const key = await short.createKey({ tenant: TENANT });
+    const params = await short.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: OAEP });
+    expect(params.expirationTime).toBe(clock.now() / 1000 + 600);
+    const wrapped = wrapWithOpenssl(params.publicKey, OAEP, fresh('AES_256'));
+    clock.advance(600_000);
+    await expectCode(short.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped }), 'IMPORT_TOKEN_EXPIRED');
+    clock.advance(-1000);
+    expect((await short.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped })).state).toBe('Enabled');
+  });
+
   it('single-use tokens, when configured', async () => {
     if (skipReason) return;
     const strict = new ImportEngine({ backend, store, ...keys, clock, singleUseTokens: true });
@@ -293,5 +354,32 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
     await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: 'not base64!' }), 'INVALID_PARAMETER');
     expect(await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).toMatchObject({ state: 'PendingImport' });
     expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).keyCheckValue).toBeUndefined();
+  });
+});
+
+describe('the error table (engine code → Tencent, Huawei, HTTP)', () => {
+  it('maps every engine code; server faults are 5xx, client faults 4xx; Huawei codes are KMS.xxxx', () => {
+    expect(Object.keys(WIRE_ERRORS).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    for (const [code, wire] of Object.entries(WIRE_ERRORS)) {
+      const fault = ERROR_CODES[code as ErrorCode].fault;
+      expect(wire.http >= 500, code).toBe(fault === 'server');
+      expect(wire.huawei, code).toMatch(/^KMS\.\d{4}$/);
+      expect(wire.tencent, code).toMatch(/^[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)?$/);
+    }
+  });
+
+  it('uses the seeds\' Tencent codes for the import errors', () => {
+    const expected: Partial<Record<ErrorCode, string>> = {
+      DECRYPT_MATERIAL_FAILED: 'InvalidParameter.DecryptMaterialError',
+      KEY_MATERIAL_MISMATCH: 'InvalidParameterValue.MaterialNotMatch',
+      IMPORT_TOKEN_EXPIRED: 'ResourceUnavailable.TokenExpired',
+      KEY_STATE_UNSUPPORTED: 'ResourceUnavailable.CmkStateNotSupport',
+      NOT_EXTERNAL_KEY: 'UnsupportedOperation.NotExternalCmk',
+      KEY_NOT_FOUND: 'ResourceUnavailable.CmkNotFound',
+      INVALID_KEY_ID: 'InvalidParameterValue.InvalidKeyId',
+      INVALID_PARAMETER: 'InvalidParameter',
+      INTERNAL_ERROR: 'InternalError',
+    };
+    for (const [code, tencent] of Object.entries(expected)) expect(WIRE_ERRORS[code as ErrorCode].tencent, code).toBe(tencent);
   });
 });

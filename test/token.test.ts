@@ -1,0 +1,180 @@
+/**
+ * Import tokens: the versioned binary format, sealing-key rotation, tamper evidence bit by bit,
+ * the seeds' size pattern for every spec, and the engine's handling of the sealed private key
+ * (zeroized once sealed and once used; unwrap cached under the token digest until its expiry).
+ */
+import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WrappingKeySpec } from '../src/algorithms/specs.js';
+import type { CryptoBackend, UnwrapRequest, WrappingKeyPair } from '../src/backends/crypto-backend.js';
+import { createPureBackend } from '../src/backends/pure/pure-backend.js';
+import { ManualClock } from '../src/clock.js';
+import { ImportEngine } from '../src/engine/import-engine.js';
+import { ByokError } from '../src/errors.js';
+import { MemoryKeyStore } from '../src/store/memory-store.js';
+import { IMPORT_TOKEN_PATTERN, TokenSealer, type ImportTokenClaims } from '../src/token/import-token.js';
+
+const key = (id: string) => ({ id, key: new Uint8Array(randomBytes(32)) });
+const claims: ImportTokenClaims = {
+  tenant: 'tenant-a', keyId: '0123abcd-0000-4000-8000-00000000beef', algorithm: 'RSAES_OAEP_SHA_256',
+  keySpec: 'RSA_2048', materialSpec: 'AES_256', issuedAt: 1_780_000_000, expiresAt: 1_780_086_400,
+};
+
+function expectInvalid(fn: () => unknown) {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ByokError);
+  expect(err).toMatchObject({ code: 'IMPORT_TOKEN_INVALID', message: 'The import token is invalid.' });
+}
+
+describe('token format', () => {
+  const tk1 = key('tk1');
+  const blob = new Uint8Array(randomBytes(300));
+
+  it('round-trips claims and blob; the digest is SHA-256 of the token bytes', () => {
+    const sealer = new TokenSealer([tk1]);
+    const token = sealer.seal(claims, blob);
+    const opened = sealer.open(token);
+    expect(opened.claims).toMatchObject(claims);
+    expect(Buffer.from(opened.privateKeyBlob)).toEqual(Buffer.from(blob));
+    expect(opened.digest).toBe(createHash('sha256').update(Buffer.from(token, 'base64')).digest('hex'));
+    // Two seals of the same input differ (fresh IV and nonce), so digests never collide by design.
+    expect(sealer.seal(claims, blob)).not.toBe(token);
+  });
+
+  it('layout: version 1 ‖ idLen ‖ sealing-key ID ‖ iv(12) ‖ ciphertext ‖ tag(16); the blob is not visible', () => {
+    const token = Buffer.from(new TokenSealer([tk1]).seal(claims, blob), 'base64');
+    expect(token[0]).toBe(1);
+    expect(token[1]).toBe(3);
+    expect(token.subarray(2, 5).toString('ascii')).toBe('tk1');
+    // plaintext = metaLen(2) ‖ JSON ‖ blob; GCM adds no padding.
+    const metaLen = token.length - 5 - 12 - 16 - 2 - blob.length;
+    expect(metaLen).toBeGreaterThan(100);
+    expect(token.includes(Buffer.from(blob.subarray(0, 16)))).toBe(false);
+    expect(token.includes(Buffer.from(claims.tenant))).toBe(false);
+  });
+
+  it('every flipped bit is IMPORT_TOKEN_INVALID', () => {
+    const sealer = new TokenSealer([tk1]);
+    const token = Buffer.from(sealer.seal(claims, new Uint8Array(8)), 'base64');
+    let checked = 0;
+    for (let i = 0; i < token.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const t = Buffer.from(token);
+        t[i] ^= 1 << bit;
+        expectInvalid(() => sealer.open(t.toString('base64')));
+        checked++;
+      }
+    }
+    expect(checked).toBe(token.length * 8);
+  });
+
+  it('truncated, extended, non-canonical, wrong version, unknown key ID, outside the pattern: all invalid', () => {
+    const sealer = new TokenSealer([tk1]);
+    const b64 = sealer.seal(claims, new Uint8Array(8));
+    const bytes = Buffer.from(b64, 'base64');
+    expectInvalid(() => sealer.open(bytes.subarray(0, bytes.length - 1).toString('base64')));
+    expectInvalid(() => sealer.open(Buffer.concat([bytes, Buffer.of(0)]).toString('base64')));
+    expectInvalid(() => sealer.open(b64 + '\n'));
+    expectInvalid(() => sealer.open(b64.slice(0, 150)));
+    expectInvalid(() => sealer.open('A'.repeat(6148)));
+    expectInvalid(() => sealer.open(undefined as unknown as string));
+    // Non-canonical base64: same bytes, different text (an unused low bit of the last symbol
+    // set). Pick a blob length whose token ends in '==' so the case always runs.
+    const padded = [0, 1, 2].map((n) => sealer.seal(claims, new Uint8Array(8 + n))).find((t) => t.endsWith('=='))!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const lastAt = padded.length - 3;
+    const odd = padded.slice(0, lastAt) + alphabet[alphabet.indexOf(padded[lastAt]) | 1] + '==';
+    expect(odd).not.toBe(padded);
+    expect(Buffer.from(odd, 'base64')).toEqual(Buffer.from(padded, 'base64'));
+    expect(sealer.open(padded).claims.keyId).toBe(claims.keyId);
+    expectInvalid(() => sealer.open(odd));
+    const v2 = Buffer.from(bytes);
+    v2[0] = 2;
+    expectInvalid(() => sealer.open(v2.toString('base64')));
+    expectInvalid(() => new TokenSealer([key('tk1')]).open(b64)); // same ID, other key
+    expectInvalid(() => new TokenSealer([key('tk9')]).open(b64));
+  });
+
+  it('rotation: the current key seals, previous keys still open; a dropped key no longer does', () => {
+    const tk2 = key('tk2');
+    const old = new TokenSealer([tk1]).seal(claims, blob);
+    const rotated = new TokenSealer([tk2, tk1]);
+    expect(rotated.open(old).claims.keyId).toBe(claims.keyId);
+    const fresh = rotated.seal(claims, blob);
+    expect(Buffer.from(fresh, 'base64').subarray(2, 5).toString('ascii')).toBe('tk2');
+    expectInvalid(() => new TokenSealer([tk1]).open(fresh));
+    expectInvalid(() => new TokenSealer([tk2]).open(old));
+  });
+
+  it('refuses bad keyrings: none, wrong length, empty or repeated ID', () => {
+    for (const keys of [[], [{ id: 'a', key: new Uint8Array(16) }], [{ id: '', key: new Uint8Array(32) }], [key('a'), key('a')]]) {
+      expect(() => new TokenSealer(keys)).toThrow(ByokError);
+    }
+  });
+});
+
+describe('token sizes for every wrapping key spec', () => {
+  let backend: CryptoBackend;
+  beforeAll(() => {
+    backend = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) });
+  });
+  afterAll(() => backend.close());
+
+  // One RSA_4096 generation (~1 s): the largest PKCS#8 the pure backend seals.
+  it.each(['SM2', 'RSA_2048', 'RSA_4096'] as WrappingKeySpec[])('%s fits ^[0-9a-zA-Z+/=]{200,6144}$', async (keySpec) => {
+    const pair = await backend.generateWrappingKeyPair(keySpec);
+    const sealer = new TokenSealer([key('a-long-sealing-key-id-' + 'x'.repeat(40))]);
+    const token = sealer.seal({ ...claims, tenant: 't'.repeat(128), keySpec }, pair.privateKeyBlob);
+    expect(token).toMatch(IMPORT_TOKEN_PATTERN);
+    expect(token.length).toBeLessThanOrEqual(6144);
+  });
+
+  it('a tiny blob (a device reference) still makes a token of at least 200 characters', () => {
+    expect(new TokenSealer([key('k')]).seal({ ...claims, tenant: 't' }, new Uint8Array(0))).toMatch(IMPORT_TOKEN_PATTERN);
+  });
+});
+
+describe('the engine and the sealed private key', () => {
+  it('zeroizes the private key once sealed and once used; unwrap is cached by token digest until expiry', async () => {
+    const pure = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) });
+    const generated: WrappingKeyPair[] = [];
+    const requests: UnwrapRequest[] = [];
+    // A spy over the real backend: keeps references to the secret buffers the engine was given.
+    const spy: CryptoBackend = Object.assign(Object.create(pure) as CryptoBackend, {
+      generateWrappingKeyPair: async (spec: WrappingKeySpec) => {
+        const pair = await pure.generateWrappingKeyPair(spec);
+        generated.push(pair);
+        return pair;
+      },
+      unwrapMaterial: async (req: UnwrapRequest) => {
+        const handle = await pure.unwrapMaterial(req);
+        requests.push(req);
+        return handle;
+      },
+    });
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const engine = new ImportEngine({ backend: spy, store: new MemoryKeyStore(), clock, tokenSealingKeys: [key('tk1')], commitmentKey: new Uint8Array(randomBytes(32)) });
+    try {
+      const k = await engine.createKey({ tenant: 't' });
+      const params = await engine.getParametersForImport({ tenant: 't', keyId: k.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+      expect(generated).toHaveLength(1);
+      expect(generated[0].privateKeyBlob.length).toBeGreaterThan(1000);
+      expect(generated[0].privateKeyBlob.every((b) => b === 0)).toBe(true);
+
+      const wrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(params.publicKey, 'base64'), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+      await engine.importKeyMaterial({ tenant: 't', keyId: k.keyId, importToken: params.importToken, encryptedKeyMaterial: new Uint8Array(wrapped) });
+      expect(requests).toHaveLength(1);
+      expect(requests[0].cacheKey).toBe(createHash('sha256').update(Buffer.from(params.importToken, 'base64')).digest('hex'));
+      expect(requests[0].cacheUntil).toBe(params.expirationTime * 1000);
+      expect(requests[0].privateKeyBlob.length).toBeGreaterThan(1000);
+      expect(requests[0].privateKeyBlob.every((b) => b === 0)).toBe(true);
+    } finally {
+      await engine.close();
+    }
+  });
+});
