@@ -1,4 +1,7 @@
-/** One suite for every KeyStore: atomic mutations, token counters, durability of the SQLite file. */
+/**
+ * One suite for every KeyStore (memory, SQLite, PostgreSQL): atomic mutations, token counters,
+ * durability of the SQLite file, PostgreSQL migrations and row locks across connections.
+ */
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,18 +12,33 @@ import { ByokError } from '../src/errors.js';
 import type { KeyRecord, KeyStore } from '../src/store/key-store.js';
 import { MemoryKeyStore } from '../src/store/memory-store.js';
 import { SqliteKeyStore } from '../src/store/sqlite-store.js';
+import { PostgresKeyStore } from '../src/store/postgres-store.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/migrations/postgres.js';
+import { startPgCluster } from './helpers/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Started while collecting, so the PostgreSQL suite can be listed or skipped with its reason.
+const pgCluster = startPgCluster();
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  if (!('skip' in pgCluster)) pgCluster.destroy();
+});
+if ('skip' in pgCluster) it.skip(`postgres key store: ${pgCluster.skip}`, () => undefined);
+const pgStores = 'skip' in pgCluster ? [] : [{
+  name: 'postgres',
+  // A fresh database per store, as SQLite gets a fresh file.
+  open: async (): Promise<KeyStore> => PostgresKeyStore.connect(await pgCluster.createDatabase()),
+}];
 
 const record = (keyId: string): KeyRecord => ({ keyId, tenant: 't', origin: 'EXTERNAL', materialSpec: 'AES_256', state: 'PendingImport', createdAt: 1 });
 
 describe.each([
-  { name: 'memory', open: (): KeyStore => new MemoryKeyStore() },
-  { name: 'sqlite', open: (): KeyStore => new SqliteKeyStore(join(dir, `s-${Math.random()}.sqlite`)) },
+  { name: 'memory', open: async (): Promise<KeyStore> => new MemoryKeyStore() },
+  { name: 'sqlite', open: async (): Promise<KeyStore> => new SqliteKeyStore(join(dir, `s-${Math.random()}.sqlite`)) },
+  ...pgStores,
 ])('$name key store', ({ open }) => {
   it('creates, reads, lists and round-trips every field (null vs undefined expiry too)', async () => {
-    const s = open();
+    const s = await open();
     await s.createKey(record('k1'));
     await s.createKey({ ...record('k2'), tenant: 'u', alias: 'a', commitment: new Uint8Array([1, 2]), storedMaterial: new Uint8Array([3]), materialExpiresAt: null, state: 'Enabled' });
     await s.createKey({ ...record('k3'), materialExpiresAt: 99, deletionDate: 5 });
@@ -35,7 +53,7 @@ describe.each([
   });
 
   it('a mutation that throws writes nothing', async () => {
-    const s = open();
+    const s = await open();
     await s.createKey(record('k'));
     await expect(s.updateKey('k', () => { throw new ByokError('KEY_MATERIAL_MISMATCH'); })).rejects.toMatchObject({ code: 'KEY_MATERIAL_MISMATCH' });
     expect(await s.getKey('k')).toEqual(record('k'));
@@ -47,7 +65,7 @@ describe.each([
   });
 
   it('counts token failures, consumes single-use tokens once, prunes expired rows', async () => {
-    const s = open();
+    const s = await open();
     expect(await s.tokenFailures('d')).toBe(0);
     expect(await s.addTokenFailure('d', 100)).toBe(1);
     expect(await s.addTokenFailure('d', 100)).toBe(2);
@@ -60,7 +78,7 @@ describe.each([
   });
 
   it('reserves token attempts atomically up to the budget and gives them back', async () => {
-    const s = open();
+    const s = await open();
     const got = await Promise.all(Array.from({ length: 5 }, () => s.reserveTokenAttempt('r', 100, 3)));
     expect(got.filter(Boolean)).toHaveLength(3);
     expect(await s.tokenFailures('r')).toBe(3);
@@ -161,5 +179,93 @@ describe('SQLite durability and key files', () => {
     const sealed = (await store.getKey(ext.keyId))!.storedMaterial!;
     expect(Buffer.from(sealed.subarray(2, 2 + sealed[1])).toString()).toBe('mk2');
     await store.close();
+  });
+});
+
+describe.skipIf('skip' in pgCluster)('PostgreSQL store across connections (several instances)', () => {
+  const cluster = pgCluster as Exclude<typeof pgCluster, { skip: string }>;
+  const commit = (n: number) => new Uint8Array(32).fill(n);
+
+  it('migrations: two instances starting together apply each version once; re-running is a no-op', async () => {
+    const url = await cluster.createDatabase();
+    const [a, b] = await Promise.all([PostgresKeyStore.connect(url), PostgresKeyStore.connect(url)]);
+    const c = await PostgresKeyStore.connect(url);
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT version FROM byok_schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    } finally {
+      await client.end();
+    }
+    await Promise.all([a.close(), b.close(), c.close()]);
+    // A schema newer than this build: refuse to run on it.
+    await expect(PostgresKeyStore.connect(url, { migrations: POSTGRES_MIGRATIONS.slice(0, 1) })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: /newer than this build/ });
+  });
+
+  it('first imports racing through two pools: the row lock gives exactly one winner per key', async () => {
+    const url = await cluster.createDatabase();
+    const [a, b] = await Promise.all([PostgresKeyStore.connect(url), PostgresKeyStore.connect(url)]);
+    // The engine's compare-and-set: set the commitment if absent, else it must match.
+    const firstImport = (mine: Uint8Array) => (cur: KeyRecord): KeyRecord => {
+      if (cur.commitment && Buffer.compare(Buffer.from(cur.commitment), Buffer.from(mine)) !== 0) throw new ByokError('KEY_MATERIAL_MISMATCH');
+      return { ...cur, state: 'Enabled', commitment: cur.commitment ?? mine, storedMaterial: mine };
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+    await Promise.all(ids.map((id) => a.createKey(record(id))));
+    const results = await Promise.all(ids.map((id) => Promise.allSettled([a.updateKey(id, firstImport(commit(1))), b.updateKey(id, firstImport(commit(2)))])));
+    for (const [i, pair] of results.entries()) {
+      const won = pair.filter((r) => r.status === 'fulfilled');
+      const lost = pair.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost.map((r) => r.reason.code)).toEqual(['KEY_MATERIAL_MISMATCH']);
+      const winner = pair[0].status === 'fulfilled' ? 1 : 2;
+      expect((await b.getKey(ids[i]))!.commitment![0]).toBe(winner);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a commitment is write-once in the database itself', async () => {
+    const s = await PostgresKeyStore.connect(await cluster.createDatabase());
+    await s.createKey({ ...record('w'), commitment: commit(1) });
+    await expect(s.updateKey('w', (c) => ({ ...c, commitment: commit(2) }))).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    await expect(s.updateKey('w', (c) => ({ ...c, commitment: undefined }))).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect((await s.getKey('w'))!.commitment![0]).toBe(1);
+    await s.close();
+  });
+
+  it('token attempts reserved from two pools never overshoot the budget', async () => {
+    const url = await cluster.createDatabase();
+    const [a, b] = await Promise.all([PostgresKeyStore.connect(url), PostgresKeyStore.connect(url)]);
+    const got = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserveTokenAttempt('shared', 100, 10)));
+    expect(got.filter(Boolean)).toHaveLength(10);
+    expect(await a.tokenFailures('shared')).toBe(10);
+    expect(await b.consumeToken('once', 100)).toBe(true);
+    expect(await a.consumeToken('once', 100)).toBe(false);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('an unreachable database is STORE_UNAVAILABLE at start', async () => {
+    await expect(PostgresKeyStore.connect(`postgresql://postgres@localhost/nope?host=${encodeURIComponent(cluster.dir)}-missing`, { connectTimeoutMs: 1000 }))
+      .rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  // Last: it stops the shared cluster for a moment.
+  it('connection loss: STORE_UNAVAILABLE, nothing half-written, and recovery without reopening', async () => {
+    const s = await PostgresKeyStore.connect(await cluster.createDatabase(), { connectTimeoutMs: 1000 });
+    await s.createKey(record('o'));
+    expect((await s.getKey('o'))?.state).toBe('PendingImport');
+    cluster.stop();
+    try {
+      await expect(s.getKey('o')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(s.updateKey('o', (c) => ({ ...c, state: 'Enabled' }))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(s.reserveTokenAttempt('t', 100, 3)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      cluster.start();
+    }
+    expect(await s.getKey('o')).toEqual(record('o'));
+    expect((await s.updateKey('o', (c) => ({ ...c, state: 'Enabled' })))?.state).toBe('Enabled');
+    await s.close();
   });
 });

@@ -1,0 +1,265 @@
+/**
+ * The shared KeyStore: PostgreSQL through a `pg` Pool, so several service instances share one key
+ * space. Same semantics as the SQLite store: `updateKey` is one transaction around
+ * `SELECT ... FOR UPDATE` (the row lock serialises read-mutate-write across processes, so of two
+ * racing first imports exactly one sets the commitment), token counters are single statements,
+ * migrations are versioned and applied at start-up under an advisory lock.
+ *
+ * Outages: every driver error becomes `STORE_UNAVAILABLE` (HTTP 503); a transaction that did not
+ * commit is rolled back by the server, so nothing is half-written. The pool drops dead
+ * connections and opens new ones, so the instance recovers when the database comes back.
+ */
+import pg from 'pg';
+import type { MaterialSpec } from '../algorithms/specs.js';
+import type { KeyOrigin, KeyState } from '../engine/types.js';
+import { ByokError } from '../errors.js';
+import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
+
+export interface PostgresStoreOptions {
+  /** Connections per instance (default 10). */
+  readonly poolSize?: number;
+  /** How long a request waits for a connection before STORE_UNAVAILABLE (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /** Server-side bound on one statement, row-lock waits included (default 10 s, like SQLite's busy timeout). */
+  readonly statementTimeoutMs?: number;
+  /** Migrations to apply (default: the repository's); tests pass their own to check ordering. */
+  readonly migrations?: readonly Migration[];
+}
+
+/** Any 64-bit number works: it only has to be the same in every instance (ASCII "byokmigr"). */
+const MIGRATION_LOCK = '7022364638124804466';
+
+const COLS = ['key_id', 'tenant', 'alias', 'description', 'origin', 'material_spec', 'state', 'created_at', 'commitment', 'stored_material', 'material_expires_at', 'deletion_date'] as const;
+
+interface KeyRow {
+  key_id: string; tenant: string; alias: string | null; description: string | null; origin: string;
+  material_spec: string; state: string; created_at: string; commitment: Buffer | null;
+  stored_material: Buffer | null; material_expires_at: string | null; deletion_date: string | null;
+}
+
+// BIGINT arrives as a string (pg does not guess at precision); ours are seconds, always safe.
+function fromRow(r: KeyRow): KeyRecord {
+  return {
+    keyId: r.key_id,
+    tenant: r.tenant,
+    ...(r.alias !== null ? { alias: r.alias } : {}),
+    ...(r.description !== null ? { description: r.description } : {}),
+    origin: r.origin as KeyOrigin,
+    materialSpec: r.material_spec as MaterialSpec,
+    state: r.state as KeyState,
+    createdAt: Number(r.created_at),
+    ...(r.commitment ? { commitment: new Uint8Array(r.commitment) } : {}),
+    ...(r.stored_material ? { storedMaterial: new Uint8Array(r.stored_material) } : {}),
+    ...(r.material_expires_at !== null ? { materialExpiresAt: r.material_expires_at === '-1' ? null : Number(r.material_expires_at) } : {}),
+    ...(r.deletion_date !== null ? { deletionDate: Number(r.deletion_date) } : {}),
+  };
+}
+
+/** Values in COLS order. */
+function toParams(k: KeyRecord): unknown[] {
+  return [
+    k.keyId, k.tenant, k.alias ?? null, k.description ?? null, k.origin, k.materialSpec, k.state, k.createdAt,
+    k.commitment ? Buffer.from(k.commitment) : null,
+    k.storedMaterial ? Buffer.from(k.storedMaterial) : null,
+    k.materialExpiresAt === undefined ? null : k.materialExpiresAt === null ? -1 : k.materialExpiresAt,
+    k.deletionDate ?? null,
+  ];
+}
+
+const SQL = {
+  insert: `INSERT INTO byok_keys (${COLS.join(', ')}) VALUES (${COLS.map((_, i) => `$${i + 1}`).join(', ')})`,
+  get: 'SELECT * FROM byok_keys WHERE key_id = $1',
+  getForUpdate: 'SELECT * FROM byok_keys WHERE key_id = $1 FOR UPDATE',
+  list: 'SELECT * FROM byok_keys WHERE tenant = $1 ORDER BY created_at, key_id',
+  update: `UPDATE byok_keys SET ${COLS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE key_id = $1`,
+  delete: 'DELETE FROM byok_keys WHERE key_id = $1',
+  tokenGet: 'SELECT failures FROM byok_token_usage WHERE digest = $1',
+  tokenFail: `INSERT INTO byok_token_usage (digest, failures, expires_at) VALUES ($1, 1, $2)
+              ON CONFLICT (digest) DO UPDATE SET failures = byok_token_usage.failures + 1 RETURNING failures`,
+  // One statement: ON CONFLICT DO UPDATE locks the row and re-checks the budget on its latest
+  // version, so concurrent reservations from any number of instances cannot overshoot.
+  tokenReserve: `INSERT INTO byok_token_usage (digest, failures, expires_at) SELECT $1, 1, $2 WHERE $3::int >= 1
+                 ON CONFLICT (digest) DO UPDATE SET failures = byok_token_usage.failures + 1 WHERE byok_token_usage.failures < $3::int`,
+  tokenRelease: 'UPDATE byok_token_usage SET failures = failures - 1 WHERE digest = $1 AND failures > 0',
+  tokenUse: `INSERT INTO byok_token_usage (digest, used, expires_at) VALUES ($1, true, $2)
+             ON CONFLICT (digest) DO UPDATE SET used = true WHERE byok_token_usage.used = false`,
+  tokenPrune: 'DELETE FROM byok_token_usage WHERE expires_at < $1',
+} as const;
+
+/**
+ * Driver and server errors → a ByokError. Integrity violations (SQLSTATE class 23: a duplicate
+ * key ID, the write-once commitment trigger) are our bug, not an outage; everything else
+ * (refused or dropped connections, shutdown, timeouts) is STORE_UNAVAILABLE.
+ */
+function storeError(e: unknown): ByokError {
+  if (e instanceof ByokError) return e;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('23')) return new ByokError('INTERNAL_ERROR', 'The key store refused an inconsistent write.');
+  return new ByokError('STORE_UNAVAILABLE');
+}
+
+/** A URL without its password, for logs and start-up lines. */
+export function redactStoreUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//.test(value);
+}
+
+export class PostgresKeyStore implements KeyStore {
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connect, apply pending migrations, and return the store; STORE_UNAVAILABLE if unreachable. */
+  static async connect(url: string, options: PostgresStoreOptions = {}): Promise<PostgresKeyStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
+      // A client that vanished mid-transaction (partition, not a clean close) must not hold row
+      // locks forever; a crashed process's socket closes and the server rolls back at once anyway.
+      idle_in_transaction_session_timeout: 30_000,
+      application_name: 'byok',
+    });
+    // Idle clients see the server go away (shutdown, restart) as an 'error' event; without a
+    // listener that would crash the process. The pool already discards them: nothing else to do.
+    pool.on('error', () => undefined);
+    const store = new PostgresKeyStore(pool);
+    try {
+      await store.migrate(options.migrations ?? POSTGRES_MIGRATIONS);
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e instanceof ByokError ? e : new ByokError('STORE_UNAVAILABLE', 'The PostgreSQL key store could not be reached or migrated.');
+    }
+    return store;
+  }
+
+  /**
+   * One transaction: the advisory lock makes instances that start together take turns, and
+   * since DDL is transactional a failed migration leaves no trace. Idempotent: applied versions
+   * are skipped.
+   */
+  private async migrate(migrations: readonly Migration[]): Promise<void> {
+    migrations.forEach((m, i) => {
+      if (m.version !== i + 1) throw new ByokError('INTERNAL_ERROR', `Migration ${i + 1} is numbered ${m.version}.`);
+    });
+    await this.transaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+      await c.query(`CREATE TABLE IF NOT EXISTS byok_schema_migrations (
+                       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      const { rows } = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM byok_schema_migrations');
+      const current = rows[0]?.v ?? 0;
+      if (current > migrations.length) {
+        // A newer instance migrated further: refuse rather than run on a schema we do not know.
+        throw new ByokError('STORE_UNAVAILABLE', `The database schema (version ${current}) is newer than this build knows (${migrations.length}).`);
+      }
+      for (const m of migrations.slice(current)) {
+        await c.query(m.sql);
+        await c.query('INSERT INTO byok_schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+    });
+  }
+
+  /** BEGIN … COMMIT on one pooled client; any failure rolls back and the error is mapped. */
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw storeError(e);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection is gone (the server rolls back on its own): do not pool it again.
+        broken = rollbackError as Error;
+      }
+      throw storeError(e);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  async createKey(record: KeyRecord): Promise<void> {
+    await this.query(SQL.insert, toParams(record));
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const { rows } = await this.query<KeyRow>(SQL.get, [keyId]);
+    return rows[0] && fromRow(rows[0]);
+  }
+
+  async listKeys(tenant: string): Promise<KeyRecord[]> {
+    return (await this.query<KeyRow>(SQL.list, [tenant])).rows.map(fromRow);
+  }
+
+  async updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
+    return this.transaction(async (c) => {
+      // The row lock: a concurrent updater in any instance waits here, then reads our commit.
+      const { rows } = await c.query<KeyRow>(SQL.getForUpdate, [keyId]);
+      if (!rows[0]) return undefined;
+      const next = mutate(fromRow(rows[0]));
+      await c.query(SQL.update, toParams({ ...next, keyId }));
+      return next;
+    });
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    await this.query(SQL.delete, [keyId]);
+  }
+
+  async tokenFailures(digest: string): Promise<number> {
+    return (await this.query<{ failures: number }>(SQL.tokenGet, [digest])).rows[0]?.failures ?? 0;
+  }
+
+  async addTokenFailure(digest: string, expiresAt: number): Promise<number> {
+    return (await this.query<{ failures: number }>(SQL.tokenFail, [digest, expiresAt])).rows[0].failures;
+  }
+
+  async reserveTokenAttempt(digest: string, expiresAt: number, budget: number): Promise<boolean> {
+    return (await this.query(SQL.tokenReserve, [digest, expiresAt, budget])).rowCount === 1;
+  }
+
+  async releaseTokenAttempt(digest: string): Promise<void> {
+    await this.query(SQL.tokenRelease, [digest]);
+  }
+
+  async consumeToken(digest: string, expiresAt: number): Promise<boolean> {
+    return (await this.query(SQL.tokenUse, [digest, expiresAt])).rowCount === 1;
+  }
+
+  async pruneTokens(nowSeconds: number): Promise<number> {
+    return (await this.query(SQL.tokenPrune, [nowSeconds])).rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
