@@ -3,7 +3,7 @@
  * the seeds' size pattern for every spec, and the engine's handling of the sealed private key
  * (zeroized once sealed and once used; unwrap cached under the token digest until its expiry).
  */
-import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WrappingKeySpec } from '../src/algorithms/specs.js';
 import type { CryptoBackend, UnwrapRequest, WrappingKeyPair } from '../src/backends/crypto-backend.js';
@@ -46,16 +46,56 @@ describe('token format', () => {
     expect(sealer.seal(claims, blob)).not.toBe(token);
   });
 
-  it('layout: version 1 ‖ idLen ‖ sealing-key ID ‖ iv(12) ‖ ciphertext ‖ tag(16); the blob is not visible', () => {
-    const token = Buffer.from(new TokenSealer([tk1]).seal(claims, blob), 'base64');
-    expect(token[0]).toBe(1);
+  it('layout: version 2 ‖ idLen ‖ sealing-key ID ‖ iv(12) ‖ ciphertext ‖ tag(16); claims binary; the blob is not visible', () => {
+    const tk = key('tk1');
+    const token = Buffer.from(new TokenSealer([tk]).seal(claims, blob), 'base64');
+    expect(token[0]).toBe(2);
     expect(token[1]).toBe(3);
     expect(token.subarray(2, 5).toString('ascii')).toBe('tk1');
-    // plaintext = metaLen(2) ‖ JSON ‖ blob; GCM adds no padding.
-    const metaLen = token.length - 5 - 12 - 16 - 2 - blob.length;
-    expect(metaLen).toBeGreaterThan(100);
     expect(token.includes(Buffer.from(blob.subarray(0, 16)))).toBe(false);
     expect(token.includes(Buffer.from(claims.tenant))).toBe(false);
+    // Open it by hand: plaintext = issuedAt(6) ‖ expiresAt(6) ‖ five len(2)-prefixed strings ‖ blob.
+    const d = createDecipheriv('aes-256-gcm', tk.key, token.subarray(5, 17));
+    d.setAAD(token.subarray(0, 5));
+    d.setAuthTag(token.subarray(token.length - 16));
+    const p = Buffer.concat([d.update(token.subarray(17, token.length - 16)), d.final()]);
+    expect(p.readUIntBE(0, 6)).toBe(claims.issuedAt);
+    expect(p.readUIntBE(6, 6)).toBe(claims.expiresAt);
+    let off = 12;
+    for (const name of ['tenant', 'keyId', 'algorithm', 'keySpec', 'materialSpec'] as const) {
+      const len = p.readUInt16BE(off);
+      expect(p.subarray(off + 2, off + 2 + len).toString('utf8')).toBe(claims[name]);
+      off += 2 + len;
+    }
+    off += 2 + p.readUInt16BE(off); // padding (0 here: the blob is long enough)
+    expect(Buffer.from(p.subarray(off))).toEqual(Buffer.from(blob));
+  });
+
+  it('still opens version 1 tokens (JSON claims), sealed before the upgrade', () => {
+    const tk = key('tk1');
+    // The v1 layout, built independently of the sealer: metaLen(2) ‖ JSON ‖ blob.
+    const header = Buffer.concat([Buffer.of(1, 3), Buffer.from('tk1')]);
+    const meta = Buffer.from(JSON.stringify({ ...claims, nonce: randomBytes(12).toString('base64') }));
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', tk.key, iv);
+    c.setAAD(header);
+    const body = Buffer.concat([c.update(Buffer.concat([Buffer.of(meta.length >> 8, meta.length & 0xff), meta, blob])), c.final()]);
+    const v1 = Buffer.concat([header, iv, body, c.getAuthTag()]);
+    const opened = new TokenSealer([tk]).open(v1.toString('base64'));
+    expect(opened.claims).toMatchObject(claims);
+    expect(Buffer.from(opened.privateKeyBlob)).toEqual(Buffer.from(blob));
+    expect(opened.digest).toBe(createHash('sha256').update(v1).digest('hex'));
+    const flipped = Buffer.from(v1);
+    flipped[flipped.length - 20] ^= 1;
+    expectInvalid(() => new TokenSealer([tk]).open(flipped.toString('base64')));
+  });
+
+  it('the opened blob is a view over memory holding only the plaintext, so zeroizing it clears the key', () => {
+    const opened = new TokenSealer([tk1]).open(new TokenSealer([tk1]).seal(claims, blob));
+    const whole = new Uint8Array(opened.privateKeyBlob.buffer);
+    expect(whole.length).toBeLessThan(blob.length + 200);
+    opened.privateKeyBlob.fill(0);
+    expect(Buffer.from(whole).includes(Buffer.from(blob.subarray(0, 16)))).toBe(false);
   });
 
   it('every flipped bit is IMPORT_TOKEN_INVALID', () => {
@@ -84,8 +124,9 @@ describe('token format', () => {
     expectInvalid(() => sealer.open('A'.repeat(6148)));
     expectInvalid(() => sealer.open(undefined as unknown as string));
     // Non-canonical base64: same bytes, different text (an unused low bit of the last symbol
-    // set). Pick a blob length whose token ends in '==' so the case always runs.
-    const padded = [0, 1, 2].map((n) => sealer.seal(claims, new Uint8Array(8 + n))).find((t) => t.endsWith('=='))!;
+    // set). Pick a blob length (beyond the 200-character minimum's padding) whose token ends in
+    // '==' so the case always runs.
+    const padded = [0, 1, 2].map((n) => sealer.seal(claims, new Uint8Array(200 + n))).find((t) => t.endsWith('=='))!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const lastAt = padded.length - 3;
     const odd = padded.slice(0, lastAt) + alphabet[alphabet.indexOf(padded[lastAt]) | 1] + '==';
@@ -93,9 +134,11 @@ describe('token format', () => {
     expect(Buffer.from(odd, 'base64')).toEqual(Buffer.from(padded, 'base64'));
     expect(sealer.open(padded).claims.keyId).toBe(claims.keyId);
     expectInvalid(() => sealer.open(odd));
-    const v2 = Buffer.from(bytes);
-    v2[0] = 2;
-    expectInvalid(() => sealer.open(v2.toString('base64')));
+    for (const version of [0, 1, 3, 255]) {
+      const other = Buffer.from(bytes);
+      other[0] = version;
+      expectInvalid(() => sealer.open(other.toString('base64')));
+    }
     expectInvalid(() => new TokenSealer([key('tk1')]).open(b64)); // same ID, other key
     expectInvalid(() => new TokenSealer([key('tk9')]).open(b64));
   });
