@@ -11,6 +11,7 @@ import { loadEngineKeys, type EngineKeys } from '../config/key-files.js';
 import type { KeyStore } from '../store/key-store.js';
 import { MemoryKeyStore } from '../store/memory-store.js';
 import { SqliteKeyStore } from '../store/sqlite-store.js';
+import type { PostgresUrl } from '../store/store-url.js';
 import type { WrappingKeySpec } from '../algorithms/specs.js';
 import { ImportEngine, type ImportEngineOptions } from './import-engine.js';
 import { WrappingKeyPool } from './wrapping-key-pool.js';
@@ -20,8 +21,8 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly dataDir?: string;
   /** Secrets; default: environment or the keys file in dataDir. */
   readonly keys?: EngineKeys;
-  /** Default: SQLite in dataDir. */
-  readonly store?: KeyStore | 'memory' | 'sqlite';
+  /** Default: SQLite in dataDir; a `postgres://` URL shares one key space between instances. */
+  readonly store?: KeyStore | 'memory' | 'sqlite' | PostgresUrl;
   /** Default: the pure backend (sealing material under the master key). */
   readonly backend?: CryptoBackend | 'pure';
   /** Worker threads for the pure backend's private-key work (default 0 = inline). */
@@ -47,7 +48,14 @@ export async function openEngine(options: EngineConfig = {}): Promise<ImportEngi
   let store: KeyStore;
   if (typeof options.store === 'object') store = options.store;
   else if (options.store === 'memory') store = new MemoryKeyStore();
-  else {
+  else if (options.store?.startsWith('postgres')) {
+    // Loaded only when asked for: the embedded default never opens a pg pool.
+    const { PostgresKeyStore } = await import('../store/postgres-store.js');
+    store = await PostgresKeyStore.connect(options.store).catch(async (e: unknown) => {
+      if (typeof options.backend !== 'object') await backend.close(); // ours: its workers must not outlive us
+      throw e;
+    });
+  } else {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     store = new SqliteKeyStore(join(dataDir, 'byok.sqlite'), options.sqliteBusyTimeoutMs);
   }

@@ -1,7 +1,7 @@
 /**
  * Bootstrap: the embedded defaults that `byok serve` runs — the engine over the chosen backend
- * (pure, or PKCS#11 loaded only when asked for), the SQLite store and key files under the data
- * directory, API tokens, the HTTP app — and an orderly close.
+ * (pure, or PKCS#11 loaded only when asked for), the SQLite store (or a shared PostgreSQL one) and
+ * key files under the data directory, API tokens, the HTTP app — and an orderly close.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { openEngine } from '../engine/index.js';
 import type { ImportEngine } from '../engine/import-engine.js';
 import { ByokError } from '../errors.js';
+import type { PostgresUrl } from '../store/store-url.js';
 import { buildServer } from './app.js';
 import { auditSink } from './audit.js';
 import { loadAuthTokens, type LoadedAuth } from './auth.js';
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
   readonly sqliteBusyTimeoutMs?: number;
+  /** A `postgres://` URL: keys live in PostgreSQL, shared with every instance on it (default: SQLite in dataDir). */
+  readonly storeUrl?: PostgresUrl;
   /** How often expired token counters are pruned (default 10 min). */
   readonly sweepIntervalMs?: number;
   /** Wrapping key pairs generated ahead per default spec (0 = none). */
@@ -88,6 +91,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       dataDir: options.dataDir, backend, workers: options.workers, tokenLifetimeSeconds: options.tokenLifetimeSeconds, clock,
       wrappingKeyPoolDepth: options.wrappingKeyPoolDepth ?? 0,
       ...(options.sqliteBusyTimeoutMs !== undefined ? { sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs } : {}),
+      ...(options.storeUrl !== undefined ? { store: options.storeUrl } : {}),
       onAudit: auditSink(logger),
     });
   } catch (e) {

@@ -99,21 +99,6 @@ function storeError(e: unknown): ByokError {
   return new ByokError('STORE_UNAVAILABLE');
 }
 
-/** A URL without its password, for logs and start-up lines. */
-export function redactStoreUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
-}
-
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//.test(value);
-}
-
 export class PostgresKeyStore implements KeyStore {
   private closed = false;
 

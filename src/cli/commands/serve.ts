@@ -6,10 +6,12 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { isByokError } from '../../errors.js';
+import { isPostgresUrl, redactStoreUrl } from '../../store/store-url.js';
 import { offsetClock, startService, type RunningService } from '../../server/bootstrap.js';
 import type { Command } from '../main.js';
 
 const usage = `Usage: byok serve [--host 127.0.0.1] [--port 8080] [--data-dir ./data] [--backend pure|pkcs11]
+                  [--store sqlite|postgres://USER@HOST/DB]
                   [--auth-file FILE] [--workers N] [--token-lifetime SECONDS] [--key-pool N]
                   [--log-level info]
                   [--pkcs11-module PATH] [--pkcs11-token-label LABEL | --pkcs11-slot N]
@@ -23,6 +25,9 @@ GET /healthz and GET /metrics (Prometheus text).
   --data-dir DIR      keys.json (engine secrets), byok.sqlite (keys and material, sealed) and
                       auth-tokens.json live here; created on first run (default ./data)
   --backend NAME      pure (TypeScript, default) or pkcs11 (a PKCS#11 device through pkcs11js)
+  --store WHERE       sqlite (DATA_DIR/byok.sqlite, default) or a postgres:// URL: several
+                      instances on one database share one key space (they must also share the
+                      engine keys, see BYOK_MASTER_KEY below). Default env BYOK_STORE_URL
   --auth-file FILE    API tokens: JSON {"token": "tenant", ...} or token=tenant lines.
                       Env BYOK_AUTH_TOKENS="token=tenant,..." takes precedence. Default:
                       DATA_DIR/auth-tokens.json, created with one admin token printed once.
@@ -43,6 +48,8 @@ PKCS#11 (--backend pkcs11; the PIN never on the command line):
 Environment:
   BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY, BYOK_COMMITMENT_KEY   engine secrets (base64, 32
                       bytes each, all three or none) instead of DATA_DIR/keys.json
+  BYOK_STORE_URL                  the store when --store is not given (sqlite or postgres://...;
+                      put the password here or in PGPASSWORD / ~/.pgpass, not on the command line)
   BYOK_SQLITE_BUSY_TIMEOUT_MS     how long a write waits for the database lock (default 10000)
   BYOK_TEST_CLOCK_OFFSET_SECONDS  shift the service clock (tests and expiry drills only)
 
@@ -78,6 +85,7 @@ export const command: Command = {
           port: { type: 'string', default: '8080' },
           'data-dir': { type: 'string', default: './data' },
           backend: { type: 'string', default: 'pure' },
+          store: { type: 'string' },
           'auth-file': { type: 'string' },
           workers: { type: 'string' },
           'token-lifetime': { type: 'string', default: '86400' },
@@ -107,6 +115,8 @@ export const command: Command = {
     if (values.backend === 'pure' && (values['pkcs11-module'] || values['pkcs11-token-label'] || slot !== undefined || values['pkcs11-config'])) {
       return fail('--pkcs11-* options need --backend pkcs11', 2);
     }
+    const store = values.store ?? process.env.BYOK_STORE_URL ?? 'sqlite';
+    if (store !== 'sqlite' && !isPostgresUrl(store)) return fail(`unknown store '${redactStoreUrl(store)}' (sqlite|postgres://...)`, 2);
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(values['log-level'])) return fail(`unknown log level '${values['log-level']}'`, 2);
 
     const dataDir = values['data-dir'];
@@ -124,6 +134,7 @@ export const command: Command = {
         ...(values['auth-file'] ? { authFile: values['auth-file'] } : {}),
         ...(clockOffset ? { clock: offsetClock(clockOffset) } : {}),
         ...(busy !== undefined ? { sqliteBusyTimeoutMs: busy } : {}),
+        ...(isPostgresUrl(store) ? { storeUrl: store } : {}),
         pkcs11: {
           ...(values['pkcs11-module'] ? { module: values['pkcs11-module'] } : {}),
           ...(values['pkcs11-token-label'] ? { tokenLabel: values['pkcs11-token-label'] } : {}),
@@ -137,7 +148,7 @@ export const command: Command = {
     }
 
     const { url } = svc;
-    process.stdout.write(`byok listening on ${url} (data in ${dataDir}, backend ${svc.engine.backendId}, ${workers} workers, tokens from ${svc.auth.source})\n`);
+    process.stdout.write(`byok listening on ${url} (data in ${dataDir}, store ${store === 'sqlite' ? 'sqlite' : redactStoreUrl(store)}, backend ${svc.engine.backendId}, ${workers} workers, tokens from ${svc.auth.source})\n`);
     if (svc.auth.createdAdminToken) {
       process.stdout.write(`admin API token (tenant "admin"), shown once: ${svc.auth.createdAdminToken}\n`);
     }
