@@ -19,7 +19,7 @@ import type * as Pkcs11Js from 'pkcs11js';
 import { oaepDecode, oaepDecodeExpectLength } from '../src/algorithms/rsa/oaep-decode.js';
 import { pkcs1v15Decode, pkcs1v15DecodeExpectLength } from '../src/algorithms/rsa/pkcs1v15-decode.js';
 import {
-  MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec,
+  MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec,
 } from '../src/algorithms/specs.js';
 import type { CryptoBackend, KatOperations, MaterialHandle, RsaesKatParams, UnwrapRequest, WrappingKeyPair } from '../src/backends/crypto-backend.js';
 import { concatBytes, zeroize } from '../src/bytes.js';
@@ -27,6 +27,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import { ByokError, decryptMaterialFailed } from '../src/errors.js';
 import { ExpiringCache } from '../src/backends/pure/key-cache.js';
 import { Pkcs11Device, type Handle, type Pkcs11Lib } from './module.js';
+import { Pkcs11KeyOperations } from './pkcs11-keys.js';
 
 export interface Pkcs11BackendOptions {
   /** Path of the PKCS#11 module (.so). */
@@ -56,7 +57,9 @@ export type UnwrapPath = 'device-unwrap' | 'host-decode';
 const BLOB_VERSION = 1;
 const WRAPPING_LABEL_PREFIX = 'byok-wrapping-key/';
 const MATERIAL_LABEL_PREFIX = 'byok-material/';
+/** Stored reference: 1 ‖ CKA_ID(16); 2 ‖ CKA_ID(16) ‖ SPKI for private keys (the public key is not an attribute). */
 const REF_VERSION = 1;
+const REF_VERSION_WITH_SPKI = 2;
 const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
 
 class Pkcs11MaterialHandle implements MaterialHandle {
@@ -67,6 +70,8 @@ class Pkcs11MaterialHandle implements MaterialHandle {
     /** Session objects are destroyed on release; persisted ones stay. */
     readonly sessionObject: boolean,
     readonly path: UnwrapPath | 'stored' | 'generated',
+    /** Private keys: the DER SubjectPublicKeyInfo checked at import. */
+    readonly publicKeySpki?: Uint8Array,
   ) {}
   get unwrapPath(): string {
     return this.path;
@@ -81,6 +86,12 @@ function asHandle(h: MaterialHandle): Pkcs11MaterialHandle {
   return h;
 }
 
+function asSymmetric(h: MaterialHandle): Pkcs11MaterialHandle {
+  const handle = asHandle(h);
+  if (MATERIAL_SPECS[handle.materialSpec].kind !== 'symmetric') throw new ByokError('INVALID_KEY_USAGE');
+  return handle;
+}
+
 export class Pkcs11Backend implements CryptoBackend {
   readonly id = 'pkcs11' as const;
   readonly device: Pkcs11Device;
@@ -93,6 +104,7 @@ export class Pkcs11Backend implements CryptoBackend {
   private readonly lifetime: number;
   private readonly kwp: number;
   private readonly hostDecode: boolean;
+  private readonly keys: Pkcs11KeyOperations;
   private lastSweep = 0;
   /** Wrapping-key object handles by CKA_ID, so an unwrap need not search the token each time. */
   private readonly keyHandles: ExpiringCache<Handle>;
@@ -112,6 +124,7 @@ export class Pkcs11Backend implements CryptoBackend {
     this.lifetime = options.wrappingKeyLifetimeSeconds ?? 25 * 3600;
     this.kwp = options.kwpMechanism ?? this.lib.CKM_AES_KEY_WRAP_PAD;
     this.hostDecode = options.allowHostOaepDecode ?? false;
+    this.keys = new Pkcs11KeyOperations(this.p11, this.lib, (m) => this.has(m), this.kwp);
     this.keyHandles = new ExpiringCache<Handle>(1024, this.clock);
     this.oaepSha256 = this.probeOaepSha256();
     this.verifiesMaterialLength = this.probeValueLenReported();
@@ -198,7 +211,10 @@ export class Pkcs11Backend implements CryptoBackend {
     const alg = WRAPPING_ALGORITHMS[algorithm];
     if (alg.family !== WRAPPING_KEY_SPECS[keySpec].family) return `${algorithm} cannot be used with ${keySpec}.`;
     if (alg.family === 'SM2') return 'This PKCS#11 device has no SM2 mechanism (SM2_ENCRYPT needs a vendor mechanism).';
-    if (materialSpec !== 'AES_256') return 'This PKCS#11 device has no SM4 mechanism.';
+    const specReason = this.keySpecUnsupportedReason(materialSpec);
+    if (specReason !== undefined) return specReason;
+    // Private keys arrive under a temporary AES key (the engine unwraps that one here).
+    if (MATERIAL_SPECS[materialSpec].kind === 'private-key') return `A ${materialSpec} key is not wrapped directly.`;
     if (!this.has(this.lib.CKM_RSA_PKCS_KEY_PAIR_GEN) || !this.has(this.lib.CKM_AES_GCM) || !this.has(this.lib.CKM_AES_CMAC)) {
       return 'The device lacks RSA key generation, AES-GCM or AES-CMAC.';
     }
@@ -209,6 +225,11 @@ export class Pkcs11Backend implements CryptoBackend {
     if (native) return 'device-unwrap';
     if (this.hostDecode && this.has(this.lib.CKM_RSA_X_509)) return 'host-decode';
     return `The device cannot unwrap ${algorithm} (set allowHostOaepDecode to decode it in TypeScript).`;
+  }
+
+  keySpecUnsupportedReason(materialSpec: MaterialSpec): string | undefined {
+    if (materialSpec === 'SM4_128') return 'This PKCS#11 device has no SM4 mechanism.';
+    return this.keys.unsupportedReason(materialSpec);
   }
 
   supports(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): boolean {
@@ -305,6 +326,20 @@ export class Pkcs11Backend implements CryptoBackend {
 
   // ---- unwrap ------------------------------------------------------------------------------
 
+  /** The template of what an unwrap makes: material of the spec, or a temporary key-unwrapping key. */
+  private unwrapTemplate(spec: MaterialSpec, temporaryKey: boolean | undefined): Pkcs11Js.Template {
+    const l = this.lib;
+    if (MATERIAL_SPECS[spec].kind === 'hmac') return this.keys.hmacTemplate();
+    if (!temporaryKey) return this.materialTemplate();
+    return [
+      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
+      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+      { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+      { type: l.CKA_UNWRAP, value: true }, { type: l.CKA_WRAP, value: false },
+      { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_SIGN, value: false },
+    ];
+  }
+
   private materialTemplate(extra: Pkcs11Js.Template = []): Pkcs11Js.Template {
     const l = this.lib;
     // No CKA_VALUE_LEN: SoftHSM2 refuses it in unwrap templates (CKR_ATTRIBUTE_READ_ONLY).
@@ -343,10 +378,10 @@ export class Pkcs11Backend implements CryptoBackend {
       try {
         if (path === 'device-unwrap') {
           const mechanism = padding.kind === 'pkcs1v15' ? { mechanism: this.lib.CKM_RSA_PKCS } : this.oaepMechanism(padding.hash);
-          object = await this.p11.C_UnwrapKeyAsync(session, mechanism, key, Buffer.from(request.ciphertext), this.materialTemplate());
+          object = await this.p11.C_UnwrapKeyAsync(session, mechanism, key, Buffer.from(request.ciphertext), this.unwrapTemplate(request.materialSpec, request.temporaryKey));
           if (this.verifiesMaterialLength) this.checkMaterialLength(session, object, request.materialSpec);
         } else {
-          object = await this.hostDecodeUnwrap(session, key, padding, request.ciphertext, k, request.materialSpec);
+          object = await this.hostDecodeUnwrap(session, key, padding, request.ciphertext, k, request.materialSpec, request.temporaryKey);
         }
         this.lastUnwrapPath = path;
         return new Pkcs11MaterialHandle(request.materialSpec, object, true, path);
@@ -360,7 +395,7 @@ export class Pkcs11Backend implements CryptoBackend {
   }
 
   /** Opt-in: raw RSA in the device, EME decoding here with the pure backend's decoders. */
-  private async hostDecodeUnwrap(session: Handle, key: Handle, padding: NonNullable<(typeof WRAPPING_ALGORITHMS)[WrappingAlgorithm]['rsaPadding']>, ciphertext: Uint8Array, k: number, spec: MaterialSpec): Promise<Handle> {
+  private async hostDecodeUnwrap(session: Handle, key: Handle, padding: NonNullable<(typeof WRAPPING_ALGORITHMS)[WrappingAlgorithm]['rsaPadding']>, ciphertext: Uint8Array, k: number, spec: MaterialSpec, temporaryKey?: boolean): Promise<Handle> {
     this.p11.C_DecryptInit(session, { mechanism: this.lib.CKM_RSA_X_509 }, key);
     const raw = await this.p11.C_DecryptAsync(session, Buffer.from(ciphertext), Buffer.alloc(k));
     const em = new Uint8Array(k);
@@ -374,7 +409,7 @@ export class Pkcs11Backend implements CryptoBackend {
         : oaepDecodeExpectLength(em, k, { hash: padding.hash, mgf1Hash: padding.hash }, length);
       const value = Buffer.from(material);
       try {
-        return this.p11.C_CreateObject(session, this.materialTemplate([{ type: this.lib.CKA_VALUE, value }]));
+        return this.p11.C_CreateObject(session, [...this.unwrapTemplate(spec, temporaryKey), { type: this.lib.CKA_VALUE, value }]);
       } finally {
         value.fill(0);
       }
@@ -383,10 +418,52 @@ export class Pkcs11Backend implements CryptoBackend {
     }
   }
 
+  async unwrapWithTemporaryKey(temporaryKey: MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<MaterialHandle> {
+    const kek = asHandle(temporaryKey);
+    const reason = this.keySpecUnsupportedReason(materialSpec);
+    if (reason !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', reason);
+    return this.device.withSession(async (session) => {
+      if (MATERIAL_SPECS[materialSpec].kind === 'private-key') {
+        const { object, spki } = await this.keys.unwrapPrivateKey(session, kek.object, wrapped, materialSpec);
+        return new Pkcs11MaterialHandle(materialSpec, object, true, 'device-unwrap', spki);
+      }
+      let object: Handle | undefined;
+      try {
+        object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek.object, Buffer.from(wrapped), this.unwrapTemplate(materialSpec, false));
+        if (this.verifiesMaterialLength) this.checkMaterialLength(session, object, materialSpec);
+        return new Pkcs11MaterialHandle(materialSpec, object, true, 'device-unwrap');
+      } catch {
+        if (object) this.p11.C_DestroyObject(session, object);
+        throw decryptMaterialFailed();
+      }
+    });
+  }
+
+  async publicKey(handle: MaterialHandle): Promise<Uint8Array> {
+    const spki = asHandle(handle).publicKeySpki;
+    if (!spki) throw new ByokError('INVALID_KEY_USAGE');
+    return spki;
+  }
+
+  async sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+    const h = asHandle(handle);
+    if (!h.publicKeySpki) throw new ByokError('INVALID_KEY_USAGE');
+    return this.device.withSession((session) => this.keys.sign(session, h.object, algorithm, message));
+  }
+
+  async generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    const h = asHandle(handle);
+    return this.device.withSession((session) => this.keys.hmac(session, h.object, h.materialSpec, message));
+  }
+
   async generateMaterial(materialSpec: MaterialSpec): Promise<MaterialHandle> {
-    if (materialSpec !== 'AES_256') throw new ByokError('ALGORITHM_UNSUPPORTED', 'This PKCS#11 device has no SM4 mechanism.');
+    const info = MATERIAL_SPECS[materialSpec];
+    const reason = this.keySpecUnsupportedReason(materialSpec) ?? (info.kind === 'private-key' ? 'Keys of origin KMS with a private key are generated by the pure backend only.' : undefined);
+    if (reason !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', reason);
     return this.device.withSession((session) => {
-      const object = this.p11.C_GenerateKey(session, { mechanism: this.lib.CKM_AES_KEY_GEN }, this.materialTemplate([{ type: this.lib.CKA_VALUE_LEN, value: 32 }]));
+      const object = info.kind === 'hmac'
+        ? this.p11.C_GenerateKey(session, { mechanism: this.lib.CKM_GENERIC_SECRET_KEY_GEN }, [...this.keys.hmacTemplate(), { type: this.lib.CKA_VALUE_LEN, value: info.length }])
+        : this.p11.C_GenerateKey(session, { mechanism: this.lib.CKM_AES_KEY_GEN }, this.materialTemplate([{ type: this.lib.CKA_VALUE_LEN, value: 32 }]));
       return new Pkcs11MaterialHandle(materialSpec, object, true, 'generated');
     });
   }
@@ -395,16 +472,19 @@ export class Pkcs11Backend implements CryptoBackend {
 
   async fingerprintMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
     const h = asHandle(handle);
+    const message = Buffer.from(`${FINGERPRINT_DOMAIN}${keyId}\0${h.materialSpec}`, 'utf8');
     return this.device.withSession(async (session) => {
+      // The material as a PRF key: HMAC keys are their own PRF, AES keys use CMAC.
+      if (MATERIAL_SPECS[h.materialSpec].kind === 'hmac') return this.keys.hmac(session, h.object, h.materialSpec, message);
       this.p11.C_SignInit(session, { mechanism: this.lib.CKM_AES_CMAC }, h.object);
-      const mac = await this.p11.C_SignAsync(session, Buffer.from(`${FINGERPRINT_DOMAIN}${keyId}\0${h.materialSpec}`, 'utf8'), Buffer.alloc(16));
-      return new Uint8Array(mac);
+      return new Uint8Array(await this.p11.C_SignAsync(session, message, Buffer.alloc(16)));
     });
   }
 
   private materialRefId(stored: Uint8Array): Buffer {
-    if (stored.length !== 17 || stored[0] !== REF_VERSION) throw new ByokError('INTERNAL_ERROR', 'Stored material reference is malformed.');
-    return Buffer.from(stored.subarray(1));
+    const ok = (stored.length === 17 && stored[0] === REF_VERSION) || (stored.length > 17 && stored[0] === REF_VERSION_WITH_SPKI);
+    if (!ok) throw new ByokError('INTERNAL_ERROR', 'Stored material reference is malformed.');
+    return Buffer.from(stored.subarray(1, 17));
   }
 
   async persistMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
@@ -416,22 +496,23 @@ export class Pkcs11Backend implements CryptoBackend {
         { type: this.lib.CKA_LABEL, value: `${MATERIAL_LABEL_PREFIX}${keyId}` },
       ]);
     });
-    return concatBytes(Uint8Array.of(REF_VERSION), id);
+    return h.publicKeySpki ? concatBytes(Uint8Array.of(REF_VERSION_WITH_SPKI), id, h.publicKeySpki) : concatBytes(Uint8Array.of(REF_VERSION), id);
   }
 
   async loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, _keyId: string): Promise<MaterialHandle> {
     const id = this.materialRefId(stored);
     return this.device.withSession((session) => {
-      const [object] = this.findObjects(session, [{ type: this.lib.CKA_CLASS, value: this.lib.CKO_SECRET_KEY }, { type: this.lib.CKA_ID, value: id }], 1);
+      const [object] = this.findObjects(session, [{ type: this.lib.CKA_ID, value: id }], 1);
       if (!object) throw new ByokError('INTERNAL_ERROR', 'Stored key material is missing from the device.');
-      return new Pkcs11MaterialHandle(materialSpec, object, false, 'stored');
+      const spki = stored[0] === REF_VERSION_WITH_SPKI ? stored.slice(17) : undefined;
+      return new Pkcs11MaterialHandle(materialSpec, object, false, 'stored', spki);
     });
   }
 
   async destroyPersistedMaterial(stored: Uint8Array, _keyId: string): Promise<void> {
     const id = this.materialRefId(stored);
     await this.device.withSession((session) => {
-      for (const object of this.findObjects(session, [{ type: this.lib.CKA_CLASS, value: this.lib.CKO_SECRET_KEY }, { type: this.lib.CKA_ID, value: id }])) {
+      for (const object of this.findObjects(session, [{ type: this.lib.CKA_ID, value: id }])) {
         this.p11.C_DestroyObject(session, object);
       }
     });
@@ -443,7 +524,7 @@ export class Pkcs11Backend implements CryptoBackend {
   }
 
   async encrypt(handle: MaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asHandle(handle);
+    const h = asSymmetric(handle);
     const iv = new Uint8Array(randomBytes(12));
     return this.device.withSession(async (session) => {
       this.p11.C_EncryptInit(session, this.gcm(iv, aad), h.object);
@@ -453,7 +534,7 @@ export class Pkcs11Backend implements CryptoBackend {
   }
 
   async decrypt(handle: MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asHandle(handle);
+    const h = asSymmetric(handle);
     if (ciphertext.length < 28) throw new ByokError('CIPHERTEXT_INVALID');
     return this.device.withSession(async (session) => {
       try {

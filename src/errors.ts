@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   INVALID_KEY_ID: { fault: 'client', message: 'The key ID is invalid.' },
   INVALID_PARAMETER: { fault: 'client', message: 'A parameter is invalid.' },
   ALGORITHM_UNSUPPORTED: { fault: 'client', message: 'The algorithm or key spec is not supported by this backend.' },
+  INVALID_KEY_USAGE: { fault: 'client', message: 'The key\'s usage does not allow this operation.' },
   INVALID_PRIVATE_KEY: { fault: 'client', message: 'The private key is not a valid PKCS#8 key of the declared spec.' },
   CIPHERTEXT_INVALID: { fault: 'client', message: 'The ciphertext could not be decrypted.' },
   UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },

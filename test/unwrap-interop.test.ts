@@ -2,7 +2,7 @@
  * The pure backend unwraps what the real OpenSSL CLI (the seeds' exact commands) and sm-crypto
  * wrap, for every algorithm × wrapping key spec × material spec; and every failure looks alike.
  */
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import smCrypto from 'sm-crypto';
 import { allWrappingCombinations, MATERIAL_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../src/algorithms/specs.js';
@@ -30,6 +30,12 @@ const PROBE = new TextEncoder().encode('the customer owns this material');
 async function expectUnwrapsTo(keySpec: WrappingKeySpec, algorithm: WrappingAlgorithm, materialSpec: MaterialSpec, ciphertext: Uint8Array, material: Uint8Array) {
   const handle = await unwrap(keySpec, algorithm, materialSpec, ciphertext);
   try {
+    const hash = MATERIAL_SPECS[materialSpec].hmacHash;
+    if (hash) {
+      // An HMAC key proves itself by its MAC.
+      expect(Buffer.from(await backend.generateMac(handle, PROBE))).toEqual(createHmac(hash, material).update(PROBE).digest());
+      return;
+    }
     const blob = await backend.encrypt(handle, PROBE);
     const [iv, body, tag] = [blob.subarray(0, 12), blob.subarray(12, blob.length - 16), blob.subarray(blob.length - 16)];
     let plain: Uint8Array;
@@ -58,13 +64,15 @@ describe('public keys are the DER SPKI OpenSSL reads', () => {
 });
 
 describe('OpenSSL CLI wraps, the pure backend unwraps', () => {
-  const combos = allWrappingCombinations().flatMap((c) => (Object.keys(MATERIAL_SPECS) as MaterialSpec[]).map((m) => ({ ...c, materialSpec: m })));
+  // Every spec that arrives wrapped directly: the symmetric and the HMAC keys.
+  const direct = (Object.keys(MATERIAL_SPECS) as MaterialSpec[]).filter((m) => MATERIAL_SPECS[m].kind !== 'private-key');
+  const combos = allWrappingCombinations().flatMap((c) => direct.map((m) => ({ ...c, materialSpec: m })));
   it.each(combos)('$algorithm / $keySpec / $materialSpec', async ({ algorithm, keySpec, materialSpec }) => {
     const material = new Uint8Array(randomBytes(MATERIAL_SPECS[materialSpec].length));
     const wrapped = opensslPkeyutlEncrypt(pairs.get(keySpec)!.publicKeySpki, material, SEED_PKEYOPTS[algorithm]);
     await expectUnwrapsTo(keySpec, algorithm, materialSpec, wrapped, material);
     // Material of the other spec's length is refused with the uniform error.
-    const other: MaterialSpec = materialSpec === 'AES_256' ? 'SM4_128' : 'AES_256';
+    const other = direct.find((m) => MATERIAL_SPECS[m].length !== MATERIAL_SPECS[materialSpec].length)!;
     await expect(unwrap(keySpec, algorithm, other, wrapped)).rejects.toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED' });
   });
 });

@@ -6,7 +6,7 @@
  * Material handling is by handle so that a device backend never exposes plaintext material:
  * the pure backend's handle holds bytes (zeroized on release), the PKCS#11 one an object handle.
  */
-import type { MaterialSpec, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
+import type { MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
 import type { Sm2CurveParams } from '../algorithms/sm2/curve.js';
 
 export type BackendId = 'pure' | 'pkcs11';
@@ -44,6 +44,11 @@ export interface UnwrapRequest {
    */
   readonly cacheKey?: string;
   readonly cacheUntil?: number;
+  /**
+   * The result is a temporary AES-256 key that only unwraps the next layer (RFC 5649), never
+   * material: a device gives it CKA_UNWRAP and nothing else.
+   */
+  readonly temporaryKey?: boolean;
 }
 
 /** RSAES decrypt parameters for the known-answer runner (any hash pair, any label). */
@@ -86,6 +91,12 @@ export interface CryptoBackend {
   /** Human-readable reason when `supports` is false (for ALGORITHM_UNSUPPORTED details and docs). */
   unsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): string | undefined;
 
+  /**
+   * Can this backend hold and use keys of this spec (symmetric, HMAC, private key)? Undefined if
+   * it can, else the reason (the engine refuses with ALGORITHM_UNSUPPORTED and this text).
+   */
+  keySpecUnsupportedReason(materialSpec: MaterialSpec): string | undefined;
+
   /** Make a fresh wrapping key pair. Never blocks the event loop. */
   generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair>;
 
@@ -94,6 +105,21 @@ export interface CryptoBackend {
    * Every failure throws the one error DECRYPT_MATERIAL_FAILED.
    */
   unwrapMaterial(request: UnwrapRequest): Promise<MaterialHandle>;
+
+  /**
+   * Unwrap an RFC 5649 (AES key wrap with padding) blob under a temporary AES-256 key that an
+   * earlier `unwrapMaterial` produced. HMAC keys: length checked. Private keys: PKCS#8,
+   * validated against the spec (INVALID_PRIVATE_KEY names the problem). A KWP failure or a
+   * wrong length is the uniform DECRYPT_MATERIAL_FAILED.
+   */
+  unwrapWithTemporaryKey(temporaryKey: MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<MaterialHandle>;
+
+  /** DER SubjectPublicKeyInfo of a private-key handle. */
+  publicKey(handle: MaterialHandle): Promise<Uint8Array>;
+  /** Sign a raw message (hashed by the algorithm) with a private-key handle. */
+  sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array>;
+  /** HMAC of a message with an HMAC-key handle (the hash is the spec's). */
+  generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array>;
 
   /** Fresh random material made inside the backend (keys of origin KMS). */
   generateMaterial(materialSpec: MaterialSpec): Promise<MaterialHandle>;

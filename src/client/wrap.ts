@@ -2,9 +2,11 @@
  * Client-side wrap: what the seeds tell a customer to do with `openssl pkeyutl`, as a library
  * function. The public key may be the API's base64, DER or PEM.
  */
-import { constants, createPublicKey, publicEncrypt, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import smCrypto from 'sm-crypto';
-import { parseWrappingAlgorithm, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from '../algorithms/specs.js';
+import { aesKwpWrap } from '../algorithms/aes-kwp.js';
+import { envelopeKeyAlgorithm, parseWrappingAlgorithm, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from '../algorithms/specs.js';
+import { concatBytes, zeroize } from '../bytes.js';
 import { ByokError } from '../errors.js';
 
 export interface WrapInput {
@@ -17,7 +19,12 @@ export interface WrapInput {
 function publicKeyDer(publicKey: string | Uint8Array): Buffer {
   const text = typeof publicKey === 'string' ? publicKey : Buffer.from(publicKey).toString('latin1');
   if (text.includes('-----BEGIN')) {
-    return createPublicKey(text).export({ type: 'spki', format: 'der' });
+    try {
+      return createPublicKey(text).export({ type: 'spki', format: 'der' });
+    } catch {
+      // OpenSSL's message ("DECODER routines::unsupported") is no use to a caller: one clear error.
+      throw new ByokError('INVALID_PARAMETER', 'The public key is not a valid PEM public key.');
+    }
   }
   if (typeof publicKey === 'string') {
     const der = Buffer.from(publicKey.replace(/\s+/g, ''), 'base64');
@@ -49,6 +56,7 @@ function sm2PointHex(der: Buffer): string {
  */
 export function wrapMaterial(input: WrapInput): Uint8Array {
   const algorithm = parseWrappingAlgorithm(input.algorithm);
+  if (WRAPPING_ALGORITHMS[algorithm].envelope) return wrapForImport({ ...input, algorithm }).encryptedKeyMaterial;
   const der = publicKeyDer(input.publicKey);
   let key: KeyObject;
   try {
@@ -71,4 +79,69 @@ export function wrapMaterial(input: WrapInput): Uint8Array {
     ? publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, input.material)
     : publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: padding.hash }, input.material);
   return new Uint8Array(out);
+}
+
+/**
+ * A private key as PKCS#8 DER, from PEM or DER in PKCS#8, SEC1 ("EC PRIVATE KEY") or PKCS#1
+ * ("RSA PRIVATE KEY") form — the conversion `openssl pkcs8 -topk8 -nocrypt` does. The service
+ * takes PKCS#8 only; this is the customer's side, where converting is a convenience.
+ */
+export function privateKeyToPkcs8(privateKey: string | Uint8Array): Uint8Array {
+  const bytes = typeof privateKey === 'string' ? Buffer.from(privateKey, 'utf8') : Buffer.from(privateKey);
+  const attempts = bytes.includes('-----BEGIN')
+    ? [{ key: bytes.toString('utf8') }]
+    : (['pkcs8', 'sec1', 'pkcs1'] as const).map((type) => ({ key: bytes, format: 'der' as const, type }));
+  for (const attempt of attempts) {
+    try {
+      return new Uint8Array(createPrivateKey(attempt).export({ type: 'pkcs8', format: 'der' }));
+    } catch { /* next form */ }
+  }
+  throw new ByokError('INVALID_PARAMETER', 'The private key is not PEM or DER in PKCS#8, SEC1 or PKCS#1 form (encrypted keys are not read).');
+}
+
+export interface WrapForImportInput {
+  readonly publicKey: string | Uint8Array;
+  readonly algorithm: WrappingAlgorithm | string;
+  /** Symmetric or HMAC key bytes. */
+  readonly material?: Uint8Array;
+  /** An asymmetric private key (PEM or DER; PKCS#8, SEC1 or PKCS#1). */
+  readonly privateKey?: string | Uint8Array;
+}
+
+export interface WrappedForImport {
+  /** encrypted_key_material: the key, the temporary key, or the single RSA_AES_KEY_WRAP blob. */
+  readonly encryptedKeyMaterial: Uint8Array;
+  /** encrypted_privatekey (Huawei's second field), when the key travels under a temporary key. */
+  readonly encryptedPrivateKey?: Uint8Array;
+}
+
+/**
+ * Everything the import API can take, for one key:
+ * - RSA_AES_KEY_WRAP_SHA_256 / _SHA_1: one blob, RSA-OAEP(temporary AES-256 key) ‖ RFC 5649 wrap
+ *   of the key (what the OpenSSL CLI cannot do: `enc -id-aes256-wrap-pad` refuses wrap mode);
+ * - a private key with any other algorithm: Huawei's two fields (temporary key wrapped with the
+ *   algorithm, the PKCS#8 key RFC 5649-wrapped under it);
+ * - symmetric or HMAC material otherwise: wrapped directly.
+ * The temporary key and the PKCS#8 bytes are zeroized before returning.
+ */
+export function wrapForImport(input: WrapForImportInput): WrappedForImport {
+  const algorithm = parseWrappingAlgorithm(input.algorithm);
+  if ((input.material === undefined) === (input.privateKey === undefined)) {
+    throw new ByokError('INVALID_PARAMETER', 'Give either key material or a private key.');
+  }
+  const envelope = WRAPPING_ALGORITHMS[algorithm].envelope === true;
+  if (input.material !== undefined && !envelope) return { encryptedKeyMaterial: wrapMaterial({ ...input, material: input.material, algorithm }) };
+  const key = input.privateKey !== undefined ? privateKeyToPkcs8(input.privateKey) : input.material!;
+  if (!(key instanceof Uint8Array) || key.length === 0) throw new ByokError('INVALID_PARAMETER', 'The key material is empty.');
+  const temporaryKey = new Uint8Array(randomBytes(32));
+  try {
+    const wrappedTemporaryKey = wrapMaterial({ publicKey: input.publicKey, algorithm: envelopeKeyAlgorithm(algorithm), material: temporaryKey });
+    const wrappedKey = aesKwpWrap(temporaryKey, key);
+    return envelope
+      ? { encryptedKeyMaterial: concatBytes(wrappedTemporaryKey, wrappedKey) }
+      : { encryptedKeyMaterial: wrappedTemporaryKey, encryptedPrivateKey: wrappedKey };
+  } finally {
+    zeroize(temporaryKey);
+    if (key !== input.material) zeroize(key);
+  }
 }

@@ -22,6 +22,7 @@ export const WIRE_ERRORS: Readonly<Record<ErrorCode, WireError>> = {
   INVALID_KEY_ID: { tencent: 'InvalidParameterValue.InvalidKeyId', huawei: 'KMS.2302', http: 400 },
   INVALID_PARAMETER: { tencent: 'InvalidParameter', huawei: 'KMS.2300', http: 400 },
   ALGORITHM_UNSUPPORTED: { tencent: 'UnsupportedOperation', huawei: 'KMS.2317', http: 400 },
+  INVALID_KEY_USAGE: { tencent: 'UnsupportedOperation', huawei: 'KMS.2320', http: 400 },
   INVALID_PRIVATE_KEY: { tencent: 'InvalidParameter', huawei: 'KMS.2318', http: 400 },
   CIPHERTEXT_INVALID: { tencent: 'InvalidParameter', huawei: 'KMS.2319', http: 400 },
   UNAUTHORIZED: { tencent: 'AuthFailure', huawei: 'KMS.0401', http: 401 },

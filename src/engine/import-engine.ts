@@ -3,10 +3,12 @@
  * over any CryptoBackend and KeyStore. It validates, decides and records; the backend does the
  * crypto; the store makes each decision one atomic write.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { verifyWithSpki } from '../algorithms/private-keys/signing.js';
 import {
-  assertCompatible, defaultKeySpecFor, MATERIAL_SPECS, parseMaterialSpec, parseWrappingAlgorithm, parseWrappingKeySpec,
-  type MaterialSpec, type WrappingAlgorithm,
+  assertCompatible, defaultKeySpecFor, envelopeKeyAlgorithm, MAC_ALGORITHM_OF, MATERIAL_SPECS, parseMaterialSpec, parseSigningAlgorithm,
+  parseWrappingAlgorithm, parseWrappingKeySpec, SIGNING_ALGORITHMS, WRAPPING_ALGORITHMS,
+  type HmacSpec, type KeyUsage, type MacAlgorithm, type MaterialSpec, type WrappingAlgorithm,
 } from '../algorithms/specs.js';
 import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
 import { equalBytes, fromBase64Strict, toBase64, toHex, zeroize } from '../bytes.js';
@@ -15,11 +17,13 @@ import { ByokError, isByokError } from '../errors.js';
 import type { KeyRecord, KeyStore } from '../store/key-store.js';
 import { TokenSealer, type TokenSealingKey } from '../token/import-token.js';
 import { buildCiphertextBlob, KEY_ID_PATTERN, parseCiphertextBlob } from './ciphertext-blob.js';
+import { importShape, unwrapImport } from './material-unwrap.js';
 import { transition, type KeyOperation } from './state-machine.js';
 import type { WrappingKeyPool } from './wrapping-key-pool.js';
 import type {
   CreateKeyInput, DecryptInput, DecryptResult, EncryptInput, EncryptResult, Engine, GetParametersForImportInput,
-  ImportKeyMaterialInput, ImportParameters, ImportResult, KeyMetadata, KeyRef, KeyState, ScheduleDeletionInput,
+  ImportKeyMaterialInput, ImportParameters, ImportResult, KeyMetadata, KeyRef, KeyState, MacInput, MacResult, PublicKeyResult,
+  ScheduleDeletionInput, SignInput, SignResult, VerifyInput, VerifyMacInput,
 } from './types.js';
 
 /** The seeds' upper bound for material expiry (ValidTo / expiration_time). */
@@ -68,6 +72,12 @@ function requireTenant(tenant: unknown): string {
 function requireKeyId(keyId: unknown): string {
   if (typeof keyId !== 'string' || !KEY_ID_PATTERN.test(keyId)) throw new ByokError('INVALID_KEY_ID');
   return keyId;
+}
+
+/** A message to sign or MAC: 1..4096 bytes, as Encrypt's plaintext. */
+function requireMessage(message: unknown, field = 'message'): Uint8Array {
+  if (!(message instanceof Uint8Array) || message.length === 0 || message.length > 4096) throw new ByokError('INVALID_PARAMETER', `${field} must be 1 to 4096 bytes.`);
+  return message;
 }
 
 function decodeBytes(value: Uint8Array | string, field: string): Uint8Array {
@@ -137,7 +147,18 @@ export class ImportEngine implements Engine {
 
   // ---- commitments -------------------------------------------------------------------------
 
+  /**
+   * Symmetric and HMAC keys: a keyed PRF of the material (the backend's fingerprint). Private
+   * keys: the derived public key (as Vault matches re-imports), so the same key pair matches
+   * whatever PKCS#8 encoding it arrives in.
+   */
   private async commitmentFor(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
+    if (MATERIAL_SPECS[handle.materialSpec].kind === 'private-key') {
+      const mac = createHmac('sha256', this.commitmentKey);
+      mac.update(`byok/commitment/public-key/v1\0${keyId}\0${handle.materialSpec}\0`, 'utf8');
+      mac.update(await this.backend.publicKey(handle));
+      return new Uint8Array(mac.digest());
+    }
     const fingerprint = await this.backend.fingerprintMaterial(handle, keyId);
     try {
       const mac = createHmac('sha256', this.commitmentKey);
@@ -195,6 +216,8 @@ export class ImportEngine implements Engine {
       ...(record.description !== undefined ? { description: record.description } : {}),
       origin: record.origin,
       materialSpec: record.materialSpec,
+      keySpec: record.materialSpec,
+      keyUsage: MATERIAL_SPECS[record.materialSpec].usage,
       state: this.effectiveState(record, this.now()),
       createdAt: record.createdAt,
       ...(record.storedMaterial ? { materialExpiresAt: record.materialExpiresAt ?? null } : {}),
@@ -210,7 +233,12 @@ export class ImportEngine implements Engine {
       const tenant = requireTenant(input.tenant);
       const origin = input.origin ?? 'EXTERNAL';
       if (origin !== 'EXTERNAL' && origin !== 'KMS') throw new ByokError('INVALID_PARAMETER', 'origin must be EXTERNAL or KMS.');
-      const materialSpec = parseMaterialSpec(input.materialSpec ?? 'AES_256');
+      if (input.keySpec !== undefined && input.materialSpec !== undefined && parseMaterialSpec(input.keySpec) !== parseMaterialSpec(input.materialSpec)) {
+        throw new ByokError('INVALID_PARAMETER', 'keySpec and materialSpec name different specs.');
+      }
+      const materialSpec = parseMaterialSpec(input.keySpec ?? input.materialSpec ?? 'AES_256');
+      const unsupported = this.backend.keySpecUnsupportedReason(materialSpec);
+      if (unsupported !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', unsupported);
       for (const [field, v] of [['alias', input.alias], ['description', input.description]] as const) {
         if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ByokError('INVALID_PARAMETER', `${field} must be a string of at most 255 characters.`);
       }
@@ -253,9 +281,13 @@ export class ImportEngine implements Engine {
       const record = await this.loadKey(input);
       if (record.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
       transition('getParameters', this.effectiveState(record, this.now()));
-      if (!this.backend.supports(algorithm, keySpec, record.materialSpec)) {
-        throw new ByokError('ALGORITHM_UNSUPPORTED', this.backend.unsupportedReason(algorithm, keySpec, record.materialSpec));
-      }
+      // What the wrapping key itself unwraps: the key, or a temporary AES-256 key that wraps it.
+      const viaTemporaryKey = WRAPPING_ALGORITHMS[algorithm].envelope || MATERIAL_SPECS[record.materialSpec].kind === 'private-key';
+      const unwrapped: MaterialSpec = viaTemporaryKey ? 'AES_256' : record.materialSpec;
+      const keyAlgorithm = envelopeKeyAlgorithm(algorithm);
+      const unsupported = this.backend.keySpecUnsupportedReason(record.materialSpec)
+        ?? (this.backend.supports(keyAlgorithm, keySpec, unwrapped) ? undefined : this.backend.unsupportedReason(keyAlgorithm, keySpec, unwrapped) ?? 'unsupported');
+      if (unsupported !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', unsupported);
       const pair = this.wrappingKeyPool ? await this.wrappingKeyPool.take(keySpec) : await this.backend.generateWrappingKeyPair(keySpec);
       const issuedAt = this.now();
       const expiresAt = issuedAt + this.tokenLifetime;
@@ -280,6 +312,7 @@ export class ImportEngine implements Engine {
     requireTenant(input.tenant);
     const keyId = requireKeyId(input.keyId);
     const ciphertext = decodeBytes(input.encryptedKeyMaterial, 'encryptedKeyMaterial');
+    const encryptedPrivateKey = input.encryptedPrivateKey === undefined ? undefined : decodeBytes(input.encryptedPrivateKey, 'encryptedPrivateKey');
     const materialExpiresAt = this.checkMaterialExpiry(input.expirationTime);
     const claimedAlgorithm: WrappingAlgorithm | undefined = input.wrappingAlgorithm === undefined ? undefined : parseWrappingAlgorithm(input.wrappingAlgorithm);
 
@@ -306,6 +339,7 @@ export class ImportEngine implements Engine {
       if (record.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
       if (record.materialSpec !== claims.materialSpec) throw new ByokError('IMPORT_TOKEN_INVALID');
       transition('importMaterial', this.effectiveState(record, this.now()));
+      importShape(claims.algorithm, claims.materialSpec, encryptedPrivateKey !== undefined);
       if (this.singleUse && !(await this.store.consumeToken(token.digest, claims.expiresAt))) {
         throw new ByokError('IMPORT_TOKEN_EXHAUSTED', 'The import token was already used.');
       }
@@ -317,13 +351,14 @@ export class ImportEngine implements Engine {
       }
       reserved = true;
       try {
-        handle = await this.backend.unwrapMaterial({
+        handle = await unwrapImport(this.backend, {
           keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec,
-          privateKeyBlob: token.privateKeyBlob, ciphertext, cacheKey: token.digest, cacheUntil: claims.expiresAt * 1000,
+          privateKeyBlob: token.privateKeyBlob, ciphertext, encryptedPrivateKey, cacheKey: token.digest, cacheUntil: claims.expiresAt * 1000,
         });
         if (handle.unwrapPath) audit.unwrapPath = handle.unwrapPath;
       } catch (e) {
-        counted = isByokError(e) && e.code === 'DECRYPT_MATERIAL_FAILED';
+        // A bad private key is counted too: it says the temporary key unwrapped.
+        counted = isByokError(e) && (e.code === 'DECRYPT_MATERIAL_FAILED' || e.code === 'INVALID_PRIVATE_KEY');
         throw e;
       }
 
@@ -409,7 +444,10 @@ export class ImportEngine implements Engine {
     }));
   }
 
-  private async withMaterial<T>(record: KeyRecord, fn: (handle: MaterialHandle) => Promise<T>): Promise<T> {
+  private async withMaterial<T>(record: KeyRecord, fn: (handle: MaterialHandle) => Promise<T>, usage: KeyUsage = 'ENCRYPT_DECRYPT'): Promise<T> {
+    if (MATERIAL_SPECS[record.materialSpec].usage !== usage) {
+      throw new ByokError('INVALID_KEY_USAGE', `A ${record.materialSpec} key is for ${MATERIAL_SPECS[record.materialSpec].usage}, not ${usage}.`);
+    }
     transition('useMaterial', this.effectiveState(record, this.now()));
     if (!record.storedMaterial) throw new ByokError('KEY_STATE_UNSUPPORTED');
     const handle = await this.backend.loadMaterial(record.storedMaterial, record.materialSpec, record.keyId);
@@ -439,6 +477,75 @@ export class ImportEngine implements Engine {
       const record = await this.loadKey({ tenant: input.tenant, keyId });
       const plaintext = await this.withMaterial(record, (h) => this.backend.decrypt(h, backendCiphertext, input.aad));
       return { keyId, plaintext };
+    });
+  }
+
+  getPublicKey(ref: KeyRef): Promise<PublicKeyResult> {
+    return this.audited('GetPublicKey', ref.tenant, ref.keyId, undefined, async () => {
+      const record = await this.loadKey(ref);
+      const spki = await this.withMaterial(record, (h) => this.backend.publicKey(h), 'SIGN_VERIFY');
+      const signingAlgorithms = Object.values(SIGNING_ALGORITHMS).filter((a) => {
+        try {
+          return parseSigningAlgorithm(a.name, record.materialSpec) === a.name;
+        } catch {
+          return false;
+        }
+      }).map((a) => a.name);
+      return { keyId: record.keyId, keySpec: record.materialSpec, publicKey: toBase64(spki), signingAlgorithms };
+    });
+  }
+
+  sign(input: SignInput): Promise<SignResult> {
+    return this.audited('Sign', input.tenant, input.keyId, input.signingAlgorithm, async () => {
+      const message = requireMessage(input.message);
+      const record = await this.loadKey(input);
+      const signingAlgorithm = parseSigningAlgorithm(input.signingAlgorithm, record.materialSpec);
+      const signature = await this.withMaterial(record, (h) => this.backend.sign(h, signingAlgorithm, message), 'SIGN_VERIFY');
+      return { keyId: record.keyId, signingAlgorithm, signature };
+    });
+  }
+
+  /** Verification needs only the public key: the same code for both backends. */
+  verify(input: VerifyInput): Promise<{ keyId: string; signatureValid: boolean }> {
+    return this.audited('Verify', input.tenant, input.keyId, input.signingAlgorithm, async () => {
+      const message = requireMessage(input.message);
+      if (!(input.signature instanceof Uint8Array) || input.signature.length === 0 || input.signature.length > 1024) {
+        throw new ByokError('INVALID_PARAMETER', 'signature must be 1 to 1024 bytes.');
+      }
+      const record = await this.loadKey(input);
+      const signingAlgorithm = parseSigningAlgorithm(input.signingAlgorithm, record.materialSpec);
+      const spki = await this.withMaterial(record, (h) => this.backend.publicKey(h), 'SIGN_VERIFY');
+      return { keyId: record.keyId, signatureValid: verifyWithSpki(spki, signingAlgorithm, message, input.signature) };
+    });
+  }
+
+  private macAlgorithmFor(spec: MaterialSpec, requested: unknown): MacAlgorithm {
+    const own = MAC_ALGORITHM_OF[spec as HmacSpec];
+    if (own === undefined) throw new ByokError('INVALID_KEY_USAGE', `A ${spec} key is for ${MATERIAL_SPECS[spec].usage}, not GENERATE_VERIFY_MAC.`);
+    if (requested !== undefined && requested !== own) throw new ByokError('INVALID_PARAMETER', `A ${spec} key computes ${own} only.`);
+    return own;
+  }
+
+  generateMac(input: MacInput): Promise<MacResult> {
+    return this.audited('GenerateMac', input.tenant, input.keyId, input.macAlgorithm, async () => {
+      const message = requireMessage(input.message);
+      const record = await this.loadKey(input);
+      const macAlgorithm = this.macAlgorithmFor(record.materialSpec, input.macAlgorithm);
+      const mac = await this.withMaterial(record, (h) => this.backend.generateMac(h, message), 'GENERATE_VERIFY_MAC');
+      return { keyId: record.keyId, macAlgorithm, mac };
+    });
+  }
+
+  verifyMac(input: VerifyMacInput): Promise<{ keyId: string; macValid: boolean }> {
+    return this.audited('VerifyMac', input.tenant, input.keyId, input.macAlgorithm, async () => {
+      const message = requireMessage(input.message);
+      if (!(input.mac instanceof Uint8Array)) throw new ByokError('INVALID_PARAMETER', 'mac must be bytes.');
+      const record = await this.loadKey(input);
+      this.macAlgorithmFor(record.materialSpec, input.macAlgorithm);
+      const expected = await this.withMaterial(record, (h) => this.backend.generateMac(h, message), 'GENERATE_VERIFY_MAC');
+      // Constant time over the MAC's length; a wrong length is simply not valid.
+      const macValid = expected.length === input.mac.length && timingSafeEqual(expected, input.mac);
+      return { keyId: record.keyId, macValid };
     });
   }
 

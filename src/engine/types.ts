@@ -2,7 +2,7 @@
  * The import engine's public API: what a KMS server embeds, over either backend.
  * Times on this surface are seconds since the epoch (as the seeds' APIs use).
  */
-import type { MaterialSpec, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
+import type { KeyUsage, MacAlgorithm, MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
 
 export type KeyState = 'PendingImport' | 'Enabled' | 'Disabled' | 'PendingDeletion';
 export type KeyOrigin = 'EXTERNAL' | 'KMS';
@@ -11,8 +11,13 @@ export interface CreateKeyInput {
   readonly tenant: string;
   /** Default EXTERNAL (material imported); KMS keys get material made by the engine. */
   readonly origin?: KeyOrigin;
-  /** Default AES_256. */
+  /**
+   * What the key holds (default AES_256): AES_256, SM4_128, HMAC_224/256/384/512, RSA_2048/3072/
+   * 4096, ECC_NIST_P256/P384/P521, ECC_SECG_P256K1, SM2. `keySpec` is the same field under the
+   * name the cloud APIs use; give one or the other.
+   */
   readonly materialSpec?: MaterialSpec;
+  readonly keySpec?: MaterialSpec | string;
   readonly alias?: string;
   readonly description?: string;
 }
@@ -24,6 +29,9 @@ export interface KeyMetadata {
   readonly description?: string;
   readonly origin: KeyOrigin;
   readonly materialSpec: MaterialSpec;
+  /** The same as materialSpec, under the cloud APIs' name. */
+  readonly keySpec: MaterialSpec;
+  readonly keyUsage: KeyUsage;
   /** The effective state (an expired import reads as PendingImport). */
   readonly state: KeyState;
   readonly createdAt: number;
@@ -63,8 +71,14 @@ export interface ImportParameters {
 
 export interface ImportKeyMaterialInput extends KeyRef {
   readonly importToken: string;
-  /** The wrapped material: bytes, or base64 as the wire APIs carry it. */
+  /**
+   * The wrapped material: bytes, or base64 as the wire APIs carry it. With `encryptedPrivateKey`
+   * (Huawei's two fields) it is the wrapped temporary AES-256 key; with RSA_AES_KEY_WRAP_SHA_*
+   * it is the single blob RSA-OAEP(temporary key) ‖ RFC 5649 wrap of the key.
+   */
   readonly encryptedKeyMaterial: Uint8Array | string;
+  /** Asymmetric (or HMAC) keys, Huawei style: RFC 5649 wrap of the PKCS#8 key under the temporary key. */
+  readonly encryptedPrivateKey?: Uint8Array | string;
   /** Seconds since the epoch; absent or 0 = never expires; else > now and <= 2147443200. */
   readonly expirationTime?: number;
   /** If the caller names the algorithm, it must be the one the token was issued for. */
@@ -107,6 +121,47 @@ export interface DecryptResult {
   readonly plaintext: Uint8Array;
 }
 
+export interface PublicKeyResult {
+  readonly keyId: string;
+  readonly keySpec: MaterialSpec;
+  /** base64 DER SubjectPublicKeyInfo. */
+  readonly publicKey: string;
+  readonly signingAlgorithms: SigningAlgorithm[];
+}
+
+export interface SignInput extends KeyRef {
+  /** The raw message (1..4096 bytes); the algorithm hashes it. */
+  readonly message: Uint8Array;
+  readonly signingAlgorithm: SigningAlgorithm | string;
+}
+
+export interface SignResult {
+  readonly keyId: string;
+  readonly signingAlgorithm: SigningAlgorithm;
+  /** RSA: the signature block; ECDSA and SM2: DER SEQUENCE { r, s }. */
+  readonly signature: Uint8Array;
+}
+
+export interface VerifyInput extends SignInput {
+  readonly signature: Uint8Array;
+}
+
+export interface MacInput extends KeyRef {
+  readonly message: Uint8Array;
+  /** If given, must be the key spec's own (HMAC_SHA_256 for HMAC_256, ...). */
+  readonly macAlgorithm?: MacAlgorithm | string;
+}
+
+export interface MacResult {
+  readonly keyId: string;
+  readonly macAlgorithm: MacAlgorithm;
+  readonly mac: Uint8Array;
+}
+
+export interface VerifyMacInput extends MacInput {
+  readonly mac: Uint8Array;
+}
+
 /** What the service (src/server) and the CLI code against. */
 export interface Engine {
   createKey(input: CreateKeyInput): Promise<KeyMetadata>;
@@ -121,5 +176,10 @@ export interface Engine {
   cancelKeyDeletion(ref: KeyRef): Promise<KeyMetadata>;
   encrypt(input: EncryptInput): Promise<EncryptResult>;
   decrypt(input: DecryptInput): Promise<DecryptResult>;
+  getPublicKey(ref: KeyRef): Promise<PublicKeyResult>;
+  sign(input: SignInput): Promise<SignResult>;
+  verify(input: VerifyInput): Promise<{ keyId: string; signatureValid: boolean }>;
+  generateMac(input: MacInput): Promise<MacResult>;
+  verifyMac(input: VerifyMacInput): Promise<{ keyId: string; macValid: boolean }>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ export const BASE64_SCHEMA = {
 export const TOKEN_SCHEMA = { type: 'string', pattern: '^[0-9a-zA-Z+/=]{200,6144}$' } as const;
 
 /** Huawei names; Tencent adds SM2PKE for SM2_ENCRYPT. */
-export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5', 'SM2_ENCRYPT'] as const;
+export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5', 'SM2_ENCRYPT', 'RSA_AES_KEY_WRAP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1'] as const;
 export const WRAPPING_ALGORITHM_SCHEMA = { type: 'string', enum: [...WRAPPING_ALGORITHMS] } as const;
 export const TENCENT_WRAPPING_ALGORITHM_SCHEMA = { type: 'string', enum: [...WRAPPING_ALGORITHMS, 'SM2PKE'] } as const;
 export const WRAPPING_KEY_SPEC_SCHEMA = { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] } as const;

@@ -4,8 +4,11 @@
  * SM4 and @noble/ciphers' GHASH. Material lives in handles that zeroize on release and is
  * stored only sealed under the master key.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
+import { validatePrivateKey } from '../../algorithms/private-keys/pkcs8.js';
+import { signWithPkcs8 } from '../../algorithms/private-keys/signing.js';
 import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
 import { rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
 import { destroySm2PrivateKey, generateSm2KeyPair, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
@@ -14,12 +17,13 @@ import {
   WRAPPING_ALGORITHMS,
   WRAPPING_KEY_SPECS,
   type MaterialSpec,
+  type SigningAlgorithm,
   type WrappingAlgorithm,
   type WrappingKeySpec,
 } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
-import { ByokError } from '../../errors.js';
+import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import type { CryptoBackend, KatOperations, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
 import { MaterialSealer, type MasterKey } from './material-seal.js';
 import { gcmDecrypt, gcmEncrypt } from './symmetric.js';
@@ -43,7 +47,13 @@ export interface PureBackendOptions {
   readonly workers?: number;
 }
 
-/** The handle: material in a private field (not enumerable, not printed by util.inspect). */
+/** generateKeyPair with DER outputs (promisify loses the overload that says so). */
+const generateKeyPairAsync = promisify(generateKeyPair) as (type: 'rsa' | 'ec', options: object) => Promise<{ publicKey: Buffer; privateKey: Buffer }>;
+
+/**
+ * The handle: material in a private field (not enumerable, not printed by util.inspect).
+ * Symmetric and HMAC keys: the key bytes. Private keys: the PKCS#8 DER, with its public key.
+ */
 class PureMaterialHandle implements MaterialHandle {
   readonly backend = 'pure' as const;
   #material: Uint8Array | null;
@@ -51,6 +61,8 @@ class PureMaterialHandle implements MaterialHandle {
   constructor(
     readonly materialSpec: MaterialSpec,
     material: Uint8Array,
+    /** Private keys: the DER SubjectPublicKeyInfo derived when the key was validated. */
+    readonly publicKeySpki?: Uint8Array,
   ) {
     this.#material = material;
   }
@@ -73,6 +85,13 @@ class PureMaterialHandle implements MaterialHandle {
 function asPureHandle(handle: MaterialHandle): PureMaterialHandle {
   if (!(handle instanceof PureMaterialHandle)) throw new ByokError('INTERNAL_ERROR', 'Handle from another backend.');
   return handle;
+}
+
+/** Only symmetric keys encrypt: an HMAC key must never become an AES key. */
+function asSymmetric(handle: MaterialHandle): PureMaterialHandle {
+  const h = asPureHandle(handle);
+  if (MATERIAL_SPECS[h.materialSpec].kind !== 'symmetric') throw new ByokError('INVALID_KEY_USAGE');
+  return h;
 }
 
 const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
@@ -109,6 +128,11 @@ export class PureBackend implements CryptoBackend {
     return this.supports(algorithm, keySpec, materialSpec) ? undefined : `${algorithm} cannot be used with ${keySpec}.`;
   }
 
+  // Every key spec in the table.
+  keySpecUnsupportedReason(_materialSpec: MaterialSpec): string | undefined {
+    return undefined;
+  }
+
   async generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
     const info = WRAPPING_KEY_SPECS[keySpec];
     const pair = info.family === 'SM2' ? await generateSm2KeyPair() : await generateRsaKeyPair(info.bits as 2048 | 3072 | 4096);
@@ -123,8 +147,56 @@ export class PureBackend implements CryptoBackend {
     return new PureMaterialHandle(request.materialSpec, material);
   }
 
+  async unwrapWithTemporaryKey(temporaryKey: MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<MaterialHandle> {
+    const kek = asPureHandle(temporaryKey).material();
+    if (kek.length !== 32) throw decryptMaterialFailed();
+    const plain = aesKwpUnwrap(kek, wrapped);
+    const info = MATERIAL_SPECS[materialSpec];
+    if (info.kind !== 'private-key') {
+      if (plain.length !== info.length) {
+        zeroize(plain);
+        throw decryptMaterialFailed();
+      }
+      return new PureMaterialHandle(materialSpec, plain);
+    }
+    try {
+      return new PureMaterialHandle(materialSpec, plain, validatePrivateKey(plain, materialSpec));
+    } catch (e) {
+      zeroize(plain);
+      throw e;
+    }
+  }
+
+  async publicKey(handle: MaterialHandle): Promise<Uint8Array> {
+    const spki = asPureHandle(handle).publicKeySpki;
+    if (!spki) throw new ByokError('INVALID_KEY_USAGE');
+    return spki;
+  }
+
+  async sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    if (!h.publicKeySpki) throw new ByokError('INVALID_KEY_USAGE');
+    return signWithPkcs8(h.material(), algorithm, message);
+  }
+
+  async generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    const h = asPureHandle(handle);
+    const hash = MATERIAL_SPECS[h.materialSpec].hmacHash;
+    if (!hash) throw new ByokError('INVALID_KEY_USAGE');
+    return new Uint8Array(createHmac(hash, asBuffer(h.material())).update(message).digest());
+  }
+
   async generateMaterial(materialSpec: MaterialSpec): Promise<MaterialHandle> {
-    return new PureMaterialHandle(materialSpec, new Uint8Array(randomBytes(MATERIAL_SPECS[materialSpec].length)));
+    const info = MATERIAL_SPECS[materialSpec];
+    if (!info.privateKey) return new PureMaterialHandle(materialSpec, new Uint8Array(randomBytes(info.length)));
+    const key = info.privateKey;
+    const der = { privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } } as const;
+    const pair = key.type === 'rsa'
+      ? await generateKeyPairAsync('rsa', { modulusLength: key.bits, publicExponent: 65537, ...der })
+      : await generateKeyPairAsync('ec', { namedCurve: key.opensslName, ...der });
+    const pkcs8 = new Uint8Array(pair.privateKey);
+    // Through the same validation as an imported key: the SPKI is the one getPublicKey returns.
+    return new PureMaterialHandle(materialSpec, pkcs8, validatePrivateKey(pkcs8, materialSpec));
   }
 
   async fingerprintMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
@@ -141,23 +213,27 @@ export class PureBackend implements CryptoBackend {
 
   async loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, keyId: string): Promise<MaterialHandle> {
     const material = this.sealer.open(stored, keyId, materialSpec);
-    if (material.length !== MATERIAL_SPECS[materialSpec].length) {
+    const info = MATERIAL_SPECS[materialSpec];
+    try {
+      if (info.privateKey) return new PureMaterialHandle(materialSpec, material, validatePrivateKey(material, materialSpec));
+      if (material.length !== info.length) throw new Error('length');
+      return new PureMaterialHandle(materialSpec, material);
+    } catch {
       zeroize(material);
-      throw new ByokError('INTERNAL_ERROR', 'Stored key material has the wrong length.');
+      throw new ByokError('INTERNAL_ERROR', 'Stored key material is not valid for its spec.');
     }
-    return new PureMaterialHandle(materialSpec, material);
   }
 
   // Nothing outside the store holds sealed material: deleting the row is the destruction.
   async destroyPersistedMaterial(_stored: Uint8Array, _keyId: string): Promise<void> {}
 
   async encrypt(handle: MaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
+    const h = asSymmetric(handle);
     return gcmEncrypt(h.materialSpec, h.material(), plaintext, aad);
   }
 
   async decrypt(handle: MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
+    const h = asSymmetric(handle);
     return gcmDecrypt(h.materialSpec, h.material(), ciphertext, aad);
   }
 

@@ -1,0 +1,235 @@
+/**
+ * Imported HMAC and private keys on a PKCS#11 device: templates, the RFC 5649 unwrap of a PKCS#8
+ * key into a sensitive, non-extractable private-key object, the checks an import must make
+ * without ever reading the private key, and signing / HMAC in the device.
+ *
+ * The device parses the PKCS#8 (C_UnwrapKey with the KWP mechanism and a private-key template);
+ * the host then checks what it can read: the RSA modulus size and exponent (public attributes),
+ * the EC curve (CKA_EC_PARAMS), and a pairwise-consistency signature verified against the
+ * public key — the FIPS 140 check for a key pair whose private half we cannot see. The EC
+ * public point is not an attribute of a private-key object, so it is derived in the device:
+ * ECDH of the key with the generator G gives the x of d·G, and the pairwise signature picks y.
+ */
+import { createHash, createPublicKey, ECDH, randomBytes, verify } from 'node:crypto';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import * as asn1js from 'asn1js';
+import type * as Pkcs11Js from 'pkcs11js';
+import { ecSpki } from '../src/algorithms/private-keys/pkcs8.js';
+import {
+  MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type SigningAlgorithm,
+} from '../src/algorithms/specs.js';
+import { ByokError, decryptMaterialFailed } from '../src/errors.js';
+import type { Handle, Pkcs11Lib } from './module.js';
+
+const CONVERT_HINT = 'if it is a SEC1 "EC PRIVATE KEY" or a PKCS#1 "RSA PRIVATE KEY", convert it: openssl pkcs8 -topk8 -nocrypt -in key.pem -outform DER -out key.p8';
+
+/** Uncompressed generator points (for the ECDH derivation of the public point). */
+const GENERATORS: Partial<Record<EcCurve, Uint8Array>> = {
+  'P-256': p256.Point.BASE.toBytes(false),
+  'P-384': p384.Point.BASE.toBytes(false),
+  'P-521': p521.Point.BASE.toBytes(false),
+  secp256k1: secp256k1.Point.BASE.toBytes(false),
+};
+
+function invalidKey(detail: string): ByokError {
+  return new ByokError('INVALID_PRIVATE_KEY', `The private key is not a valid PKCS#8 key of the declared spec: ${detail}`);
+}
+
+function oidDer(oid: string): Buffer {
+  return Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false));
+}
+
+function toB64Url(bytes: Buffer): string {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return bytes.subarray(i).toString('base64url');
+}
+
+/** Raw r ‖ s (PKCS#11's ECDSA output) to DER SEQUENCE { r, s } (what OpenSSL and the KMS APIs use). */
+function ecdsaRawToDer(raw: Buffer): Uint8Array {
+  const half = raw.length / 2;
+  const int = (b: Buffer) => asn1js.Integer.fromBigInt(BigInt('0x' + b.toString('hex')));
+  return new Uint8Array(new asn1js.Sequence({ value: [int(raw.subarray(0, half)), int(raw.subarray(half))] }).toBER(false));
+}
+
+export class Pkcs11KeyOperations {
+  constructor(
+    private readonly p11: Pkcs11Js.PKCS11,
+    private readonly lib: Pkcs11Lib,
+    private readonly has: (mechanism: number) => boolean,
+    private readonly kwp: number,
+  ) {}
+
+  private hmacMechanism(spec: MaterialSpec): number | undefined {
+    const l = this.lib;
+    switch (MATERIAL_SPECS[spec].hmacHash) {
+      case 'sha224': return l.CKM_SHA224_HMAC;
+      case 'sha256': return l.CKM_SHA256_HMAC;
+      case 'sha384': return l.CKM_SHA384_HMAC;
+      case 'sha512': return l.CKM_SHA512_HMAC;
+      default: return undefined;
+    }
+  }
+
+  /** Undefined if the device can hold and use keys of this spec, else why not. */
+  unsupportedReason(spec: MaterialSpec): string | undefined {
+    const info = MATERIAL_SPECS[spec];
+    const l = this.lib;
+    if (info.kind === 'hmac') return this.has(this.hmacMechanism(spec)!) ? undefined : `The device lacks the ${info.hmacHash} HMAC mechanism.`;
+    if (info.kind !== 'private-key') return undefined;
+    const key = info.privateKey!;
+    if (!this.has(this.kwp)) return 'The device lacks AES key wrap with padding.';
+    if (key.type === 'rsa') {
+      return this.has(l.CKM_SHA256_RSA_PKCS) && this.has(l.CKM_SHA256_RSA_PKCS_PSS) ? undefined : 'The device lacks RSA PKCS#1 / PSS signing.';
+    }
+    if (key.curve === 'SM2') return 'This PKCS#11 device has no SM2 mechanism (SM2 signing needs a vendor mechanism).';
+    return this.has(l.CKM_ECDSA) && this.has(l.CKM_ECDH1_DERIVE) ? undefined : 'The device lacks ECDSA or ECDH1 derivation.';
+  }
+
+  /** An imported HMAC key: a sensitive, non-extractable generic secret that only signs and verifies. */
+  hmacTemplate(): Pkcs11Js.Template {
+    const l = this.lib;
+    return [
+      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET },
+      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+      { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+      { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: true },
+      { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false },
+      { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
+    ];
+  }
+
+  private privateKeyTemplate(key: PrivateKeyInfo): Pkcs11Js.Template {
+    const l = this.lib;
+    return [
+      { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: key.type === 'rsa' ? l.CKK_RSA : l.CKK_EC },
+      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+      { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+      { type: l.CKA_SIGN, value: true }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_UNWRAP, value: false },
+      // EC: derivation with G is how the public point is learnt; it is switched off right after.
+      { type: l.CKA_DERIVE, value: key.type === 'ec' },
+    ];
+  }
+
+  /**
+   * RFC 5649-unwrap a PKCS#8 key under `kek` into a private-key session object and check it.
+   * Returns the object and the DER SubjectPublicKeyInfo of its public key.
+   */
+  async unwrapPrivateKey(session: Handle, kek: Handle, wrapped: Uint8Array, spec: MaterialSpec): Promise<{ object: Handle; spki: Uint8Array }> {
+    const key = MATERIAL_SPECS[spec].privateKey!;
+    let object: Handle;
+    try {
+      object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), this.privateKeyTemplate(key));
+    } catch {
+      // Did the wrap itself fail (the uniform error), or only the device's PKCS#8 parse? Unwrap
+      // again as an opaque secret: success means the key is authentic but not PKCS#8 of this spec.
+      let probe: Handle | undefined;
+      try {
+        probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), this.hmacTemplate());
+      } catch {
+        throw decryptMaterialFailed();
+      } finally {
+        if (probe) this.p11.C_DestroyObject(session, probe);
+      }
+      throw invalidKey(`the device could not read it as a PKCS#8 ${spec} key; ${CONVERT_HINT}.`);
+    }
+    try {
+      const spki = key.type === 'rsa' ? await this.checkRsa(session, object, key.bits) : await this.checkEc(session, object, key);
+      return { object, spki };
+    } catch (e) {
+      this.p11.C_DestroyObject(session, object);
+      throw e;
+    }
+  }
+
+  private attribute(session: Handle, object: Handle, type: number): Buffer {
+    const [attr] = this.p11.C_GetAttributeValue(session, object, [{ type }]);
+    return attr.value as Buffer;
+  }
+
+  private async checkRsa(session: Handle, object: Handle, bits: number): Promise<Uint8Array> {
+    const n = this.attribute(session, object, this.lib.CKA_MODULUS);
+    const e = this.attribute(session, object, this.lib.CKA_PUBLIC_EXPONENT);
+    const nBits = BigInt('0x' + n.toString('hex')).toString(2).length;
+    if (nBits !== bits) throw invalidKey(`the modulus has ${nBits} bits, the key spec needs ${bits}.`);
+    const eValue = BigInt('0x' + e.toString('hex'));
+    if (eValue <= 1n || (eValue & 1n) === 0n) throw invalidKey('the public exponent must be odd and greater than 1.');
+    const spki = new Uint8Array(createPublicKey({ key: { kty: 'RSA', n: toB64Url(n), e: toB64Url(e) }, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
+    if (!(await this.pairwiseConsistent(session, object, spki, 'RSASSA_PKCS1_V1_5_SHA_256'))) {
+      throw invalidKey('the private key does not match its public key (pairwise consistency test).');
+    }
+    return spki;
+  }
+
+  private async checkEc(session: Handle, object: Handle, key: Extract<PrivateKeyInfo, { type: 'ec' }>): Promise<Uint8Array> {
+    const l = this.lib;
+    if (!this.attribute(session, object, l.CKA_EC_PARAMS).equals(oidDer(key.curveOid))) {
+      throw invalidKey(`the key is not on the curve of the key spec (${key.curveOid}).`);
+    }
+    // x(d·G) by ECDH with the generator, into an extractable secret: x is public (it is the
+    // public key's), the scalar never leaves the device.
+    const shared = await this.p11.C_DeriveKeyAsync(session, {
+      mechanism: l.CKM_ECDH1_DERIVE,
+      parameter: { type: l.CK_PARAMS_EC_DH, kdf: l.CKD_NULL, publicData: Buffer.from(GENERATORS[key.curve]!) } as Pkcs11Js.ECDH1,
+    }, object, [
+      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET },
+      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_SENSITIVE, value: false }, { type: l.CKA_EXTRACTABLE, value: true },
+      { type: l.CKA_VALUE_LEN, value: key.bytes },
+    ]);
+    let x: Buffer;
+    try {
+      x = this.attribute(session, shared, l.CKA_VALUE);
+    } finally {
+      this.p11.C_DestroyObject(session, shared);
+    }
+    // Best effort: the key may derive no more. A device that keeps CKA_DERIVE fixed still only
+    // ever holds the object under our handles.
+    try {
+      this.p11.C_SetAttributeValue(session, object, [{ type: l.CKA_DERIVE, value: false }]);
+    } catch { /* read-only on this device */ }
+    const xFixed = Buffer.alloc(key.bytes);
+    x.copy(xFixed, key.bytes - x.length);
+    for (const prefix of [0x02, 0x03]) {
+      const point = ECDH.convertKey(Buffer.concat([Buffer.of(prefix), xFixed]), key.opensslName, undefined, undefined, 'uncompressed') as Buffer;
+      const spki = ecSpki(key.curveOid, new Uint8Array(point));
+      const alg = key.curve === 'P-384' ? 'ECDSA_SHA_384' : key.curve === 'P-521' ? 'ECDSA_SHA_512' : 'ECDSA_SHA_256';
+      if (await this.pairwiseConsistent(session, object, spki, alg)) return spki;
+    }
+    throw invalidKey('the private key does not match a public key on its curve (pairwise consistency test).');
+  }
+
+  private async pairwiseConsistent(session: Handle, object: Handle, spki: Uint8Array, alg: SigningAlgorithm): Promise<boolean> {
+    const message = new Uint8Array(randomBytes(32));
+    const signature = await this.sign(session, object, alg, message);
+    const info = SIGNING_ALGORITHMS[alg];
+    return verify(info.hash, message, { key: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, signature);
+  }
+
+  /** Sign a raw message in the device. ECDSA: hashed here (the message is not secret), DER out. */
+  async sign(session: Handle, object: Handle, alg: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+    const l = this.lib;
+    const info = SIGNING_ALGORITHMS[alg];
+    if (info.keyType === 'sm2') throw new ByokError('ALGORITHM_UNSUPPORTED', 'This PKCS#11 device has no SM2 mechanism.');
+    if (info.keyType === 'ec') {
+      const digest = createHash(info.hash).update(message).digest();
+      this.p11.C_SignInit(session, { mechanism: l.CKM_ECDSA }, object);
+      const raw = await this.p11.C_SignAsync(session, digest, Buffer.alloc(160));
+      return ecdsaRawToDer(raw);
+    }
+    const hashes = { sha256: [l.CKM_SHA256, l.CKG_MGF1_SHA256, 32], sha384: [l.CKM_SHA384, l.CKG_MGF1_SHA384, 48], sha512: [l.CKM_SHA512, l.CKG_MGF1_SHA512, 64] } as const;
+    const [hashAlg, mgf, saltLen] = hashes[info.hash as 'sha256' | 'sha384' | 'sha512'];
+    const mechanism: Pkcs11Js.Mechanism = info.rsaPadding === 'pss'
+      ? { mechanism: { sha256: l.CKM_SHA256_RSA_PKCS_PSS, sha384: l.CKM_SHA384_RSA_PKCS_PSS, sha512: l.CKM_SHA512_RSA_PKCS_PSS }[info.hash as 'sha256'], parameter: { type: l.CK_PARAMS_RSA_PSS, hashAlg, mgf, saltLen } as Pkcs11Js.RsaPSS }
+      : { mechanism: { sha256: l.CKM_SHA256_RSA_PKCS, sha384: l.CKM_SHA384_RSA_PKCS, sha512: l.CKM_SHA512_RSA_PKCS }[info.hash as 'sha256'] };
+    this.p11.C_SignInit(session, mechanism, object);
+    return new Uint8Array(await this.p11.C_SignAsync(session, Buffer.from(message), Buffer.alloc(512)));
+  }
+
+  async hmac(session: Handle, object: Handle, spec: MaterialSpec, message: Uint8Array): Promise<Uint8Array> {
+    const mechanism = this.hmacMechanism(spec);
+    if (mechanism === undefined) throw new ByokError('INVALID_KEY_USAGE');
+    this.p11.C_SignInit(session, { mechanism }, object);
+    return new Uint8Array(await this.p11.C_SignAsync(session, Buffer.from(message), Buffer.alloc(64)));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Which shape an import takes, decided from the token's algorithm and the key spec, and run on
+ * any backend with the backend's two unwrap primitives:
+ * - direct: the wrapping algorithm applied to the key itself (symmetric and HMAC keys);
+ * - Huawei's two fields: `encryptedKeyMaterial` = the algorithm applied to a temporary AES-256
+ *   key, `encryptedPrivateKey` = RFC 5649 wrap of the key (PKCS#8 for private keys) under it;
+ * - the AWS / Vault / GCP single blob (RSA_AES_KEY_WRAP_SHA_*): RSA-OAEP(temporary key) ‖
+ *   RFC 5649 wrap, split at the wrapping key's modulus length, never a hard-coded 512.
+ * The temporary key is a backend handle, released (zeroized / destroyed) on every path.
+ */
+import {
+  envelopeKeyAlgorithm, MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec,
+} from '../algorithms/specs.js';
+import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
+import { ByokError, decryptMaterialFailed } from '../errors.js';
+
+export interface ImportUnwrapRequest {
+  readonly algorithm: WrappingAlgorithm;
+  readonly keySpec: WrappingKeySpec;
+  readonly materialSpec: MaterialSpec;
+  readonly privateKeyBlob: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly encryptedPrivateKey?: Uint8Array;
+  readonly cacheKey?: string;
+  readonly cacheUntil?: number;
+}
+
+export type ImportShape = 'direct' | 'two-field' | 'single-blob';
+
+/** The shape of an import, or INVALID_PARAMETER before any private-key work is done. */
+export function importShape(algorithm: WrappingAlgorithm, materialSpec: MaterialSpec, hasEncryptedPrivateKey: boolean): ImportShape {
+  if (WRAPPING_ALGORITHMS[algorithm].envelope) {
+    if (hasEncryptedPrivateKey) throw new ByokError('INVALID_PARAMETER', `${algorithm} carries the key in the one blob: send no encrypted private key.`);
+    return 'single-blob';
+  }
+  if (hasEncryptedPrivateKey) {
+    if (MATERIAL_SPECS[materialSpec].kind === 'symmetric') throw new ByokError('INVALID_PARAMETER', `A ${materialSpec} key is imported directly: send no encrypted private key.`);
+    return 'two-field';
+  }
+  if (MATERIAL_SPECS[materialSpec].kind === 'private-key') {
+    throw new ByokError('INVALID_PARAMETER', `A ${materialSpec} private key arrives wrapped under a temporary AES key: send encrypted_privatekey, or use RSA_AES_KEY_WRAP_SHA_256 / RSA_AES_KEY_WRAP_SHA_1.`);
+  }
+  return 'direct';
+}
+
+export async function unwrapImport(backend: CryptoBackend, request: ImportUnwrapRequest): Promise<MaterialHandle> {
+  const shape = importShape(request.algorithm, request.materialSpec, request.encryptedPrivateKey !== undefined);
+  const base = { keySpec: request.keySpec, privateKeyBlob: request.privateKeyBlob, cacheKey: request.cacheKey, cacheUntil: request.cacheUntil };
+  if (shape === 'direct') {
+    return backend.unwrapMaterial({ ...base, algorithm: request.algorithm, materialSpec: request.materialSpec, ciphertext: request.ciphertext });
+  }
+  let head = request.ciphertext;
+  let wrappedKey = request.encryptedPrivateKey;
+  if (shape === 'single-blob') {
+    const k = WRAPPING_KEY_SPECS[request.keySpec].bits / 8;
+    // RFC 5649 output is at least 16 bytes: anything shorter cannot be a blob (uniform error).
+    if (request.ciphertext.length < k + 16) throw decryptMaterialFailed();
+    head = request.ciphertext.subarray(0, k);
+    wrappedKey = request.ciphertext.subarray(k);
+  }
+  const temporaryKey = await backend.unwrapMaterial({ ...base, algorithm: envelopeKeyAlgorithm(request.algorithm), materialSpec: 'AES_256', ciphertext: head, temporaryKey: true });
+  try {
+    return await backend.unwrapWithTemporaryKey(temporaryKey, wrappedKey!, request.materialSpec);
+  } finally {
+    backend.release(temporaryKey);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Asymmetric and HMAC key import, run unchanged against every backend: keys made by the OpenSSL
+ * CLI (`openssl genpkey` / `openssl ecparam`), imported both ways (Huawei's two fields and the
+ * RSA_AES_KEY_WRAP single blob) with the temporary key wrapped by `openssl pkeyutl`, the public
+ * key compared byte for byte with `openssl pkey -pubout`, signatures verified by `openssl dgst` /
+ * `openssl pkeyutl`, MACs compared with `openssl dgst -mac HMAC`. Where a backend declares a key
+ * spec unsupported, the test asserts ALGORITHM_UNSUPPORTED with its reason.
+ */
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aesKwpWrap } from '../../src/algorithms/aes-kwp.js';
+import { MATERIAL_SPECS, SIGNING_ALGORITHMS, type MaterialSpec, type SigningAlgorithm } from '../../src/algorithms/specs.js';
+import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
+import { wrapForImport } from '../../src/client/wrap.js';
+import { ManualClock } from '../../src/clock.js';
+import { ImportEngine } from '../../src/engine/import-engine.js';
+import { ByokError } from '../../src/errors.js';
+import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { opensslPkeyutlEncrypt, SEED_PKEYOPTS } from '../helpers/openssl-cli.js';
+
+const TENANT = 'tenant-a';
+const work = mkdtempSync(join(tmpdir(), 'byok-asym-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function openssl(args: string[], input?: Uint8Array): Buffer {
+  return execFileSync('openssl', args, { cwd: work, stdio: 'pipe', ...(input ? { input } : {}) });
+}
+
+/** How the OpenSSL CLI makes each key spec: genpkey (PKCS#8) or ecparam (SEC1, then converted). */
+const KEYGEN: Record<string, string[]> = {
+  RSA_2048: ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
+  RSA_3072: ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072'],
+  RSA_4096: ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096'],
+  ECC_NIST_P256: ['ecparam', '-name', 'prime256v1', '-genkey', '-noout'],
+  ECC_NIST_P384: ['ecparam', '-name', 'secp384r1', '-genkey', '-noout'],
+  ECC_NIST_P521: ['ecparam', '-name', 'secp521r1', '-genkey', '-noout'],
+  ECC_SECG_P256K1: ['ecparam', '-name', 'secp256k1', '-genkey', '-noout'],
+  SM2: ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2'],
+};
+const PRIVATE_SPECS = Object.keys(KEYGEN) as MaterialSpec[];
+const HMAC_SPECS: MaterialSpec[] = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'];
+
+interface CustomerKey {
+  /** The file as the tool wrote it (PEM; SEC1 for ecparam). */
+  pem: string;
+  pkcs8: Uint8Array;
+  /** `openssl pkey -pubout -outform DER`. */
+  spki: Buffer;
+  pubPem: string;
+}
+
+const customerKeys = new Map<string, CustomerKey>();
+function customerKey(spec: MaterialSpec, name = spec as string): CustomerKey {
+  const cached = customerKeys.get(name);
+  if (cached) return cached;
+  const pem = join(work, `${name}.pem`);
+  openssl([...KEYGEN[spec], '-out', pem]);
+  const pkcs8 = new Uint8Array(openssl(['pkcs8', '-topk8', '-nocrypt', '-in', pem, '-outform', 'DER']));
+  const spki = openssl(['pkey', '-in', pem, '-pubout', '-outform', 'DER']);
+  const pubPem = join(work, `${name}.pub.pem`);
+  openssl(['pkey', '-in', pem, '-pubout', '-out', pubPem]);
+  const key = { pem, pkcs8, spki, pubPem };
+  customerKeys.set(name, key);
+  return key;
+}
+
+/** Verify with the OpenSSL CLI and the customer's own public key. */
+function opensslVerifies(alg: SigningAlgorithm, pubPem: string, message: Uint8Array, signature: Uint8Array): boolean {
+  const msg = join(work, `msg-${randomBytes(4).toString('hex')}`);
+  const sig = `${msg}.sig`;
+  writeFileSync(msg, message);
+  writeFileSync(sig, signature);
+  const info = SIGNING_ALGORITHMS[alg];
+  const args = info.keyType === 'sm2'
+    ? ['pkeyutl', '-verify', '-pubin', '-inkey', pubPem, '-rawin', '-in', msg, '-sigfile', sig, '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678']
+    : ['dgst', `-${info.hash}`, ...(info.rsaPadding === 'pss' ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest'] : []), '-verify', pubPem, '-signature', sig, msg];
+  try {
+    return /Verified (OK|Successfully)/.test(openssl(args).toString());
+  } catch {
+    return false;
+  }
+}
+
+async function expectCode(p: Promise<unknown>, code: ByokError['code'], message?: RegExp) {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
+  expect((e as ByokError).code).toBe(code);
+  if (message) expect((e as ByokError).message).toMatch(message);
+}
+
+/** Huawei's two fields: temporary key by `openssl pkeyutl`, the key RFC 5649-wrapped under it. */
+function twoFields(publicKey: string, algorithm: string, key: Uint8Array, temporaryKey = new Uint8Array(randomBytes(32))) {
+  return {
+    encryptedKeyMaterial: new Uint8Array(opensslPkeyutlEncrypt(Buffer.from(publicKey, 'base64'), temporaryKey, SEED_PKEYOPTS[algorithm])),
+    encryptedPrivateKey: aesKwpWrap(temporaryKey, key),
+  };
+}
+
+/** The AWS single blob: `openssl pkeyutl` OAEP of the temporary key ‖ RFC 5649 wrap. */
+function singleBlob(publicKey: string, hash: 'sha256' | 'sha1', key: Uint8Array): Uint8Array {
+  const temporaryKey = new Uint8Array(randomBytes(32));
+  const head = opensslPkeyutlEncrypt(Buffer.from(publicKey, 'base64'), temporaryKey, ['rsa_padding_mode:oaep', `rsa_oaep_md:${hash}`, `rsa_mgf1_md:${hash}`]);
+  return new Uint8Array(Buffer.concat([head, aesKwpWrap(temporaryKey, key)]));
+}
+
+describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entry) => {
+  let backend: CryptoBackend;
+  let engine: ImportEngine;
+  let dir: string;
+  let skipReason: string | undefined;
+  /** What this backend's device does for OAEP (SoftHSM2 2.6.1: SHA-1 only). */
+  let OAEP = 'RSAES_OAEP_SHA_256';
+  let ENVELOPE = 'RSA_AES_KEY_WRAP_SHA_256';
+  let envelopeHash: 'sha256' | 'sha1' = 'sha256';
+  const clock = new ManualClock(Date.UTC(2026, 10, 23));
+
+  beforeAll(async () => {
+    const created = await entry.create();
+    if ('skip' in created) {
+      skipReason = created.skip;
+      return;
+    }
+    backend = created;
+    if (!backend.supports('RSAES_OAEP_SHA_256', 'RSA_2048', 'AES_256')) {
+      [OAEP, ENVELOPE, envelopeHash] = ['RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_1', 'sha1'];
+    }
+    dir = mkdtempSync(join(tmpdir(), 'byok-asym-engine-'));
+    engine = new ImportEngine({
+      backend, store: new SqliteKeyStore(join(dir, 'byok.sqlite')), clock,
+      tokenSealingKeys: [{ id: 'tk1', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
+    });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('backend is available here', () => {
+    if (skipReason) console.warn(`SKIPPED ${entry.name}: ${skipReason}`);
+    expect(skipReason === undefined || !process.env.CI).toBe(true);
+  });
+
+  async function params(keySpec: MaterialSpec, algorithm = OAEP) {
+    const key = await engine.createKey({ tenant: TENANT, keySpec });
+    const p = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm });
+    return { keyId: key.keyId, ...p };
+  }
+
+  async function proveSigning(keyId: string, spec: MaterialSpec, k: CustomerKey) {
+    const pub = await engine.getPublicKey({ tenant: TENANT, keyId });
+    // Byte-equal to what OpenSSL derives from the customer's key.
+    expect(Buffer.from(pub.publicKey, 'base64')).toEqual(k.spki);
+    expect(pub.signingAlgorithms.length).toBeGreaterThan(0);
+    const message = new Uint8Array(randomBytes(100));
+    for (const signingAlgorithm of pub.signingAlgorithms) {
+      const { signature } = await engine.sign({ tenant: TENANT, keyId, message, signingAlgorithm });
+      expect(opensslVerifies(signingAlgorithm, k.pubPem, message, signature), `${spec} ${signingAlgorithm} verified by OpenSSL`).toBe(true);
+      expect((await engine.verify({ tenant: TENANT, keyId, message, signingAlgorithm, signature })).signatureValid).toBe(true);
+      const bad = Uint8Array.from(message);
+      bad[0] ^= 1;
+      expect((await engine.verify({ tenant: TENANT, keyId, message: bad, signingAlgorithm, signature })).signatureValid).toBe(false);
+    }
+    await expectCode(engine.encrypt({ tenant: TENANT, keyId, plaintext: message }), 'INVALID_KEY_USAGE');
+  }
+
+  describe.each(PRIVATE_SPECS)('%s', (spec) => {
+    it('imported as two fields (Huawei) and as one RSA_AES_KEY_WRAP blob; signs for OpenSSL; re-import matches the key pair only', async () => {
+      if (skipReason) return;
+      const k = customerKey(spec);
+      const reason = backend.keySpecUnsupportedReason(spec);
+      if (reason !== undefined) {
+        await expectCode(engine.createKey({ tenant: TENANT, keySpec: spec }), 'ALGORITHM_UNSUPPORTED', /.+/);
+        return;
+      }
+      const a = await params(spec);
+      const r = await engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: a.importToken, ...twoFields(a.publicKey, OAEP, k.pkcs8) });
+      expect(r.state).toBe('Enabled');
+      await proveSigning(a.keyId, spec, k);
+
+      const b = await params(spec, ENVELOPE);
+      expect((await engine.importKeyMaterial({ tenant: TENANT, keyId: b.keyId, importToken: b.importToken, encryptedKeyMaterial: singleBlob(b.publicKey, envelopeHash, k.pkcs8) })).state).toBe('Enabled');
+      await proveSigning(b.keyId, spec, k);
+
+      // Same key pair again (fresh token, fresh temporary key): accepted. Another pair: refused, nothing changed.
+      const again = await engine.getParametersForImport({ tenant: TENANT, keyId: a.keyId, wrappingAlgorithm: OAEP });
+      expect((await engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: again.importToken, ...twoFields(again.publicKey, OAEP, k.pkcs8) })).keyCheckValue).toBe(r.keyCheckValue);
+      const other = customerKey(spec, `${spec}-other`);
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: again.importToken, ...twoFields(again.publicKey, OAEP, other.pkcs8) }), 'KEY_MATERIAL_MISMATCH');
+      await proveSigning(a.keyId, spec, k);
+    });
+  });
+
+  it('the client library (wrapForImport) output imports: two fields and single blob, SEC1 / PKCS#1 input converted', async () => {
+    if (skipReason) return;
+    for (const spec of ['ECC_NIST_P256', 'RSA_2048'] as const) {
+      const k = customerKey(spec);
+      const sec1OrPkcs1 = spec === 'RSA_2048'
+        ? createPrivateKey(readFileSync(k.pem)).export({ type: 'pkcs1', format: 'pem' }).toString()
+        : readFileSync(k.pem, 'utf8');
+      for (const algorithm of [OAEP, ENVELOPE]) {
+        const p = await params(spec, algorithm);
+        const wrapped = wrapForImport({ publicKey: p.publicKey, algorithm, privateKey: sec1OrPkcs1 });
+        expect(wrapped.encryptedPrivateKey === undefined).toBe(algorithm === ENVELOPE);
+        await engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...wrapped });
+        expect(Buffer.from((await engine.getPublicKey({ tenant: TENANT, keyId: p.keyId })).publicKey, 'base64')).toEqual(k.spki);
+      }
+    }
+  });
+
+  it('SEC1 and PKCS#1 keys get the named error with the conversion command; another curve or size is refused; nothing changes', async () => {
+    if (skipReason) return;
+    const p256 = customerKey('ECC_NIST_P256');
+    const rsa = customerKey('RSA_2048');
+    const sec1 = new Uint8Array(openssl(['ec', '-in', p256.pem, '-outform', 'DER']));
+    const pkcs1 = new Uint8Array(createPrivateKey(readFileSync(rsa.pem)).export({ type: 'pkcs1', format: 'der' }));
+    const cases: Array<[MaterialSpec, Uint8Array, RegExp]> = [
+      ['ECC_NIST_P256', sec1, /openssl pkcs8 -topk8 -nocrypt/],
+      ['RSA_2048', pkcs1, /openssl pkcs8 -topk8 -nocrypt/],
+      ['ECC_NIST_P384', p256.pkcs8, /.+/],
+      ['RSA_3072', rsa.pkcs8, /.+/],
+      ['RSA_2048', p256.pkcs8, /.+/],
+    ];
+    for (const [spec, der, message] of cases) {
+      if (backend.keySpecUnsupportedReason(spec) !== undefined) continue;
+      const p = await params(spec);
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...twoFields(p.publicKey, OAEP, der) }), 'INVALID_PRIVATE_KEY', message);
+      // All or nothing: still waiting for material.
+      expect((await engine.describeKey({ tenant: TENANT, keyId: p.keyId })).state).toBe('PendingImport');
+      await expectCode(engine.getPublicKey({ tenant: TENANT, keyId: p.keyId }), 'KEY_STATE_UNSUPPORTED');
+    }
+  });
+
+  it('a truncated or bit-flipped blob, a wrong temporary key or a missing field gets the uniform error or a clear one', async () => {
+    if (skipReason) return;
+    const k = customerKey('ECC_NIST_P256');
+    const p = await params('ECC_NIST_P256');
+    const good = twoFields(p.publicKey, OAEP, k.pkcs8);
+    const imp = (fields: { encryptedKeyMaterial: Uint8Array; encryptedPrivateKey?: Uint8Array }) =>
+      engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...fields });
+    const flipped = Uint8Array.from(good.encryptedPrivateKey);
+    flipped[flipped.length - 3] ^= 0x40;
+    await expectCode(imp({ ...good, encryptedPrivateKey: flipped }), 'DECRYPT_MATERIAL_FAILED');
+    await expectCode(imp({ ...good, encryptedPrivateKey: good.encryptedPrivateKey.subarray(0, good.encryptedPrivateKey.length - 8) }), 'DECRYPT_MATERIAL_FAILED');
+    // The temporary key of another wrap (same length, wrong key): the wrap's integrity check fails.
+    await expectCode(imp({ encryptedKeyMaterial: twoFields(p.publicKey, OAEP, k.pkcs8).encryptedKeyMaterial, encryptedPrivateKey: good.encryptedPrivateKey }), 'DECRYPT_MATERIAL_FAILED');
+    await expectCode(imp({ encryptedKeyMaterial: good.encryptedKeyMaterial }), 'INVALID_PARAMETER', /encrypted_privatekey/);
+    if (backend.verifiesMaterialLength) {
+      // A 16-byte temporary key is refused (exactly 32 bytes), with the uniform error.
+      const short = new Uint8Array(randomBytes(16));
+      await expectCode(imp(twoFields(p.publicKey, OAEP, k.pkcs8, short)), 'DECRYPT_MATERIAL_FAILED');
+    }
+    const e = await params('ECC_NIST_P256', ENVELOPE);
+    const blob = singleBlob(e.publicKey, envelopeHash, k.pkcs8);
+    const impBlob = (encryptedKeyMaterial: Uint8Array) => engine.importKeyMaterial({ tenant: TENANT, keyId: e.keyId, importToken: e.importToken, encryptedKeyMaterial });
+    await expectCode(impBlob(blob.subarray(0, 256 + 8)), 'DECRYPT_MATERIAL_FAILED');
+    await expectCode(impBlob(blob.subarray(0, blob.length - 8)), 'DECRYPT_MATERIAL_FAILED');
+    const flippedBlob = Uint8Array.from(blob);
+    flippedBlob[10] ^= 1;
+    await expectCode(impBlob(flippedBlob), 'DECRYPT_MATERIAL_FAILED');
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: e.keyId, importToken: e.importToken, encryptedKeyMaterial: blob, encryptedPrivateKey: good.encryptedPrivateKey }), 'INVALID_PARAMETER');
+    expect((await engine.describeKey({ tenant: TENANT, keyId: e.keyId })).state).toBe('PendingImport');
+    // And the good blob still imports: failures changed nothing.
+    expect((await impBlob(blob)).state).toBe('Enabled');
+  });
+
+  describe.each(HMAC_SPECS)('%s', (spec) => {
+    it('imported directly (openssl pkeyutl) and as a single blob; MACs equal `openssl dgst -mac HMAC`', async () => {
+      if (skipReason) return;
+      const reason = backend.keySpecUnsupportedReason(spec);
+      if (reason !== undefined) {
+        await expectCode(engine.createKey({ tenant: TENANT, keySpec: spec }), 'ALGORITHM_UNSUPPORTED');
+        return;
+      }
+      const hmacKey = new Uint8Array(randomBytes(MATERIAL_SPECS[spec].length));
+      const hash = MATERIAL_SPECS[spec].hmacHash!;
+      const message = new Uint8Array(randomBytes(64));
+      const a = await params(spec);
+      await engine.importKeyMaterial({ tenant: TENANT, keyId: a.keyId, importToken: a.importToken, encryptedKeyMaterial: opensslPkeyutlEncrypt(Buffer.from(a.publicKey, 'base64'), hmacKey, SEED_PKEYOPTS[OAEP]) });
+      const b = await params(spec, ENVELOPE);
+      await engine.importKeyMaterial({ tenant: TENANT, keyId: b.keyId, importToken: b.importToken, encryptedKeyMaterial: singleBlob(b.publicKey, envelopeHash, hmacKey) });
+      const expected = openssl(['dgst', `-${hash}`, '-mac', 'HMAC', '-macopt', `hexkey:${Buffer.from(hmacKey).toString('hex')}`, '-binary'], message);
+      for (const keyId of [a.keyId, b.keyId]) {
+        const { mac, macAlgorithm } = await engine.generateMac({ tenant: TENANT, keyId, message });
+        expect(Buffer.from(mac)).toEqual(expected);
+        expect(macAlgorithm).toBe(`HMAC_SHA_${spec.slice(5)}`);
+        expect((await engine.verifyMac({ tenant: TENANT, keyId, message, mac })).macValid).toBe(true);
+        expect((await engine.verifyMac({ tenant: TENANT, keyId, message, mac: mac.subarray(1) })).macValid).toBe(false);
+        await expectCode(engine.encrypt({ tenant: TENANT, keyId, plaintext: message }), 'INVALID_KEY_USAGE');
+      }
+      // A key of another length is the uniform error (where the backend can see the length).
+      if (backend.verifiesMaterialLength) {
+        const c = await params(spec);
+        await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: c.keyId, importToken: c.importToken, encryptedKeyMaterial: opensslPkeyutlEncrypt(Buffer.from(c.publicKey, 'base64'), new Uint8Array(randomBytes(MATERIAL_SPECS[spec].length + 1)), SEED_PKEYOPTS[OAEP]) }), 'DECRYPT_MATERIAL_FAILED');
+      }
+    });
+  });
+
+  it('usage rules: AES keys neither sign nor MAC; a two-field import of an AES key is refused', async () => {
+    if (skipReason) return;
+    const p = await params('AES_256');
+    const aes = new Uint8Array(randomBytes(32));
+    await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...twoFields(p.publicKey, OAEP, aes) }), 'INVALID_PARAMETER');
+    await engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, encryptedKeyMaterial: opensslPkeyutlEncrypt(Buffer.from(p.publicKey, 'base64'), aes, SEED_PKEYOPTS[OAEP]) });
+    await expectCode(engine.sign({ tenant: TENANT, keyId: p.keyId, message: aes, signingAlgorithm: 'ECDSA_SHA_256' }), 'INVALID_PARAMETER');
+    await expectCode(engine.generateMac({ tenant: TENANT, keyId: p.keyId, message: aes }), 'INVALID_KEY_USAGE');
+    await expectCode(engine.getPublicKey({ tenant: TENANT, keyId: p.keyId }), 'INVALID_KEY_USAGE');
+  });
+});
