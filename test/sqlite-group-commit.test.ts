@@ -1,0 +1,101 @@
+/**
+ * SQLite group commit: writes queued in one turn share one transaction and one fsync, each
+ * caller's mutation stays atomic and isolated, and nobody is answered before the COMMIT.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ByokError } from '../src/errors.js';
+import type { KeyRecord } from '../src/store/key-store.js';
+import { SqliteKeyStore } from '../src/store/sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'byok-group-commit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const record = (keyId: string): KeyRecord => ({ keyId, tenant: 't', origin: 'EXTERNAL', materialSpec: 'AES_256', state: 'PendingImport', createdAt: 1 });
+
+let n = 0;
+function openStore(): { store: SqliteKeyStore; path: string; batches: number[] } {
+  const path = join(dir, `g-${n++}.sqlite`);
+  const store = new SqliteKeyStore(path);
+  // White box: count the transactions (one COMMIT, one fsync each) and their sizes.
+  const batches: number[] = [];
+  const inner = store as unknown as { runBatch: { immediate: (b: unknown[]) => unknown } };
+  const original = inner.runBatch;
+  inner.runBatch = { immediate: (b: unknown[]) => (batches.push(b.length), original.immediate(b)) };
+  return { store, path, batches };
+}
+
+describe('SQLite group commit', () => {
+  it('concurrent writes share one transaction; each mutation sees the ones queued before it', async () => {
+    const { store, batches } = openStore();
+    await store.createKey(record('k'));
+    expect(batches).toEqual([1]);
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.updateKey('k', (cur) => ({ ...cur, createdAt: cur.createdAt + 1 }))));
+    expect(batches).toEqual([1, 50]);
+    expect(results.map((r) => r!.createdAt)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+    expect((await store.getKey('k'))!.createdAt).toBe(51);
+    await store.close();
+  });
+
+  it('a mutation that throws inside a batch rolls back only itself', async () => {
+    const { store, batches } = openStore();
+    await Promise.all(['a', 'b', 'c'].map((k) => store.createKey(record(k))));
+    const outcomes = await Promise.allSettled([
+      store.updateKey('a', (cur) => ({ ...cur, state: 'Enabled' })),
+      store.updateKey('b', (cur) => {
+        void cur;
+        throw new ByokError('KEY_MATERIAL_MISMATCH');
+      }),
+      store.updateKey('c', (cur) => ({ ...cur, state: 'Disabled' })),
+      store.createKey(record('a')), // duplicate key: a constraint error, STORE_UNAVAILABLE, alone
+      store.updateKey('missing', (cur) => cur),
+    ]);
+    expect(batches).toEqual([3, 5]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'KEY_MATERIAL_MISMATCH' });
+    expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((outcomes[4] as PromiseFulfilledResult<unknown>).value).toBeUndefined();
+    expect((await store.getKey('a'))!.state).toBe('Enabled');
+    expect((await store.getKey('b'))!.state).toBe('PendingImport');
+    expect((await store.getKey('c'))!.state).toBe('Disabled');
+    await store.close();
+  });
+
+  it('a caller is answered only after the COMMIT: another connection already sees its write', async () => {
+    const { store, path } = openStore();
+    const other = new Database(path, { readonly: true });
+    const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => store.createKey(record(`k${i}`)).then(() => other.prepare('SELECT count(*) AS n FROM keys WHERE key_id = ?').get(`k${i}`))));
+    expect(seen).toEqual(Array.from({ length: 10 }, () => ({ n: 1 })));
+    other.close();
+    await store.close();
+  });
+
+  it('token releases are not waited for, but count at once and run before a later reserve', async () => {
+    const { store, path, batches } = openStore();
+    expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(true);
+    expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(false);
+    await store.releaseTokenAttempt('d'); // resolves before its commit
+    expect(await store.tokenFailures('d')).toBe(0);
+    // Same batch as the release, queued after it: sees the budget free again.
+    expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(true);
+    expect(batches.slice(-1)).toEqual([2]);
+    expect(await store.tokenFailures('d')).toBe(1);
+    // close() commits a release still queued.
+    await store.releaseTokenAttempt('d');
+    await store.close();
+    const again = new SqliteKeyStore(path);
+    expect(await again.tokenFailures('d')).toBe(0);
+    await again.close();
+  });
+
+  it('after close every write is STORE_UNAVAILABLE', async () => {
+    const { store } = openStore();
+    await store.close();
+    await expect(store.createKey(record('x'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.updateKey('x', (c) => c)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.releaseTokenAttempt('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+});
