@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../engine/import-engine.js';
 import type { KeyMetadata } from '../engine/types.js';
 import { asBuffer, zeroize } from '../bytes.js';
+import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../algorithms/specs.js';
 import { ByokError } from '../errors.js';
 import { withRequestContext } from './audit.js';
 import type { AuthTokens } from './auth.js';
@@ -25,6 +26,19 @@ const body = (properties: Record<string, unknown>, required: string[]) => object
 
 const PARAMS_SCHEMA = objectSchema({ project_id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' } }, ['project_id']);
 
+/** Huawei's key_spec names where they differ from ours (AWS's). */
+const HUAWEI_KEY_SPEC: Partial<Record<MaterialSpec, string>> = {
+  SM4_128: 'SM4', ECC_NIST_P256: 'EC_P256', ECC_NIST_P384: 'EC_P384', ECC_NIST_P521: 'EC_P521', ECC_SECG_P256K1: 'EC_SECP256K1',
+};
+const KEY_SPEC_NAMES = [...new Set((Object.keys(MATERIAL_SPECS) as MaterialSpec[]).flatMap((s) => [s, HUAWEI_KEY_SPEC[s] ?? s]))];
+
+/** message / signature / mac fields: base64 of 1..4096 bytes. */
+const MESSAGE_SCHEMA = { ...BASE64_SCHEMA, maxLength: 5464 } as const;
+
+function bytes(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
 function keyInfo(m: KeyMetadata) {
   return {
     key_id: m.keyId,
@@ -34,8 +48,8 @@ function keyInfo(m: KeyMetadata) {
     creation_date: String(m.createdAt * 1000),
     scheduled_deletion_date: m.deletionDate !== undefined ? String(m.deletionDate * 1000) : '',
     key_state: HUAWEI_KEY_STATE[m.state],
-    key_spec: m.materialSpec === 'SM4_128' ? 'SM4' : 'AES_256',
-    key_usage: 'ENCRYPT_DECRYPT',
+    key_spec: HUAWEI_KEY_SPEC[m.keySpec] ?? m.keySpec,
+    key_usage: m.keyUsage,
     origin: m.origin === 'EXTERNAL' ? 'external' : 'kms',
     expiration_time: m.materialExpiresAt ? String(m.materialExpiresAt * 1000) : '',
     key_check_value: m.keyCheckValue ?? '',
@@ -71,15 +85,18 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
 
   route('create-key', body({
     key_alias: { type: 'string', pattern: '^[a-zA-Z0-9:/_-]{1,255}$' },
-    key_spec: { type: 'string', enum: ['AES_256', 'SM4'] },
-    key_usage: { type: 'string', enum: ['ENCRYPT_DECRYPT'] },
+    key_spec: { type: 'string', enum: KEY_SPEC_NAMES },
+    key_usage: { type: 'string', enum: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] },
     key_description: { type: 'string', maxLength: 255 },
     origin: { type: 'string', enum: ['kms', 'external'] },
     enterprise_project_id: { type: 'string', maxLength: 64 },
   }, ['key_alias']), async (tenant, b) => {
+    const keySpec = parseMaterialSpec(b.key_spec ?? 'AES_256');
+    if (b.key_usage !== undefined && b.key_usage !== MATERIAL_SPECS[keySpec].usage) {
+      throw new ByokError('INVALID_PARAMETER', `A ${b.key_spec ?? 'AES_256'} key has key_usage ${MATERIAL_SPECS[keySpec].usage}.`);
+    }
     const m = await engine.createKey({
-      tenant, alias: b.key_alias, origin: b.origin === 'external' ? 'EXTERNAL' : 'KMS',
-      materialSpec: b.key_spec === 'SM4' ? 'SM4_128' : 'AES_256',
+      tenant, alias: b.key_alias, origin: b.origin === 'external' ? 'EXTERNAL' : 'KMS', keySpec,
       ...(b.key_description !== undefined ? { description: b.key_description } : {}),
     });
     return { key_info: { key_id: m.keyId, domain_id: tenant } };
@@ -97,16 +114,14 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
 
   route('import-key-material', body({
     key_id: KEY_ID_SCHEMA, import_token: TOKEN_SCHEMA, encrypted_key_material: BASE64_SCHEMA,
-    encrypted_privatekey: TOKEN_SCHEMA, expiration_time: EPOCH_SECONDS_SCHEMA,
+    // The seeds say {200,6144} characters, but an EC P-256 key wraps to 192: any canonical base64.
+    encrypted_privatekey: BASE64_SCHEMA, expiration_time: EPOCH_SECONDS_SCHEMA,
   }, ['key_id', 'import_token', 'encrypted_key_material']), async (tenant, b) => {
-    if (b.encrypted_privatekey !== undefined) {
-      // Asymmetric import is its own issue; refuse clearly rather than ignore the field.
-      throw new ByokError('ALGORITHM_UNSUPPORTED', 'Asymmetric key import (encrypted_privatekey) is not supported yet.');
-    }
     const started = process.hrtime.bigint();
     try {
       await engine.importKeyMaterial({
         tenant, keyId: b.key_id, importToken: b.import_token, encryptedKeyMaterial: b.encrypted_key_material,
+        ...(b.encrypted_privatekey !== undefined ? { encryptedPrivateKey: b.encrypted_privatekey } : {}),
         ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}),
       });
     } finally {
@@ -142,6 +157,37 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
     } finally {
       zeroize(plaintext);
     }
+  });
+
+  route('get-publickey', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => {
+    const r = await engine.getPublicKey({ tenant, keyId: b.key_id });
+    return { key_id: r.keyId, key_spec: HUAWEI_KEY_SPEC[r.keySpec] ?? r.keySpec, public_key: r.publicKey, signing_algorithms: r.signingAlgorithms };
+  });
+
+  // Signing takes the raw message only: a DIGEST would let callers sign hashes we never saw.
+  const signFields = {
+    key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, signing_algorithm: { type: 'string', maxLength: 64 },
+    message_type: { type: 'string', enum: ['RAW'] },
+  };
+  route('sign', body(signFields, ['key_id', 'message', 'signing_algorithm']), async (tenant, b) => {
+    const r = await engine.sign({ tenant, keyId: b.key_id, message: bytes(b.message), signingAlgorithm: b.signing_algorithm });
+    return { key_id: r.keyId, signature: Buffer.from(r.signature).toString('base64') };
+  });
+
+  route('verify', body({ ...signFields, signature: BASE64_SCHEMA }, ['key_id', 'message', 'signing_algorithm', 'signature']), async (tenant, b) => {
+    const r = await engine.verify({ tenant, keyId: b.key_id, message: bytes(b.message), signingAlgorithm: b.signing_algorithm, signature: bytes(b.signature) });
+    return { key_id: r.keyId, signature_valid: String(r.signatureValid) };
+  });
+
+  const macFields = { key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, mac_algorithm: { type: 'string', maxLength: 64 } };
+  route('generate-mac', body(macFields, ['key_id', 'message']), async (tenant, b) => {
+    const r = await engine.generateMac({ tenant, keyId: b.key_id, message: bytes(b.message), ...(b.mac_algorithm !== undefined ? { macAlgorithm: b.mac_algorithm } : {}) });
+    return { key_id: r.keyId, mac_algorithm: r.macAlgorithm, mac: Buffer.from(r.mac).toString('base64') };
+  });
+
+  route('verify-mac', body({ ...macFields, mac: BASE64_SCHEMA }, ['key_id', 'message', 'mac']), async (tenant, b) => {
+    const r = await engine.verifyMac({ tenant, keyId: b.key_id, message: bytes(b.message), mac: bytes(b.mac), ...(b.mac_algorithm !== undefined ? { macAlgorithm: b.mac_algorithm } : {}) });
+    return { key_id: r.keyId, mac_valid: String(r.macValid) };
   });
 
   route('decrypt-data', body({
