@@ -18,7 +18,9 @@ export function buildCiphertextBlob(keyId: string, backendCiphertext: Uint8Array
 
 export function parseCiphertextBlob(blob: Uint8Array): { keyId: string; backendCiphertext: Uint8Array } {
   if (blob.length < 1 + KEY_ID_LENGTH + 28 || blob[0] !== VERSION) throw new ByokError('CIPHERTEXT_INVALID');
-  const keyId = Buffer.from(blob.subarray(1, 1 + KEY_ID_LENGTH)).toString('ascii');
+  // latin1, not ascii: node's ascii decoder drops the top bit, so 0xb0 would read as '0' and
+  // many byte strings would name one key (a malleable header).
+  const keyId = Buffer.from(blob.subarray(1, 1 + KEY_ID_LENGTH)).toString('latin1');
   if (!KEY_ID_PATTERN.test(keyId)) throw new ByokError('CIPHERTEXT_INVALID');
   return { keyId, backendCiphertext: blob.subarray(1 + KEY_ID_LENGTH) };
 }

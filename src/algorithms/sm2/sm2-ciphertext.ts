@@ -119,7 +119,14 @@ export function encodeSm2CiphertextRaw(ct: Sm2Ciphertext, mode: Sm2Mode = 'C1C3C
  * ENUMERATED, which asn1js models as a subclass of Integer) at once.
  */
 export function parseSm2Der(bytes: Uint8Array, coordBytes: number = SM2_FIELD_BYTES): Sm2Ciphertext {
-  const parsed = asn1js.fromBER(bytes);
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(bytes);
+  } catch {
+    // asn1js throws (instead of returning offset -1) on some bodies, e.g. a malformed
+    // GeneralizedTime ("Wrong input string for conversion"): the same uniform error.
+    throw decryptMaterialFailed();
+  }
   if (parsed.offset === -1 || parsed.offset !== bytes.length) throw decryptMaterialFailed();
   const seq = parsed.result;
   if (!(seq instanceof asn1js.Sequence)) throw decryptMaterialFailed();

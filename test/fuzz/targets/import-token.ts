@@ -1,0 +1,39 @@
+/**
+ * TokenSealer.open on outside input. Byte 0 picks the form:
+ *   0: the token text as sent (latin1 of the rest);
+ *   1: the rest is the binary token, base64-encoded canonically;
+ *   2: the rest is a token *plaintext* sealed under the fixed key, so the parser behind the
+ *      GCM tag (metaLen, claims JSON, key blob) is reached too (only a sealing-key holder can
+ *      make these, but the parser must still fail with our error, not a TypeError).
+ * Any accepted token must carry well-formed claims.
+ */
+import { createCipheriv } from 'node:crypto';
+import { onlyByokError, check } from '../expect.js';
+import { TOKEN_KEY, TOKEN_KEY_ID, tokenSealer } from '../fixtures.js';
+
+const sealer = tokenSealer();
+export const maxLen = 6000;
+export const dictionary = ['"tenant"', '"keyId"', '"algorithm"', '"keySpec"', '"materialSpec"', '"issuedAt"', '"expiresAt"', 'null', '[]', '{}', '1e309', '"RSA_2048"', '"SM2"', '"AES_256"', '=='];
+
+function sealRaw(plaintext: Buffer): string {
+  const id = Buffer.from(TOKEN_KEY_ID, 'utf8');
+  const header = Buffer.concat([Buffer.from([1, id.length]), id]);
+  const iv = Buffer.alloc(12, 7);
+  const c = createCipheriv('aes-256-gcm', TOKEN_KEY, iv);
+  c.setAAD(header);
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([header, iv, body, c.getAuthTag()]).toString('base64');
+}
+
+export function fuzz(data: Buffer): void {
+  if (data.length === 0) return;
+  const rest = data.subarray(1);
+  const token = data[0] % 3 === 0 ? rest.toString('latin1') : data[0] % 3 === 1 ? rest.toString('base64') : sealRaw(rest);
+  const opened = onlyByokError(['IMPORT_TOKEN_INVALID'], () => sealer.open(token));
+  if (!opened) return;
+  const c = opened.claims;
+  check(typeof c === 'object' && c !== null && !Array.isArray(c), 'accepted token without a claims object');
+  for (const f of ['tenant', 'keyId', 'algorithm', 'keySpec', 'materialSpec'] as const) check(typeof c[f] === 'string', `accepted token with non-string ${f}`);
+  for (const f of ['issuedAt', 'expiresAt'] as const) check(Number.isFinite(c[f]), `accepted token with non-numeric ${f}`);
+  check(opened.privateKeyBlob instanceof Uint8Array, 'accepted token without a key blob');
+}
