@@ -246,9 +246,12 @@ describe.skipIf('skip' in pgCluster)('PostgreSQL store across connections (sever
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('an unreachable database is STORE_UNAVAILABLE at start', async () => {
-    await expect(PostgresKeyStore.connect(`postgresql://postgres@localhost/nope?host=${encodeURIComponent(cluster.dir)}-missing`, { connectTimeoutMs: 1000 }))
-      .rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  it('an unreachable database is STORE_UNAVAILABLE at start, with the cause code and without the password', async () => {
+    const err = await PostgresKeyStore.connect(`postgresql://postgres:s3cret@localhost/nope?host=${encodeURIComponent(cluster.dir)}-missing`, { connectTimeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE', message: /^The PostgreSQL key store at postgresql:\/\/postgres:\*\*\*@localhost\/nope.* could not be reached or migrated \(ENOENT\)\.$/ });
+    expect((err as Error).message).not.toMatch(/s3cret/);
+    // Reachable server, missing database: the SQLSTATE says which.
+    await expect(PostgresKeyStore.connect(cluster.url('no_such_db'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: /\(3D000\)/ });
   });
 
   // Last: it stops the shared cluster for a moment.

@@ -15,6 +15,7 @@ import type { KeyOrigin, KeyState } from '../engine/types.js';
 import { ByokError } from '../errors.js';
 import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
+import { redactStoreUrl } from './store-url.js';
 
 export interface PostgresStoreOptions {
   /** Connections per instance (default 10). */
@@ -95,8 +96,18 @@ const SQL = {
 function storeError(e: unknown): ByokError {
   if (e instanceof ByokError) return e;
   const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('23')) return new ByokError('INTERNAL_ERROR', 'The key store refused an inconsistent write.');
-  return new ByokError('STORE_UNAVAILABLE');
+  const mapped = typeof code === 'string' && code.startsWith('23')
+    ? new ByokError('INTERNAL_ERROR', 'The key store refused an inconsistent write.')
+    : new ByokError('STORE_UNAVAILABLE');
+  // Kept for the operator (start-up line), never sent to a client: the wire shows code and message only.
+  Object.defineProperty(mapped, 'cause', { value: e, enumerable: false });
+  return mapped;
+}
+
+/** The driver's code (ECONNREFUSED, a SQLSTATE such as 28P01 or 3D000) behind a mapped error. */
+function causeCode(e: unknown): string {
+  const code = ((e as Error).cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? code : 'no code';
 }
 
 export class PostgresKeyStore implements KeyStore {
@@ -124,7 +135,8 @@ export class PostgresKeyStore implements KeyStore {
       await store.migrate(options.migrations ?? POSTGRES_MIGRATIONS);
     } catch (e) {
       await pool.end().catch(() => undefined);
-      throw e instanceof ByokError ? e : new ByokError('STORE_UNAVAILABLE', 'The PostgreSQL key store could not be reached or migrated.');
+      if (e instanceof ByokError && e.message !== new ByokError(e.code).message) throw e; // already specific
+      throw new ByokError('STORE_UNAVAILABLE', `The PostgreSQL key store at ${redactStoreUrl(url)} could not be reached or migrated (${causeCode(e)}).`);
     }
     return store;
   }
