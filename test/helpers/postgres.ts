@@ -63,7 +63,10 @@ export function startPgCluster(): PgCluster | { skip: string } {
     return { skip: reason };
   }
   const { wrap, uid, gid } = who as Exclude<typeof who, { skip: string }>;
-  const dir = mkdtempSync(join(tmpdir(), 'byok-pg-'));
+  // The postgres user must reach the dir (a root TMPDIR like /root/tmp it cannot), and a Unix
+  // socket path has ~100 bytes at most: fall back to /tmp for either.
+  const base = uid !== undefined || tmpdir().length > 60 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(join(base, 'byok-pg-'));
   if (uid !== undefined) chownSync(dir, uid, gid!);
   const data = join(dir, 'data');
   const run = (tool: string, args: string[]) => {
