@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerDecrypt } from '../helpers/customer.js';
 import { startPgCluster, type PgCluster } from '../helpers/postgres.js';
-import { postJson, startService, type RunningService } from '../helpers/service.js';
+import { postJson, runServeExpectingExit, startService, type RunningService } from '../helpers/service.js';
 
 const cluster = startPgCluster();
 if ('skip' in cluster) it.skip(`several instances on PostgreSQL: ${cluster.skip}`, () => undefined);
@@ -60,6 +60,18 @@ async function encryptsWith(svc: RunningService, keyId: string, material: Uint8A
   expect(enc.status).toBe(200);
   expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe('shared key space');
 }
+
+describe('byok serve --store', () => {
+  it('an unknown store is a usage error (2); an unreachable database fails the start (1), password redacted', async () => {
+    const usage = await runServeExpectingExit(['--store', 'mysql://db/x', '--data-dir', join(dir, 'usage')]);
+    expect(usage).toMatchObject({ code: 2, output: expect.stringMatching(/unknown store 'mysql:\/\/db\/x' \(sqlite\|postgres:\/\/\.\.\.\)/) });
+    const down = await runServeExpectingExit(['--port', '0', '--data-dir', join(dir, 'down')],
+      { BYOK_STORE_URL: `postgres://byok:s3cret@localhost/x?host=${encodeURIComponent(join(dir, 'no-socket-here'))}`, BYOK_AUTH_TOKENS: 't=t', ...ENGINE_KEYS });
+    expect(down.code).toBe(1);
+    expect(down.output).toMatch(/key store at postgres:\/\/byok:\*\*\*@localhost\/x.* could not be reached or migrated \(ENOENT\)/);
+    expect(down.output).not.toMatch(/s3cret/);
+  });
+});
 
 describe.skipIf('skip' in cluster)('several byok serve instances on one PostgreSQL database', () => {
   const pgc = cluster as PgCluster;
