@@ -329,6 +329,8 @@ export class ImportEngine implements Engine {
       if (claims.tenant !== input.tenant || claims.keyId !== keyId || (claimedAlgorithm !== undefined && claimedAlgorithm !== claims.algorithm)) {
         throw new ByokError('IMPORT_TOKEN_INVALID');
       }
+      // The fields must fit the token's algorithm and key spec: a clear error before any state.
+      importShape(claims.algorithm, claims.materialSpec, encryptedPrivateKey !== undefined);
       if (this.now() >= claims.expiresAt) throw new ByokError('IMPORT_TOKEN_EXPIRED');
       if ((await this.store.tokenFailures(token.digest)) >= this.failureBudget) {
         throw new ByokError('IMPORT_TOKEN_EXHAUSTED');
@@ -339,7 +341,6 @@ export class ImportEngine implements Engine {
       if (record.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
       if (record.materialSpec !== claims.materialSpec) throw new ByokError('IMPORT_TOKEN_INVALID');
       transition('importMaterial', this.effectiveState(record, this.now()));
-      importShape(claims.algorithm, claims.materialSpec, encryptedPrivateKey !== undefined);
       if (this.singleUse && !(await this.store.consumeToken(token.digest, claims.expiresAt))) {
         throw new ByokError('IMPORT_TOKEN_EXHAUSTED', 'The import token was already used.');
       }

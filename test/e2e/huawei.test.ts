@@ -114,7 +114,7 @@ describe('Huawei-style REST against the real service', () => {
     }
     expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped }, alice))).toEqual([400, 'KMS.2313']);
 
-    expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped, encrypted_privatekey: 'A'.repeat(200) }, alice))).toEqual([400, 'KMS.2317']);
+    expect(code(await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapped, encrypted_privatekey: 'A'.repeat(200) }, alice))).toEqual([400, 'KMS.2300']); // an AES key takes no encrypted_privatekey
     expect(code(await postJson(api('decrypt-data'), { cipher_text: randomBytes(80).toString('base64') }, alice))).toEqual([400, 'KMS.2319']);
     expect(code(await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: 'SM2_ENCRYPT', wrapping_key_spec: 'RSA_2048' }, alice))).toEqual([400, 'KMS.2300']);
 
