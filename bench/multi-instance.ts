@@ -6,7 +6,8 @@
  * no wrapping-key pool refills in the background (--key-pool 0) to compete with it.
  *
  * Run: npm run build && node dist/bench/multi-instance.js --store postgres://USER@HOST/DB
- *        [--keys 60] [--imports-per-key 5] [--concurrency 8] [--workers 1]
+ *        [--keys 60] [--imports-per-key 5] [--concurrency 8] [--workers 1] [--rounds 3]
+ * Rounds alternate 1 and 2 instances, so drift in a shared machine's load hits both; medians printed.
  * (or env BYOK_STORE_URL). Keys are made under tenant "bench"; nothing else in the database is touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -103,7 +104,7 @@ async function measure(n: number, opts: { storeUrl: string; keys: number; perKey
 const { values } = parseArgs({
   options: {
     store: { type: 'string' }, keys: { type: 'string', default: '60' }, 'imports-per-key': { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '8' }, workers: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '8' }, workers: { type: 'string', default: '1' }, rounds: { type: 'string', default: '3' },
   },
 });
 const storeUrl = values.store ?? process.env.BYOK_STORE_URL;
@@ -112,8 +113,15 @@ if (!storeUrl || !/^postgres(ql)?:\/\//.test(storeUrl)) {
   process.exit(2);
 }
 const opts = { storeUrl, keys: Number(values.keys), perKey: Number(values['imports-per-key']), concurrency: Number(values.concurrency), workers: Number(values.workers) };
-const one = await measure(1, opts);
-const two = await measure(2, opts);
-console.log(`import-key-material (RSA-2048 OAEP-SHA-256 → AES-256), ${opts.keys * opts.perKey} imports, ${opts.concurrency} in flight, ${opts.workers} worker(s) per instance, ${availableParallelism()} cores`);
-console.log(`1 instance : ${one.toFixed(0)} imports/s`);
-console.log(`2 instances: ${two.toFixed(0)} imports/s (x${(two / one).toFixed(2)})`);
+const ones: number[] = [];
+const twos: number[] = [];
+for (let r = 0; r < Number(values.rounds); r++) {
+  ones.push(await measure(1, opts));
+  twos.push(await measure(2, opts));
+  console.log(`round ${r + 1}: 1 instance ${ones[r].toFixed(0)}/s, 2 instances ${twos[r].toFixed(0)}/s`);
+}
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const [one, two] = [median(ones), median(twos)];
+console.log(`import-key-material (RSA-2048 OAEP-SHA-256 → AES-256), ${opts.keys * opts.perKey} imports per round, ${opts.concurrency} in flight, ${opts.workers} worker(s) per instance, ${availableParallelism()} cores`);
+console.log(`1 instance : ${one.toFixed(0)} imports/s (median of ${ones.length})`);
+console.log(`2 instances: ${two.toFixed(0)} imports/s (median of ${twos.length}; x${(two / one).toFixed(2)})`);
