@@ -4,7 +4,7 @@
  */
 import { zeroize } from '../bytes.js';
 import { ByokError } from '../errors.js';
-import { wrapMaterial } from './wrap.js';
+import { wrapForImport } from './wrap.js';
 
 /** A refusal from the service: its HTTP status, KMS.xxxx code, message and request ID. */
 export class ServiceError extends Error {
@@ -90,9 +90,10 @@ export class KmsServiceClient {
     });
   }
 
-  importKeyMaterial(keyId: string, importToken: string, encryptedKeyMaterial: string, expirationTime?: number) {
+  importKeyMaterial(keyId: string, importToken: string, encryptedKeyMaterial: string, expirationTime?: number, encryptedPrivateKey?: string) {
     return this.call<Record<string, never>>('import-key-material', {
       key_id: keyId, import_token: importToken, encrypted_key_material: encryptedKeyMaterial,
+      ...(encryptedPrivateKey !== undefined ? { encrypted_privatekey: encryptedPrivateKey } : {}),
       ...(expirationTime !== undefined ? { expiration_time: expirationTime } : {}),
     });
   }
@@ -124,20 +125,25 @@ export class KmsServiceClient {
   }
 
   /**
-   * The whole import in one step. The material is wrapped here, never sent in the clear, and
-   * zeroized before returning (the caller's buffer is overwritten).
+   * The whole import in one step. The key (symmetric / HMAC `material`, or an asymmetric
+   * `privateKey` in PEM or DER) is wrapped here, never sent in the clear, and zeroized before
+   * returning (the caller's buffer is overwritten).
    */
   async importMaterial(input: {
-    keyId: string; material: Uint8Array; wrappingAlgorithm?: string; wrappingKeySpec?: string; expirationTime?: number;
+    keyId: string; material?: Uint8Array; privateKey?: Uint8Array; wrappingAlgorithm?: string; wrappingKeySpec?: string; expirationTime?: number;
   }): Promise<KeyInfo> {
     const algorithm = input.wrappingAlgorithm ?? 'RSAES_OAEP_SHA_256';
-    let wrapped: string;
     try {
       const params = await this.getParametersForImport(input.keyId, algorithm, input.wrappingKeySpec);
-      wrapped = Buffer.from(wrapMaterial({ publicKey: params.public_key, algorithm, material: input.material })).toString('base64');
-      await this.importKeyMaterial(input.keyId, params.import_token, wrapped, input.expirationTime);
+      const wrapped = wrapForImport({
+        publicKey: params.public_key, algorithm,
+        ...(input.privateKey !== undefined ? { privateKey: input.privateKey } : {}), ...(input.material !== undefined ? { material: input.material } : {}),
+      });
+      const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+      await this.importKeyMaterial(input.keyId, params.import_token, b64(wrapped.encryptedKeyMaterial), input.expirationTime,
+        wrapped.encryptedPrivateKey ? b64(wrapped.encryptedPrivateKey) : undefined);
     } finally {
-      zeroize(input.material);
+      zeroize(input.material, input.privateKey);
     }
     return (await this.describeKey(input.keyId)).key_info;
   }

@@ -16,7 +16,7 @@ let svc: RunningService;
 const alice = { 'x-auth-token': 'alice-token' };
 const api = (action: string) => `${svc.url}/v1.0/proj-1/kms/${action}`;
 const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }).toString();
-const byok = (args: string[]) => spawnSync(process.execPath, ['bin/byok.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+const byok = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, ['bin/byok.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
 
 beforeAll(async () => {
   svc = await startService({ dataDir: join(dir, 'data'), authTokens: 'alice-token=alice' });
@@ -84,6 +84,20 @@ describe('asymmetric import through the service and the byok wrap CLI', () => {
     expect(mismatch.body.error.error_code).toBe('KMS.2314');
     const still = await postJson(api('get-publickey'), { key_id: keyId }, alice);
     expect(still.body.public_key).toBe(pub.body.public_key);
+  });
+
+  it('byok import --private-key: one step, both shapes; the public key is the customer\'s', async () => {
+    for (const algorithm of ['RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_1']) {
+      const created = await postJson(api('create-key'), { key_alias: 'cli-' + randomBytes(3).toString('hex'), key_spec: 'EC_P384', origin: 'external' }, alice);
+      const keyId = created.body.key_info.key_id as string;
+      const keyPem = join(dir, `${keyId}.pem`);
+      openssl(['ecparam', '-name', 'secp384r1', '-genkey', '-noout', '-out', keyPem]);
+      const r = byok(['import', '--endpoint', svc.url, '--project-id', 'proj-1', '--key-id', keyId, '--algorithm', algorithm, '--private-key', keyPem], { BYOK_AUTH_TOKEN: 'alice-token' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`imported into ${keyId}: key_state 2`));
+      const pub = await postJson(api('get-publickey'), { key_id: keyId }, alice);
+      expect(Buffer.from(pub.body.public_key, 'base64')).toEqual(execFileSync('openssl', ['pkey', '-in', keyPem, '-pubout', '-outform', 'DER']));
+    }
   });
 
   it('an HMAC_256 key: wrapped directly by byok wrap --in, MAC equal to openssl dgst -mac HMAC', async () => {

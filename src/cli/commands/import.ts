@@ -5,7 +5,7 @@ import { KmsServiceClient, ServiceError } from '../../client/service-client.js';
 import { isByokError } from '../../errors.js';
 import type { Command } from '../main.js';
 
-const usage = `Usage: byok import --endpoint URL --key-id ID --in material.bin
+const usage = `Usage: byok import --endpoint URL --key-id ID (--in material.bin | --private-key key.pem)
                    [--algorithm RSAES_OAEP_SHA_256] [--wrapping-key-spec RSA_2048]
                    [--project-id default] [--expiration-time SECONDS]
 
@@ -15,9 +15,12 @@ imports it. The plaintext material never leaves this process unwrapped.
 
   --endpoint URL            the service, e.g. http://127.0.0.1:8080
   --key-id ID               an external key (create-key with "origin": "external")
-  --in FILE                 the plaintext material: 32 bytes (AES_256) or 16 bytes (SM4)
+  --in FILE                 the plaintext material: 32 bytes (AES_256), 16 (SM4), 28..64 (HMAC)
+  --private-key FILE        an asymmetric key (PEM or DER; PKCS#8, SEC1 or PKCS#1), sent as
+                            PKCS#8 under a temporary AES key (two fields, or one blob with
+                            RSA_AES_KEY_WRAP_*)
   --algorithm ALG           RSAES_OAEP_SHA_256 (default) | RSAES_OAEP_SHA_1 | RSAES_PKCS1_V1_5 |
-                            SM2_ENCRYPT
+                            SM2_ENCRYPT | RSA_AES_KEY_WRAP_SHA_256 | RSA_AES_KEY_WRAP_SHA_1
   --wrapping-key-spec SPEC  RSA_2048 (default for RSA) | RSA_3072 | RSA_4096 | SM2
   --project-id ID           the {project_id} path segment (default "default")
   --expiration-time S       material expiry, seconds since the epoch (default: never)
@@ -42,7 +45,7 @@ export const command: Command = {
       ({ values } = parseArgs({
         args: argv,
         options: {
-          endpoint: { type: 'string' }, 'key-id': { type: 'string' }, in: { type: 'string' },
+          endpoint: { type: 'string' }, 'key-id': { type: 'string' }, in: { type: 'string' }, 'private-key': { type: 'string' },
           algorithm: { type: 'string', default: 'RSAES_OAEP_SHA_256' }, 'wrapping-key-spec': { type: 'string' },
           'project-id': { type: 'string', default: 'default' }, 'expiration-time': { type: 'string' },
         },
@@ -51,21 +54,24 @@ export const command: Command = {
       return fail(`${(e as Error).message} (see byok import --help)`, 2);
     }
     const token = process.env.BYOK_AUTH_TOKEN;
-    if (!values.endpoint || !values['key-id'] || !values.in) return fail('--endpoint, --key-id and --in are required (see byok import --help)', 2);
+    if (!values.endpoint || !values['key-id'] || (values.in === undefined) === (values['private-key'] === undefined)) {
+      return fail('--endpoint, --key-id and one of --in / --private-key are required (see byok import --help)', 2);
+    }
+    const source = (values.in ?? values['private-key'])!;
     if (!token) return fail('set the API token in the environment variable BYOK_AUTH_TOKEN', 2);
     const expiry = values['expiration-time'];
     if (expiry !== undefined && !/^[0-9]{1,10}$/.test(expiry)) return fail('--expiration-time must be seconds since the epoch', 2);
 
     let material: Uint8Array;
     try {
-      material = new Uint8Array(readFileSync(values.in));
+      material = new Uint8Array(readFileSync(source));
     } catch (e) {
-      return fail(`cannot read ${values.in} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 2);
+      return fail(`cannot read ${source} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 2);
     }
     try {
       const client = new KmsServiceClient({ endpoint: values.endpoint, authToken: token, projectId: values['project-id'] });
       const info = await client.importMaterial({
-        keyId: values['key-id'], material, wrappingAlgorithm: values.algorithm,
+        keyId: values['key-id'], ...(values.in !== undefined ? { material } : { privateKey: material }), wrappingAlgorithm: values.algorithm,
         ...(values['wrapping-key-spec'] ? { wrappingKeySpec: values['wrapping-key-spec'] } : {}),
         ...(expiry !== undefined ? { expirationTime: Number(expiry) } : {}),
       });
