@@ -5,7 +5,7 @@
  */
 import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import b from 'benny';
 import smCrypto from 'sm-crypto';
@@ -68,6 +68,10 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   const rows: Row[] = [];
   const log = (s: string) => process.stdout.write(s + '\n');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  // Other processes share this machine: the load is part of every figure.
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadAtStart = load();
+  log(`# ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cores}, load average at start: ${loadAtStart}`);
 
   // 1. The machine's limit, in this run.
   log(`# anchors (openssl speed, ${seconds}s each)`);
@@ -118,7 +122,8 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   const pooled = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)), workers: cores });
   const c2048 = { keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_256' as const };
   await concurrentRate(0.3, cores * 4, (i) => unwrapOnce(pooled, c2048, i)); // warm the workers' caches
-  rows.push({ name: `unwrap RSAES_OAEP_SHA_256 RSA_2048, ${cores} workers`, value: await concurrentRate(seconds, cores * 4, (i) => unwrapOnce(pooled, c2048, i)), unit: 'ops/s',
+  const pooledUnwrap = await concurrentRate(seconds, cores * 4, (i) => unwrapOnce(pooled, c2048, i));
+  rows.push({ name: `unwrap RSAES_OAEP_SHA_256 RSA_2048, ${cores} workers`, value: pooledUnwrap, unit: 'ops/s',
     reference: { name: `${anchor.rsa2048multi.what} -multi ${cores}`, value: anchor.rsa2048multi.opsPerSecond }, target: '>= 0.85' });
   await pooled.close();
 
@@ -163,36 +168,85 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   rows.push({ name: 'getParametersForImport p99, empty pool', value: percentile(cold, 99), unit: 'ms' });
 
   // 6. The whole importKeyMaterial (token verify + unwrap + commitment + durable SQLite write) vs the raw unwrap.
-  const engine = await openEngine({ dataDir: join(dir, 'import'), keys });
-  const key = await engine.createKey({ tenant: 't' });
-  const params = await engine.getParametersForImport({ tenant: 't', keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
-  const spki = { keySpec: 'RSA_2048' as const, publicKeySpki: new Uint8Array(Buffer.from(params.publicKey, 'base64')), privateKeyBlob: new Uint8Array() };
-  const importCts = Array.from({ length: 16 }, () => Buffer.from(wrapFor(spki, 'RSAES_OAEP_SHA_256', material)).toString('base64'));
+  // One lane per key (its own token: a token's failure budget also bounds attempts in flight).
+  const lanesFor = async (engine: Awaited<ReturnType<typeof openEngine>>, count: number) => Promise.all(Array.from({ length: count }, async () => {
+    const key = await engine.createKey({ tenant: 't' });
+    const params = await engine.getParametersForImport({ tenant: 't', keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+    const spki = { keySpec: 'RSA_2048' as const, publicKeySpki: new Uint8Array(Buffer.from(params.publicKey, 'base64')), privateKeyBlob: new Uint8Array() };
+    const cts = Array.from({ length: 16 }, () => Buffer.from(wrapFor(spki, 'RSAES_OAEP_SHA_256', material)).toString('base64'));
+    let i = 0;
+    return () => engine.importKeyMaterial({ tenant: 't', keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: cts[i++ % 16] });
+  }));
   const rawKey = createPrivateKey({ key: Buffer.from(pairs.get('RSA_2048')!.privateKeyBlob), format: 'der', type: 'pkcs8' });
   const rawCts = fixtures.get('RSAES_OAEP_SHA_256/RSA_2048')!;
   let m = 0;
-  const importSummary = await b.suite('import vs raw unwrap (RSA-2048 OAEP-SHA256)', b.configure({ cases: { maxTime: caseTime, minSamples: 5 } }),
-    b.add('raw rsaUnwrap (cached KeyObject)', () => {
-      rsaUnwrap(rawKey, { kind: 'oaep', hash: 'sha256' }, rawCts[m++ % 16], 32).fill(0);
-    }),
-    b.add('importKeyMaterial (SQLite, synchronous=FULL)', async () => {
-      await engine.importKeyMaterial({ tenant: 't', keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: importCts[m++ % 16] });
-    }),
-    b.cycle(),
-    b.save({ file: `import-${stamp}`, folder: outDir, format: 'json' }));
-  rows.push({ name: 'importKeyMaterial, whole', value: importSummary.results[1].ops, unit: 'ops/s', reference: { name: 'raw rsaUnwrap', value: importSummary.results[0].ops }, target: '>= 0.85' });
+  const rawUnwrap = () => rsaUnwrap(rawKey, { kind: 'oaep', hash: 'sha256' }, rawCts[m++ % 16], 32).fill(0);
+  /**
+   * Raw unwrap and import in alternating short windows, so that load from other processes hits
+   * both sides of the ratio alike (this machine is shared; sequential windows drifted).
+   */
+  const interleaved = async (lanes: Array<() => Promise<unknown>>, rounds: number, window: number) => {
+    let rawOps = 0, rawTime = 0, importOps = 0, importTime = 0;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      while (performance.now() - t0 < window * 1000) {
+        for (let k = 0; k < 8; k++) rawUnwrap();
+        rawOps += 8;
+      }
+      rawTime += performance.now() - t0;
+      const t1 = performance.now();
+      const end = t1 + window * 1000;
+      await Promise.all(lanes.map(async (next) => {
+        while (performance.now() < end) {
+          await next();
+          importOps++;
+        }
+      }));
+      importTime += performance.now() - t1;
+    }
+    return { raw: rawOps / (rawTime / 1000), whole: importOps / (importTime / 1000) };
+  };
+  const rounds = quick ? 2 : 10;
+  const window = quick ? 0.25 : 0.6;
+  const inFlight = quick ? 4 : 16; // each lane costs an RSA key generation to set up
+  const engine = await openEngine({ dataDir: join(dir, 'import'), keys });
+  const one = await lanesFor(engine, 1);
+  const sixteen = await lanesFor(engine, inFlight);
+  await interleaved(sixteen, 1, 0.2); // warm up
+  const seq = await interleaved(one, rounds, window);
+  rows.push({ name: 'importKeyMaterial, whole, 1 in flight (inline; on disk before each answer)', value: seq.whole, unit: 'ops/s', reference: { name: 'raw rsaUnwrap (cached KeyObject)', value: seq.raw } });
+  const conc = await interleaved(sixteen, rounds, window);
+  rows.push({ name: `importKeyMaterial, whole, ${inFlight} in flight, one thread (inline; group commit)`, value: conc.whole, unit: 'ops/s', reference: { name: 'raw rsaUnwrap (cached KeyObject)', value: conc.raw }, target: '>= 0.85' });
+  // RSA on one worker thread, so a commit's fsync (which blocks the main thread) overlaps it.
+  const oneWorker = await openEngine({ dataDir: join(dir, 'import-1w'), keys, workers: 1 });
+  const oneWorkerLanes = await lanesFor(oneWorker, inFlight * 2);
+  await interleaved(oneWorkerLanes, 1, 0.2);
+  const w1 = await interleaved(oneWorkerLanes, rounds, window);
+  rows.push({ name: `importKeyMaterial, whole, ${inFlight * 2} in flight, RSA on 1 worker thread (group commit)`, value: w1.whole, unit: 'ops/s', reference: { name: 'raw rsaUnwrap (cached KeyObject)', value: w1.raw }, target: '>= 0.85' });
+  // The service's configuration: RSA on worker threads, token/SQLite on the main thread.
+  const pooledEngine = await openEngine({ dataDir: join(dir, 'import-pooled'), keys, workers: cores });
+  const pooledLanes = await lanesFor(pooledEngine, inFlight * 2);
+  await concurrentRate(0.3, pooledLanes.length, (i) => pooledLanes[i % pooledLanes.length]());
+  const pooledWhole = await concurrentRate(seconds, pooledLanes.length, (i) => pooledLanes[i % pooledLanes.length]());
+  rows.push({ name: `importKeyMaterial, whole, ${inFlight * 2} in flight, ${cores} workers`, value: pooledWhole, unit: 'ops/s', reference: { name: `pooled unwrap, ${cores} workers (above)`, value: pooledUnwrap } });
+  await pooledEngine.close();
 
-  // 7. Memory after many imports: no growth beyond the bounded caches.
+  // 7. Memory after many imports (RSA on one worker, as above): no growth beyond the bounded caches.
   const imports = quick ? 500 : 100_000;
   global.gc?.();
   const before = process.memoryUsage();
-  for (let i = 0; i < imports; i++) {
-    await engine.importKeyMaterial({ tenant: 't', keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: importCts[i % 16] });
-  }
+  let started = 0;
+  await Promise.all(oneWorkerLanes.map(async (next) => {
+    while (started < imports) {
+      started++;
+      await next();
+    }
+  }));
   global.gc?.();
   const after = process.memoryUsage();
   rows.push({ name: `heap used after ${imports} imports (before: ${(before.heapUsed / 2 ** 20).toFixed(1)} MiB)`, value: after.heapUsed / 2 ** 20, unit: 'MiB' });
   rows.push({ name: `RSS after ${imports} imports (before: ${(before.rss / 2 ** 20).toFixed(1)} MiB)`, value: after.rss / 2 ** 20, unit: 'MiB' });
+  await oneWorker.close();
   await engine.close();
   await backend.close();
   rmSync(dir, { recursive: true, force: true });
@@ -212,9 +266,11 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     const ratio = r.reference && r.reference.value ? (r.value / r.reference.value).toFixed(2) : '';
     log(`| ${r.name} | ${r.value.toFixed(r.unit === 'ops/s' ? 0 : 2)} ${r.unit} | ${r.reference ? `${r.reference.name}: ${r.reference.value.toFixed(0)}` : ''} | ${ratio} | ${r.target ?? ''} |`);
   }
+  const loadAtEnd = load();
+  log(`\nload average at start: ${loadAtStart}; at end: ${loadAtEnd}`);
   const file = join(outDir, `bench-${stamp}.json`);
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model, cores, anchors: anchor, rows,
+    date: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model, cores, loadAverage: { start: loadAtStart, end: loadAtEnd }, anchors: anchor, rows,
   }, null, 2));
   log(`\nwrote ${file}`);
   return 0;

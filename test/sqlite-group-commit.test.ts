@@ -1,6 +1,7 @@
 /**
  * SQLite group commit: writes queued in one turn share one transaction and one fsync, each
- * caller's mutation stays atomic and isolated, and nobody is answered before the COMMIT.
+ * caller's mutation stays atomic and isolated, and nobody is answered before its batch is on
+ * disk (an fdatasync of the WAL begun after the COMMIT).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,52 @@ describe('SQLite group commit', () => {
     const again = new SqliteKeyStore(path);
     expect(await again.tokenFailures('d')).toBe(0);
     await again.close();
+  });
+
+  it('nobody is answered before an fdatasync of the WAL that began after its COMMIT has returned', async () => {
+    const { store } = openStore();
+    const syncs: Array<() => void> = [];
+    const seam = store as unknown as { syncFile: (fd: number, done: (e: Error | null) => void) => void };
+    seam.syncFile = (_fd, done) => syncs.push(() => done(null));
+    let answered = 0;
+    const first = store.createKey(record('a')).then(() => answered++);
+    await new Promise((r) => setImmediate(r)); // its batch committed, its fdatasync started
+    expect(syncs).toHaveLength(1);
+    // Committed while that fdatasync runs: not covered by it, so it gets its own.
+    const second = store.createKey(record('b')).then(() => answered++);
+    await new Promise((r) => setImmediate(r));
+    expect(await store.getKey('b')).toBeDefined(); // visible to reads, not yet acknowledged
+    expect(syncs).toHaveLength(2);
+    // Two fdatasyncs at most: a third batch waits for one of them to end, then starts its own.
+    const third = store.createKey(record('c')).then(() => answered++);
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(2);
+    expect(answered).toBe(0);
+    syncs.shift()!();
+    await first;
+    expect(answered).toBe(1);
+    expect(syncs).toHaveLength(2); // the second's, still running, and the third's, just begun
+    syncs.shift()!();
+    await second;
+    expect(answered).toBe(2);
+    syncs.shift()!();
+    await third;
+    expect(answered).toBe(3);
+    seam.syncFile = (_fd, done) => done(null);
+    await store.close();
+  });
+
+  it('a failed fdatasync is STORE_UNAVAILABLE for its batch and for everything after it', async () => {
+    const { store } = openStore();
+    await store.createKey(record('a'));
+    const seam = store as unknown as { syncFile: (fd: number, done: (e: Error | null) => void) => void };
+    seam.syncFile = (_fd, done) => done(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    await expect(store.updateKey('a', (c) => ({ ...c, state: 'Enabled' }))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.getKey('a')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.tokenFailures('d')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.reserveTokenAttempt('d', 1, 1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    seam.syncFile = (_fd, done) => done(null);
+    await store.close();
   });
 
   it('after close every write is STORE_UNAVAILABLE', async () => {

@@ -1,7 +1,7 @@
 /**
- * The durable embedded KeyStore: SQLite through better-sqlite3, WAL with synchronous=FULL so a
- * write that returned is on disk, and BEGIN IMMEDIATE transactions for read-mutate-write so two
- * processes on one file serialise too. Schema migrations are versioned and idempotent.
+ * The durable embedded KeyStore: SQLite through better-sqlite3 in WAL mode, a write answered only
+ * once it is on disk, and BEGIN IMMEDIATE transactions for read-mutate-write so two processes on
+ * one file serialise too. Schema migrations are versioned and idempotent.
  *
  * Group commit: every write is queued, and the writes queued in one turn of the event loop run
  * in one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT (a mutation that throws rolls
@@ -9,7 +9,19 @@
  * after that COMMIT returned: an acknowledged write is on disk, as before. Writes run in the order
  * they were queued, so the batch is equivalent to running them one after another. Under load this
  * turns one fsync per write into one fsync per batch; a lone caller pays what it paid before.
+ *
+ * The fsync itself is off the event loop: the connection runs synchronous=NORMAL (in WAL mode
+ * that is exactly FULL without the WAL fsync at COMMIT; checkpoints still sync) and the store
+ * fdatasyncs the WAL file on libuv's thread pool, answering a batch's callers only after an
+ * fdatasync that began after its COMMIT has returned. So an acknowledged write is on disk, as
+ * with synchronous=FULL, while the thread that would have waited for the disk does RSA instead.
+ * A read may see a committed write whose fdatasync is still running (as under any group commit
+ * with early lock release); every later write lands after it in the WAL, so none that depends on
+ * it can be durable without it. A failed fdatasync fails the store for good (the page cache can
+ * no longer be trusted: PostgreSQL's "fsyncgate" lesson): STORE_UNAVAILABLE from then on.
  */
+import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { KeyOrigin, KeyState } from '../engine/types.js';
 import type { MaterialSpec } from '../algorithms/specs.js';
@@ -84,6 +96,7 @@ interface QueuedWrite {
 
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
+  private readonly path: string;
   private readonly stmts;
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
@@ -92,6 +105,16 @@ export class SqliteKeyStore implements KeyStore {
   /** One write of a batch, in a SAVEPOINT (better-sqlite3 nests transactions that way). */
   private readonly runOne: (w: QueuedWrite) => unknown;
   private readonly runBatch: { immediate: (batch: QueuedWrite[]) => Array<{ ok: boolean; value: unknown }> };
+  /** WAL mode: we fdatasync the WAL ourselves. Otherwise (no WAL) SQLite syncs at COMMIT. */
+  private readonly ownSync: boolean;
+  private walFd: number | undefined;
+  /** fdatasyncs running; two at most, so a batch committed during one need not wait for it to end. */
+  private syncing = 0;
+  /** Batches committed and waiting for the next fdatasync to begin. */
+  private awaitingSync: Array<(error?: unknown) => void> = [];
+  private failed = false;
+  /** The fdatasync call (a seam for tests). */
+  private syncFile: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void = fdatasync;
 
   /** @param busyTimeoutMs how long a write waits for another writer's lock before STORE_UNAVAILABLE. */
   constructor(path: string, busyTimeoutMs = 10_000) {
@@ -100,8 +123,9 @@ export class SqliteKeyStore implements KeyStore {
     } catch {
       throw new ByokError('STORE_UNAVAILABLE', 'The key store file could not be opened.');
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.ownSync = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    this.db.pragma(this.ownSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    this.path = path;
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     this.migrate();
     const cols = 'key_id, tenant, alias, description, origin, material_spec, state, created_at, commitment, stored_material, material_expires_at, deletion_date';
@@ -135,7 +159,7 @@ export class SqliteKeyStore implements KeyStore {
 
   /** Queue a write for the next group commit; settles after that commit returned. */
   private write<T>(run: () => T): Promise<T> {
-    if (!this.db.open) return Promise.reject(new ByokError('STORE_UNAVAILABLE'));
+    if (!this.db.open || this.failed) return Promise.reject(new ByokError('STORE_UNAVAILABLE'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       this.scheduleFlush();
@@ -154,7 +178,7 @@ export class SqliteKeyStore implements KeyStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    if (!this.db.open) {
+    if (!this.db.open || this.failed) {
       this.settleReleases(batch);
       for (const w of batch) w.reject(new ByokError('STORE_UNAVAILABLE'));
       return;
@@ -169,11 +193,58 @@ export class SqliteKeyStore implements KeyStore {
     } finally {
       this.settleReleases(batch);
     }
-    for (let i = 0; i < batch.length; i++) {
-      const r = results[i];
-      if (r.ok) batch[i].resolve(r.value);
-      else batch[i].reject(r.value instanceof ByokError ? r.value : new ByokError('STORE_UNAVAILABLE'));
+    // Everyone waits for the disk, refusals too: they were decided on state that must be durable.
+    this.afterSync((error) => {
+      for (let i = 0; i < batch.length; i++) {
+        const r = results[i];
+        if (error) batch[i].reject(new ByokError('STORE_UNAVAILABLE'));
+        else if (r.ok) batch[i].resolve(r.value);
+        else batch[i].reject(r.value instanceof ByokError ? r.value : new ByokError('STORE_UNAVAILABLE'));
+      }
+    });
+  }
+
+  /** Run `done` after an fdatasync of the WAL that began after now (at once without our own sync). */
+  private afterSync(done: (error?: unknown) => void): void {
+    if (!this.ownSync) return done();
+    this.awaitingSync.push(done);
+    if (this.syncing < 2) this.startSync();
+  }
+
+  private startSync(): void {
+    const waiting = this.awaitingSync;
+    this.awaitingSync = [];
+    let fd: number;
+    try {
+      fd = this.openWal();
+    } catch (e) {
+      this.failed = true;
+      for (const done of waiting) done(e);
+      return;
     }
+    this.syncing++;
+    this.syncFile(fd, (error) => {
+      this.syncing--;
+      if (error) this.failed = true;
+      for (const done of waiting) done(error ?? undefined);
+      if (this.awaitingSync.length > 0 && this.syncing < 2) this.startSync();
+    });
+  }
+
+  /** The WAL exists from the first commit on and stays while this connection is open. */
+  private openWal(): number {
+    if (this.walFd === undefined) {
+      this.walFd = openSync(`${this.path}-wal`, 'r+');
+      // Once: the WAL's directory entry must be durable too (SQLite syncs the directory on the
+      // WAL's first sync, which synchronous=NORMAL would leave to the first checkpoint).
+      const dir = openSync(dirname(this.path), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
+    return this.walFd;
   }
 
   /** Committed or lost with its batch: either way no longer pending. */
@@ -200,6 +271,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   private run<T>(fn: () => T): T {
+    if (this.failed) throw new ByokError('STORE_UNAVAILABLE');
     try {
       return fn();
     } catch (e) {
@@ -260,7 +332,7 @@ export class SqliteKeyStore implements KeyStore {
    * any later reserve of the same token; tokenFailures() already leaves it out.
    */
   async releaseTokenAttempt(digest: string): Promise<void> {
-    if (!this.db.open) throw new ByokError('STORE_UNAVAILABLE');
+    if (!this.db.open || this.failed) throw new ByokError('STORE_UNAVAILABLE');
     this.pendingReleases.set(digest, (this.pendingReleases.get(digest) ?? 0) + 1);
     this.queue.push({ run: () => this.stmts.tokenRelease.run(digest), resolve: () => undefined, reject: () => undefined, releases: digest });
     this.scheduleFlush();
@@ -274,10 +346,14 @@ export class SqliteKeyStore implements KeyStore {
     return this.write(() => this.stmts.tokenPrune.run(nowSeconds).changes);
   }
 
-  /** Commits what is queued (a queued release too), then closes. */
+  /** Commits what is queued (a queued release too), waits for the disk, then closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flush();
+    await new Promise<void>((resolve) => this.afterSync(() => resolve()));
+    if (!this.db.open) return;
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
     this.db.close();
   }
 }
