@@ -122,6 +122,9 @@ export class PostgresKeyStore implements KeyStore {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       statement_timeout: options.statementTimeoutMs ?? 10_000,
+      // Client side too: a partitioned server cannot cancel anything, and TCP alone may wait minutes.
+      query_timeout: (options.statementTimeoutMs ?? 10_000) + 2_000,
+      keepAlive: true,
       // A client that vanished mid-transaction (partition, not a clean close) must not hold row
       // locks forever; a crashed process's socket closes and the server rolls back at once anyway.
       idle_in_transaction_session_timeout: 30_000,
