@@ -254,6 +254,39 @@ describe.skipIf('skip' in pgCluster)('PostgreSQL store across connections (sever
     await expect(PostgresKeyStore.connect(cluster.url('no_such_db'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: /\(3D000\)/ });
   });
 
+  it('openEngine with a postgres:// URL: the whole life cycle, and two engines on one database agree', async () => {
+    const url = await cluster.createDatabase();
+    const keys = loadEngineKeys(join(dir, 'pg-engine'), {});
+    const e1 = await openEngine({ dataDir: join(dir, 'pg-engine'), keys, store: url as `postgresql://${string}` });
+    const e2 = await openEngine({ dataDir: join(dir, 'pg-engine-2'), keys, store: url as `postgresql://${string}` });
+    const { publicEncrypt, createPublicKey, constants, randomBytes } = await import('node:crypto');
+    const importWith = async (e: typeof e1, keyId: string, material: Buffer) => {
+      const p = await e.getParametersForImport({ tenant: 't', keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+      const key = createPublicKey({ key: Buffer.from(p.publicKey, 'base64'), format: 'der', type: 'spki' });
+      return e.importKeyMaterial({ tenant: 't', keyId, importToken: p.importToken, encryptedKeyMaterial: new Uint8Array(publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, material)) });
+    };
+    try {
+      const { keyId } = await e1.createKey({ tenant: 't', origin: 'EXTERNAL' });
+      const material = randomBytes(32);
+      expect((await importWith(e2, keyId, material)).state).toBe('Enabled');
+      const { ciphertextBlob } = await e1.encrypt({ tenant: 't', keyId, plaintext: new Uint8Array([4, 2]) });
+      expect([...(await e2.decrypt({ tenant: 't', ciphertextBlob })).plaintext]).toEqual([4, 2]);
+      expect((await e2.disableKey({ tenant: 't', keyId })).state).toBe('Disabled');
+      expect((await e1.describeKey({ tenant: 't', keyId })).state).toBe('Disabled');
+      expect((await e1.enableKey({ tenant: 't', keyId })).state).toBe('Enabled');
+      expect((await e2.deleteKeyMaterial({ tenant: 't', keyId })).state).toBe('PendingImport');
+      await expect(importWith(e1, keyId, randomBytes(32))).rejects.toMatchObject({ code: 'KEY_MATERIAL_MISMATCH' });
+      expect((await importWith(e1, keyId, material)).state).toBe('Enabled');
+      const scheduled = await e2.scheduleKeyDeletion({ tenant: 't', keyId, pendingDays: 7 });
+      expect(scheduled).toMatchObject({ state: 'PendingDeletion', deletionDate: expect.any(Number) });
+      expect((await e1.describeKey({ tenant: 't', keyId })).deletionDate).toBe(scheduled.deletionDate);
+      expect((await e1.cancelKeyDeletion({ tenant: 't', keyId })).state).toBe('Disabled');
+      expect((await e2.listKeys('t')).map((k) => k.keyId)).toEqual([keyId]);
+    } finally {
+      await Promise.all([e1.close(), e2.close()]);
+    }
+  });
+
   // Last: it stops the shared cluster for a moment.
   it('connection loss: STORE_UNAVAILABLE, nothing half-written, and recovery without reopening', async () => {
     const s = await PostgresKeyStore.connect(await cluster.createDatabase(), { connectTimeoutMs: 1000 });
