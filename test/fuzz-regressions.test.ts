@@ -88,3 +88,13 @@ describe('fuzz finding: the client refuses a broken PEM public key with its own 
     rejects(() => wrapMaterial({ publicKey: pem, algorithm: 'RSAES_OAEP_SHA_256', material: new Uint8Array(32) }), 'INVALID_PARAMETER');
   });
 });
+
+describe('fuzz finding: an imported private key with a malformed GeneralizedTime inside', () => {
+  // The PKCS#8 validator called asn1js.fromBER without a guard: the same asn1js throw as the SM2
+  // DER finding escaped as a plain Error (an HTTP 500 for a customer's bad key).
+  it('is INVALID_PRIVATE_KEY', async () => {
+    const { validatePrivateKey } = await import('../src/algorithms/private-keys/pkcs8.js');
+    rejects(() => validatePrivateKey(Uint8Array.of(0x30, 0x04, 0x18, 0x02, 0x7a, 0x7a), 'RSA_2048'), 'INVALID_PRIVATE_KEY');
+    rejects(() => validatePrivateKey(Uint8Array.of(0x18, 0x02, 0x7a, 0x7a), 'ECC_NIST_P256'), 'INVALID_PRIVATE_KEY');
+  });
+});

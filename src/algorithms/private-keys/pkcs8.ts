@@ -30,7 +30,13 @@ function invalid(detail: string): ByokError {
 }
 
 function parseDer(der: Uint8Array): asn1js.AsnType {
-  const parsed = asn1js.fromBER(der);
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(der);
+  } catch {
+    // asn1js throws (rather than reporting) on some malformed values, e.g. a GeneralizedTime.
+    throw invalid('not DER.');
+  }
   // Exactly one DER value, nothing after it.
   if (parsed.offset !== der.length || parsed.result.error) throw invalid('not DER.');
   return parsed.result;
