@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../../clock.js';
+import { zeroize } from '../../bytes.js';
 import { isByokError } from '../../errors.js';
 import type { RawUnwrapRequest } from './wrapping-key-unwrapper.js';
 import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
@@ -30,5 +31,9 @@ parentPort?.on('message', (message: WorkerRequest) => {
   } catch (e) {
     const reply: WorkerReply = { id: message.id, ok: false, code: isByokError(e) ? e.code : 'INTERNAL_ERROR' };
     parentPort!.postMessage(reply);
+  } finally {
+    // postMessage cloned the sealed-in private key into this thread: this copy is ours to zero
+    // (a parsed key stays cached as a KeyObject, not as these bytes).
+    zeroize(message.request.privateKeyBlob);
   }
 });
