@@ -2,9 +2,10 @@
  * TokenSealer.open on outside input. Byte 0 picks the form:
  *   0: the token text as sent (latin1 of the rest);
  *   1: the rest is the binary token, base64-encoded canonically;
- *   2: the rest is a token *plaintext* sealed under the fixed key, so the parser behind the
- *      GCM tag (metaLen, claims JSON, key blob) is reached too (only a sealing-key holder can
- *      make these, but the parser must still fail with our error, not a TypeError).
+ *   2: the rest is a version-1 token *plaintext* sealed under the fixed key, so the parser
+ *      behind the GCM tag (metaLen, claims JSON, key blob) is reached too (only a sealing-key
+ *      holder can make these, but the parser must still fail with our error, not a TypeError);
+ *   3: the same for a version-2 plaintext (binary claims).
  * Any accepted token must carry well-formed claims.
  */
 import { createCipheriv } from 'node:crypto';
@@ -15,9 +16,9 @@ const sealer = tokenSealer();
 export const maxLen = 6000;
 export const dictionary = ['"tenant"', '"keyId"', '"algorithm"', '"keySpec"', '"materialSpec"', '"issuedAt"', '"expiresAt"', 'null', '[]', '{}', '1e309', '"RSA_2048"', '"SM2"', '"AES_256"', '=='];
 
-function sealRaw(plaintext: Buffer): string {
+function sealRaw(plaintext: Buffer, version: 1 | 2): string {
   const id = Buffer.from(TOKEN_KEY_ID, 'utf8');
-  const header = Buffer.concat([Buffer.from([1, id.length]), id]);
+  const header = Buffer.concat([Buffer.from([version, id.length]), id]);
   const iv = Buffer.alloc(12, 7);
   const c = createCipheriv('aes-256-gcm', TOKEN_KEY, iv);
   c.setAAD(header);
@@ -28,7 +29,8 @@ function sealRaw(plaintext: Buffer): string {
 export function fuzz(data: Buffer): void {
   if (data.length === 0) return;
   const rest = data.subarray(1);
-  const token = data[0] % 3 === 0 ? rest.toString('latin1') : data[0] % 3 === 1 ? rest.toString('base64') : sealRaw(rest);
+  const form = data[0] % 4;
+  const token = form === 0 ? rest.toString('latin1') : form === 1 ? rest.toString('base64') : sealRaw(rest, form === 2 ? 1 : 2);
   const opened = onlyByokError(['IMPORT_TOKEN_INVALID'], () => sealer.open(token));
   if (!opened) return;
   const c = opened.claims;
