@@ -369,18 +369,27 @@ export class ImportEngine implements Engine {
       const newStored = stored;
       let replaced: Uint8Array | undefined;
       const now = this.now();
-      const updated = await this.store.updateKey(keyId, (cur) => {
-        if (cur.tenant !== input.tenant) throw new ByokError('KEY_NOT_FOUND');
-        if (cur.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
-        const state = transition('importMaterial', this.effectiveState(cur, now));
-        if (cur.commitment && !equalBytes(cur.commitment, commitment)) {
-          // Counted too: a mismatch says "this ciphertext unwrapped", which is an oracle answer.
-          counted = true;
-          throw new ByokError('KEY_MATERIAL_MISMATCH');
-        }
-        replaced = cur.storedMaterial;
-        return { ...cur, state, commitment: cur.commitment ?? commitment, storedMaterial: newStored, materialExpiresAt };
-      });
+      let updated: KeyRecord | undefined;
+      try {
+        updated = await this.store.updateKey(keyId, (cur) => {
+          if (cur.tenant !== input.tenant) throw new ByokError('KEY_NOT_FOUND');
+          if (cur.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
+          const state = transition('importMaterial', this.effectiveState(cur, now));
+          if (cur.commitment && !equalBytes(cur.commitment, commitment)) {
+            // Counted too: a mismatch says "this ciphertext unwrapped", which is an oracle answer.
+            counted = true;
+            throw new ByokError('KEY_MATERIAL_MISMATCH');
+          }
+          replaced = cur.storedMaterial;
+          return { ...cur, state, commitment: cur.commitment ?? commitment, storedMaterial: newStored, materialExpiresAt };
+        });
+      } catch (e) {
+        // A store outage mid-write (e.g. the connection lost during COMMIT) leaves it unknown
+        // whether the write landed. Keep the persisted material then: a leaked device object is
+        // the safe direction, a stored reference to a destroyed one is not.
+        if (isByokError(e) && e.code === 'STORE_UNAVAILABLE') stored = undefined;
+        throw e;
+      }
       if (!updated) throw new ByokError('KEY_NOT_FOUND');
       stored = undefined; // now owned by the store
       if (replaced) await this.backend.destroyPersistedMaterial(replaced, keyId);

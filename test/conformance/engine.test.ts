@@ -266,6 +266,38 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
     expect((await short.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapped })).state).toBe('Enabled');
   });
 
+  it('a store outage after the write landed (lost COMMIT acknowledgement) leaves the stored material usable', async () => {
+    if (skipReason) return;
+    // The write lands, then the store reports itself unavailable: the engine cannot know the
+    // write landed, so it must not destroy the material the stored record now points at.
+    let failNext = false;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'updateKey') {
+          return async (...args: Parameters<SqliteKeyStore['updateKey']>) => {
+            const result = await target.updateKey(...args);
+            if (failNext) {
+              failNext = false;
+              throw new ByokError('STORE_UNAVAILABLE');
+            }
+            return result;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const outage = new ImportEngine({ backend, store: flaky, ...keys, clock });
+    const key = await outage.createKey({ tenant: TENANT });
+    const params = await outage.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: OAEP });
+    const material = fresh('AES_256');
+    failNext = true;
+    await expectCode(outage.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: wrapWithOpenssl(params.publicKey, OAEP, material) }), 'STORE_UNAVAILABLE');
+    // The write did land: the key is enabled and its material works (on PKCS#11: the device object exists).
+    expect((await engine.describeKey({ tenant: TENANT, keyId: key.keyId })).state).toBe('Enabled');
+    await proveMaterial(key.keyId, 'AES_256', material);
+  });
+
   it('single-use tokens, when configured', async () => {
     if (skipReason) return;
     const strict = new ImportEngine({ backend, store, ...keys, clock, singleUseTokens: true });
