@@ -10,10 +10,9 @@
  * connections and opens new ones, so the instance recovers when the database comes back.
  */
 import pg from 'pg';
-import type { MaterialSpec } from '../algorithms/specs.js';
-import type { KeyOrigin, KeyState } from '../engine/types.js';
 import { ByokError } from '../errors.js';
 import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { keyRecordFromRow, type KeyRow } from './key-row.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
 import { redactStoreUrl } from './store-url.js';
 
@@ -32,30 +31,6 @@ export interface PostgresStoreOptions {
 const MIGRATION_LOCK = '7022364638124804466';
 
 const COLS = ['key_id', 'tenant', 'alias', 'description', 'origin', 'material_spec', 'state', 'created_at', 'commitment', 'stored_material', 'material_expires_at', 'deletion_date'] as const;
-
-interface KeyRow {
-  key_id: string; tenant: string; alias: string | null; description: string | null; origin: string;
-  material_spec: string; state: string; created_at: string; commitment: Buffer | null;
-  stored_material: Buffer | null; material_expires_at: string | null; deletion_date: string | null;
-}
-
-// BIGINT arrives as a string (pg does not guess at precision); ours are seconds, always safe.
-function fromRow(r: KeyRow): KeyRecord {
-  return {
-    keyId: r.key_id,
-    tenant: r.tenant,
-    ...(r.alias !== null ? { alias: r.alias } : {}),
-    ...(r.description !== null ? { description: r.description } : {}),
-    origin: r.origin as KeyOrigin,
-    materialSpec: r.material_spec as MaterialSpec,
-    state: r.state as KeyState,
-    createdAt: Number(r.created_at),
-    ...(r.commitment ? { commitment: new Uint8Array(r.commitment) } : {}),
-    ...(r.stored_material ? { storedMaterial: new Uint8Array(r.stored_material) } : {}),
-    ...(r.material_expires_at !== null ? { materialExpiresAt: r.material_expires_at === '-1' ? null : Number(r.material_expires_at) } : {}),
-    ...(r.deletion_date !== null ? { deletionDate: Number(r.deletion_date) } : {}),
-  };
-}
 
 /** Values in COLS order. */
 function toParams(k: KeyRecord): unknown[] {
@@ -211,11 +186,11 @@ export class PostgresKeyStore implements KeyStore {
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
     const { rows } = await this.query<KeyRow>(SQL.get, [keyId]);
-    return rows[0] && fromRow(rows[0]);
+    return rows[0] && keyRecordFromRow(rows[0]);
   }
 
   async listKeys(tenant: string): Promise<KeyRecord[]> {
-    return (await this.query<KeyRow>(SQL.list, [tenant])).rows.map(fromRow);
+    return (await this.query<KeyRow>(SQL.list, [tenant])).rows.map(keyRecordFromRow);
   }
 
   async updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
@@ -223,7 +198,7 @@ export class PostgresKeyStore implements KeyStore {
       // The row lock: a concurrent updater in any instance waits here, then reads our commit.
       const { rows } = await c.query<KeyRow>(SQL.getForUpdate, [keyId]);
       if (!rows[0]) return undefined;
-      const next = mutate(fromRow(rows[0]));
+      const next = mutate(keyRecordFromRow(rows[0]));
       await c.query(SQL.update, toParams({ ...next, keyId }));
       return next;
     });

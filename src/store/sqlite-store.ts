@@ -23,10 +23,9 @@
 import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { KeyOrigin, KeyState } from '../engine/types.js';
-import type { MaterialSpec } from '../algorithms/specs.js';
 import { ByokError } from '../errors.js';
 import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { keyRecordFromRow, type KeyRow } from './key-row.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
@@ -51,29 +50,6 @@ const MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    );`,
 ];
-
-interface KeyRow {
-  key_id: string; tenant: string; alias: string | null; description: string | null; origin: string;
-  material_spec: string; state: string; created_at: number; commitment: Buffer | null;
-  stored_material: Buffer | null; material_expires_at: number | null; deletion_date: number | null;
-}
-
-function fromRow(r: KeyRow): KeyRecord {
-  return {
-    keyId: r.key_id,
-    tenant: r.tenant,
-    ...(r.alias !== null ? { alias: r.alias } : {}),
-    ...(r.description !== null ? { description: r.description } : {}),
-    origin: r.origin as KeyOrigin,
-    materialSpec: r.material_spec as MaterialSpec,
-    state: r.state as KeyState,
-    createdAt: r.created_at,
-    ...(r.commitment ? { commitment: new Uint8Array(r.commitment) } : {}),
-    ...(r.stored_material ? { storedMaterial: new Uint8Array(r.stored_material) } : {}),
-    ...(r.material_expires_at !== null ? { materialExpiresAt: r.material_expires_at === -1 ? null : r.material_expires_at } : {}),
-    ...(r.deletion_date !== null ? { deletionDate: r.deletion_date } : {}),
-  };
-}
 
 function toParams(k: KeyRecord) {
   return {
@@ -288,18 +264,18 @@ export class SqliteKeyStore implements KeyStore {
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
     const row = this.run(() => this.stmts.get.get(keyId));
-    return row && fromRow(row);
+    return row && keyRecordFromRow(row);
   }
 
   async listKeys(tenant: string): Promise<KeyRecord[]> {
-    return this.run(() => this.stmts.list.all(tenant)).map(fromRow);
+    return this.run(() => this.stmts.list.all(tenant)).map(keyRecordFromRow);
   }
 
   updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
     return this.write((): KeyRecord | undefined => {
       const row = this.stmts.get.get(keyId);
       if (!row) return undefined;
-      const next = mutate(fromRow(row));
+      const next = mutate(keyRecordFromRow(row));
       this.stmts.update.run(toParams({ ...next, keyId }));
       return next;
     });
