@@ -116,7 +116,7 @@ describe('byok serve as a process', () => {
     const noPin = await runServeExpectingExit(['--backend', 'pkcs11', '--data-dir', join(dir, 'nopin'), '--port', '0'], { BYOK_AUTH_TOKENS: 't=x', BYOK_PKCS11_PIN: '' });
     expect(noPin.code).toBe(1);
     expect(noPin.output).toMatch(/^byok serve: .*(PIN|pkcs11|PKCS#11)/m);
-  });
+  }, 180_000); // seven child processes start and exit in turn: slow on a loaded machine
 });
 
 const token = createSoftHsmToken('byok-serve');
