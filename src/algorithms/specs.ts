@@ -195,17 +195,24 @@ export function parseMaterialSpec(name: unknown): MaterialSpec {
   return (MATERIAL_SPEC_ALIASES as Record<string, MaterialSpec>)[spec] ?? spec;
 }
 
+function signingAlgorithmFits(alg: SigningAlgorithmInfo, spec: MaterialSpec): boolean {
+  const key = MATERIAL_SPECS[spec].privateKey;
+  if (key === undefined) return false;
+  if (key.type === 'rsa') return alg.keyType === 'rsa';
+  return key.curve === 'SM2' ? alg.keyType === 'sm2' : alg.keyType === 'ec' && alg.curves!.includes(key.curve);
+}
+
+/** The signing algorithms a key spec can use (none for symmetric and HMAC keys). */
+export function signingAlgorithmsFor(spec: MaterialSpec): SigningAlgorithm[] {
+  return Object.values(SIGNING_ALGORITHMS).filter((a) => signingAlgorithmFits(a, spec)).map((a) => a.name);
+}
+
 /** A signing algorithm the key spec can use; anything else is INVALID_PARAMETER. */
 export function parseSigningAlgorithm(name: unknown, spec: MaterialSpec): SigningAlgorithm {
   let found = lookup<SigningAlgorithm>(SIGNING_ALGORITHMS, name);
   if (!found) found = Object.values(SIGNING_ALGORITHMS).find((a) => typeof name === 'string' && a.aliases.includes(name))?.name;
   if (!found) throw new ByokError('INVALID_PARAMETER', `Unknown signing algorithm: ${String(name).slice(0, 40)}`);
-  const alg = SIGNING_ALGORITHMS[found];
-  const key = MATERIAL_SPECS[spec].privateKey;
-  const fits = key !== undefined && (key.type === 'rsa'
-    ? alg.keyType === 'rsa'
-    : key.curve === 'SM2' ? alg.keyType === 'sm2' : alg.keyType === 'ec' && alg.curves!.includes(key.curve));
-  if (!fits) throw new ByokError('INVALID_PARAMETER', `Signing algorithm ${found} cannot be used with a ${spec} key.`);
+  if (!signingAlgorithmFits(SIGNING_ALGORITHMS[found], spec)) throw new ByokError('INVALID_PARAMETER', `Signing algorithm ${found} cannot be used with a ${spec} key.`);
   return found;
 }
 

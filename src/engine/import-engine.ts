@@ -7,7 +7,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { verifyWithSpki } from '../algorithms/private-keys/signing.js';
 import {
   assertCompatible, defaultKeySpecFor, envelopeKeyAlgorithm, MAC_ALGORITHM_OF, MATERIAL_SPECS, parseMaterialSpec, parseSigningAlgorithm,
-  parseWrappingAlgorithm, parseWrappingKeySpec, SIGNING_ALGORITHMS, WRAPPING_ALGORITHMS,
+  parseWrappingAlgorithm, parseWrappingKeySpec, signingAlgorithmsFor, WRAPPING_ALGORITHMS,
   type HmacSpec, type KeyUsage, type MacAlgorithm, type MaterialSpec, type WrappingAlgorithm,
 } from '../algorithms/specs.js';
 import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
@@ -330,7 +330,7 @@ export class ImportEngine implements Engine {
         throw new ByokError('IMPORT_TOKEN_INVALID');
       }
       // The fields must fit the token's algorithm and key spec: a clear error before any state.
-      importShape(claims.algorithm, claims.materialSpec, encryptedPrivateKey !== undefined);
+      const shape = importShape(claims.algorithm, claims.materialSpec, encryptedPrivateKey !== undefined);
       if (this.now() >= claims.expiresAt) throw new ByokError('IMPORT_TOKEN_EXPIRED');
       if ((await this.store.tokenFailures(token.digest)) >= this.failureBudget) {
         throw new ByokError('IMPORT_TOKEN_EXHAUSTED');
@@ -352,7 +352,7 @@ export class ImportEngine implements Engine {
       }
       reserved = true;
       try {
-        handle = await unwrapImport(this.backend, {
+        handle = await unwrapImport(this.backend, shape, {
           keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec,
           privateKeyBlob: token.privateKeyBlob, ciphertext, encryptedPrivateKey, cacheKey: token.digest, cacheUntil: claims.expiresAt * 1000,
         });
@@ -494,14 +494,7 @@ export class ImportEngine implements Engine {
     return this.audited('GetPublicKey', ref.tenant, ref.keyId, undefined, async () => {
       const record = await this.loadKey(ref);
       const spki = await this.withMaterial(record, (h) => this.backend.publicKey(h), 'SIGN_VERIFY');
-      const signingAlgorithms = Object.values(SIGNING_ALGORITHMS).filter((a) => {
-        try {
-          return parseSigningAlgorithm(a.name, record.materialSpec) === a.name;
-        } catch {
-          return false;
-        }
-      }).map((a) => a.name);
-      return { keyId: record.keyId, keySpec: record.materialSpec, publicKey: toBase64(spki), signingAlgorithms };
+      return { keyId: record.keyId, keySpec: record.materialSpec, publicKey: toBase64(spki), signingAlgorithms: signingAlgorithmsFor(record.materialSpec) };
     });
   }
 

@@ -43,8 +43,8 @@ export function importShape(algorithm: WrappingAlgorithm, materialSpec: Material
   return 'direct';
 }
 
-export async function unwrapImport(backend: CryptoBackend, request: ImportUnwrapRequest): Promise<MaterialHandle> {
-  const shape = importShape(request.algorithm, request.materialSpec, request.encryptedPrivateKey !== undefined);
+/** Run an import of the `shape` that importShape decided for this request. */
+export async function unwrapImport(backend: CryptoBackend, shape: ImportShape, request: ImportUnwrapRequest): Promise<MaterialHandle> {
   const base = { keySpec: request.keySpec, privateKeyBlob: request.privateKeyBlob, cacheKey: request.cacheKey, cacheUntil: request.cacheUntil };
   if (shape === 'direct') {
     return backend.unwrapMaterial({ ...base, algorithm: request.algorithm, materialSpec: request.materialSpec, ciphertext: request.ciphertext });

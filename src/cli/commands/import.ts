@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { KmsServiceClient, ServiceError } from '../../client/service-client.js';
 import { isByokError } from '../../errors.js';
 import type { Command } from '../main.js';
+import { commandFailure } from '../command-line.js';
 
 const usage = `Usage: byok import --endpoint URL --key-id ID (--in material.bin | --private-key key.pem)
                    [--algorithm RSAES_OAEP_SHA_256] [--wrapping-key-spec RSA_2048]
@@ -30,10 +31,7 @@ Prints "imported into ID: key_state N, key_check_value HEX" (key_state 2 = enabl
 Exit codes: 0 imported, 1 the service refused or could not be reached (one line on stderr with
 its error code, e.g. KMS.2314 for different material), 2 usage error.`;
 
-function fail(message: string, code: number): number {
-  process.stderr.write(`byok import: ${message}\n`);
-  return code;
-}
+const fail = commandFailure('import');
 
 export const command: Command = {
   name: 'import',
@@ -51,11 +49,11 @@ export const command: Command = {
         },
       }));
     } catch (e) {
-      return fail(`${(e as Error).message} (see byok import --help)`, 2);
+      return fail.usage((e as Error).message);
     }
     const token = process.env.BYOK_AUTH_TOKEN;
     if (!values.endpoint || !values['key-id'] || (values.in === undefined) === (values['private-key'] === undefined)) {
-      return fail('--endpoint, --key-id and one of --in / --private-key are required (see byok import --help)', 2);
+      return fail.usage('--endpoint, --key-id and one of --in / --private-key are required');
     }
     const source = (values.in ?? values['private-key'])!;
     if (!token) return fail('set the API token in the environment variable BYOK_AUTH_TOKEN', 2);

@@ -9,6 +9,7 @@ import { isByokError } from '../../errors.js';
 import { isPostgresUrl, redactStoreUrl } from '../../store/store-url.js';
 import { offsetClock, startService, type RunningService } from '../../server/bootstrap.js';
 import type { Command } from '../main.js';
+import { commandFailure } from '../command-line.js';
 
 const usage = `Usage: byok serve [--host 127.0.0.1] [--port 8080] [--data-dir ./data] [--backend pure|pkcs11]
                   [--store sqlite|postgres://USER@HOST/DB]
@@ -60,10 +61,7 @@ signal exits at once.
 
 Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 usage error.`;
 
-function fail(message: string, code: number): number {
-  process.stderr.write(`byok serve: ${message}\n`);
-  return code;
-}
+const fail = commandFailure('serve');
 
 const intOption = (value: string | undefined, min: number, max: number): number | undefined => {
   if (value === undefined) return undefined;
@@ -98,7 +96,7 @@ export const command: Command = {
         },
       }));
     } catch (e) {
-      return fail(`${(e as Error).message} (see byok serve --help)`, 2);
+      return fail.usage((e as Error).message);
     }
     const port = intOption(values.port, 0, 65535);
     const workers = intOption(values.workers, 0, 256) ?? availableParallelism();

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { wrapForImport } from '../../client/wrap.js';
 import { isByokError } from '../../errors.js';
 import type { Command } from '../main.js';
+import { commandFailure } from '../command-line.js';
 
 const usage = `Usage: byok wrap --public-key FILE --algorithm ALG (--in material.bin | --private-key key.pem) [--out FILE]
 
@@ -25,10 +26,7 @@ wrap. A private key with any other algorithm travels in Huawei's two fields: the
 JSON {"encrypted_key_material": ..., "encrypted_privatekey": ...}, ready for import-key-material.
 Exit codes: 0 wrapped, 1 could not wrap (e.g. the key does not fit the algorithm), 2 usage error.`;
 
-function fail(message: string, code: number): number {
-  process.stderr.write(`byok wrap: ${message}\n`);
-  return code;
-}
+const fail = commandFailure('wrap');
 
 export const command: Command = {
   name: 'wrap',
@@ -42,10 +40,10 @@ export const command: Command = {
         options: { 'public-key': { type: 'string' }, algorithm: { type: 'string' }, in: { type: 'string' }, 'private-key': { type: 'string' }, out: { type: 'string' } },
       }));
     } catch (e) {
-      return fail(`${(e as Error).message} (see byok wrap --help)`, 2);
+      return fail.usage((e as Error).message);
     }
     if (!values['public-key'] || !values.algorithm || (values.in === undefined) === (values['private-key'] === undefined)) {
-      return fail('--public-key, --algorithm and one of --in / --private-key are required (see byok wrap --help)', 2);
+      return fail.usage('--public-key, --algorithm and one of --in / --private-key are required');
     }
     let raw: Buffer;
     let material: Uint8Array;
