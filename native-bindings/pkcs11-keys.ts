@@ -15,7 +15,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import * as asn1js from 'asn1js';
 import type * as Pkcs11Js from 'pkcs11js';
-import { ecSpki } from '../src/algorithms/private-keys/pkcs8.js';
+import { ecSpki, rsaSpki } from '../src/algorithms/private-keys/pkcs8.js';
 import {
   MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type SigningAlgorithm,
 } from '../src/algorithms/specs.js';
@@ -38,12 +38,6 @@ function invalidKey(detail: string): ByokError {
 
 function oidDer(oid: string): Buffer {
   return Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false));
-}
-
-function toB64Url(bytes: Buffer): string {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  return bytes.subarray(i).toString('base64url');
 }
 
 /** Raw r ‖ s (PKCS#11's ECDSA output) to DER SEQUENCE { r, s } (what OpenSSL and the KMS APIs use). */
@@ -151,11 +145,12 @@ export class Pkcs11KeyOperations {
   private async checkRsa(session: Handle, object: Handle, bits: number): Promise<Uint8Array> {
     const n = this.attribute(session, object, this.lib.CKA_MODULUS);
     const e = this.attribute(session, object, this.lib.CKA_PUBLIC_EXPONENT);
-    const nBits = BigInt('0x' + n.toString('hex')).toString(2).length;
+    const nValue = BigInt('0x' + n.toString('hex'));
+    const nBits = nValue.toString(2).length;
     if (nBits !== bits) throw invalidKey(`the modulus has ${nBits} bits, the key spec needs ${bits}.`);
     const eValue = BigInt('0x' + e.toString('hex'));
     if (eValue <= 1n || (eValue & 1n) === 0n) throw invalidKey('the public exponent must be odd and greater than 1.');
-    const spki = new Uint8Array(createPublicKey({ key: { kty: 'RSA', n: toB64Url(n), e: toB64Url(e) }, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
+    const spki = rsaSpki(nValue, eValue);
     if (!(await this.pairwiseConsistent(session, object, spki, 'RSASSA_PKCS1_V1_5_SHA_256'))) {
       throw invalidKey('the private key does not match its public key (pairwise consistency test).');
     }

@@ -68,6 +68,11 @@ function toB64Url(x: bigint): string {
   return Buffer.from(hex, 'hex').toString('base64url');
 }
 
+/** SubjectPublicKeyInfo of an RSA public key (OpenSSL's encoding, via a JWK import). */
+export function rsaSpki(n: bigint, e: bigint): Uint8Array {
+  return new Uint8Array(createPublicKey({ key: { kty: 'RSA', n: toB64Url(n), e: toB64Url(e) }, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
+}
+
 /** Name the format a customer sent by mistake, with the command that fixes it. */
 function refuseOtherFormats(root: asn1js.AsnType): never {
   const items = root instanceof asn1js.Sequence ? root.valueBlock.value : [];
@@ -91,8 +96,7 @@ function validateRsa(inner: Uint8Array, bits: number): Uint8Array {
   const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
   if (d <= 0n || d >= n || (d * e) % lambda !== 1n) throw invalid('d·e is not 1 modulo λ(n).');
   if (dp !== d % (p - 1n) || dq !== d % (q - 1n) || (q * qinv) % p !== 1n) throw invalid('the CRT values do not match d, p and q.');
-  const spki = createPublicKey({ key: { kty: 'RSA', n: toB64Url(n), e: toB64Url(e) }, format: 'jwk' }).export({ type: 'spki', format: 'der' });
-  return new Uint8Array(spki);
+  return rsaSpki(n, e);
 }
 
 /** SubjectPublicKeyInfo for a point on a named curve (id-ecPublicKey, as OpenSSL writes it, SM2 too). */
