@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },
   BACKEND_UNAVAILABLE: { fault: 'server', message: 'The crypto backend is unavailable.' },
   STORE_UNAVAILABLE: { fault: 'server', message: 'The key store is unavailable.' },
+  DEPENDENCY_MISSING: { fault: 'server', message: 'An optional package this feature needs is not installed.' },
   INTERNAL_ERROR: { fault: 'server', message: 'Internal error.' },
 } as const satisfies Record<string, { fault: Fault; message: string }>;
 
@@ -46,11 +47,14 @@ export class ByokError extends Error {
   /**
    * @param detail a human-readable detail for codes that may carry one (never key bytes);
    *   ignored for codes whose message is fixed.
+   * @param options `cause`: the underlying error, for logs and debuggers. Never given for the
+   *   fixed-message codes: a cause would say which check failed.
    */
-  constructor(code: ErrorCode, detail?: string) {
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const base = ERROR_CODES[code];
-    const message = detail !== undefined && !FIXED_MESSAGE_CODES.has(code) ? detail : base.message;
-    super(message);
+    const fixed = FIXED_MESSAGE_CODES.has(code);
+    const message = detail !== undefined && !fixed ? detail : base.message;
+    super(message, options?.cause !== undefined && !fixed ? { cause: options.cause } : undefined);
     this.name = 'ByokError';
     this.code = code;
     this.fault = base.fault;

@@ -28,5 +28,6 @@ export const WIRE_ERRORS: Readonly<Record<ErrorCode, WireError>> = {
   UNAUTHORIZED: { tencent: 'AuthFailure', huawei: 'KMS.0401', http: 401 },
   BACKEND_UNAVAILABLE: { tencent: 'UnsupportedOperation.ServiceTemporaryUnavailable', huawei: 'KMS.0503', http: 503 },
   STORE_UNAVAILABLE: { tencent: 'UnsupportedOperation.ServiceTemporaryUnavailable', huawei: 'KMS.0503', http: 503 },
+  DEPENDENCY_MISSING: { tencent: 'InternalError', huawei: 'KMS.0500', http: 500 },
   INTERNAL_ERROR: { tencent: 'InternalError', huawei: 'KMS.0500', http: 500 },
 };
