@@ -15,7 +15,7 @@ import { WRAPPING_ALGORITHMS, type WrappingAlgorithm, type WrappingKeySpec } fro
 import { createPureBackend, type PureBackend } from '../src/backends/pure/pure-backend.js';
 import type { WrappingKeyPair } from '../src/backends/crypto-backend.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 import { TokenSealer } from '../src/token/import-token.js';
 import { opensslRsa, opensslSm2, type OpensslAnchor } from './anchors.js';
 import { measurePkcs11Unwrap } from './pkcs11-unwrap.js';

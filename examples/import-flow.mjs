@@ -3,7 +3,7 @@ import { constants, createDecipheriv, createPublicKey, publicEncrypt, randomByte
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEngine } from '../dist/src/engine/index.js';
+import { openEngine } from '../dist/src/open-engine.js';
 
 // Pure backend, SQLite store and keys.json in a fresh data directory.
 const engine = await openEngine({ dataDir: mkdtempSync(join(tmpdir(), 'byok-example-')) });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsServiceClient, ServiceError } from '../src/client/service-client.js';
 import { wrapMaterial } from '../src/client/wrap.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 import type { ImportEngine } from '../src/engine/import-engine.js';
 import { buildServer } from '../src/server/app.js';
 import { auditLine, auditSink } from '../src/server/audit.js';

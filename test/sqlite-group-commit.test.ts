@@ -74,21 +74,28 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 
-  it('token releases are not waited for, but count at once and run before a later reserve', async () => {
+  it('an import commit is one write: the key and the attempt release land or roll back together', async () => {
     const { store, path, batches } = openStore();
+    await store.createKey(record('k'));
     expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(true);
     expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(false);
-    await store.releaseTokenAttempt('d'); // resolves before its commit
-    expect(await store.tokenFailures('d')).toBe(0);
-    // Same batch as the release, queued after it: sees the budget free again.
-    expect(await store.reserveTokenAttempt('d', 100, 1)).toBe(true);
-    expect(batches.slice(-1)).toEqual([2]);
+    // Queued in one turn, so one batch: a refused commit rolls back alone (the attempt stays
+    // counted), the next lands with its release, and a reserve queued after it finds the budget free.
+    const outcomes = await Promise.allSettled([
+      store.commitImport('k', () => { throw new ByokError('KEY_MATERIAL_MISMATCH'); }, 'd'),
+      store.commitImport('k', (cur) => ({ ...cur, state: 'Enabled' }), 'd'),
+      store.reserveTokenAttempt('d', 100, 1),
+    ]);
+    expect(batches.slice(-1)).toEqual([3]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[2] as PromiseFulfilledResult<boolean>).value).toBe(true);
     expect(await store.tokenFailures('d')).toBe(1);
-    // close() commits a release still queued.
+    // A release on its own is an ordinary write: answered once its batch is on disk.
     await store.releaseTokenAttempt('d');
     await store.close();
     const again = new SqliteKeyStore(path);
     expect(await again.tokenFailures('d')).toBe(0);
+    expect((await again.getKey('k'))!.state).toBe('Enabled');
     await again.close();
   });
 
@@ -144,5 +151,6 @@ describe('SQLite group commit', () => {
     await expect(store.createKey(record('x'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     await expect(store.updateKey('x', (c) => c)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     await expect(store.releaseTokenAttempt('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(store.commitImport('x', (c) => c, 'd')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   });
 });

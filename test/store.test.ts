@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEngineKeys, rotateEngineKey } from '../src/config/key-files.js';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 import { ByokError } from '../src/errors.js';
 import type { KeyRecord, KeyStore } from '../src/store/key-store.js';
 import { MemoryKeyStore } from '../src/store/memory-store.js';
@@ -95,6 +95,49 @@ describe.each([
     expect(await s.tokenFailures('f')).toBe(0);
     expect(await s.reserveTokenAttempt('g', 100, 0)).toBe(false);
     expect(await s.tokenFailures('g')).toBe(0);
+    await s.close();
+  });
+
+  it('commits an import and gives its attempt back in one transaction; a refused or missing key writes nothing', async () => {
+    const s = await open();
+    await s.createKey(record('k'));
+    expect(await s.reserveTokenAttempt('c', 100, 3)).toBe(true);
+    expect(await s.reserveTokenAttempt('c', 100, 3)).toBe(true);
+    const committed = await s.commitImport('k', (cur) => ({ ...cur, state: 'Enabled', commitment: new Uint8Array([7]) }), 'c');
+    expect(committed).toMatchObject({ keyId: 'k', state: 'Enabled' });
+    expect(await s.getKey('k')).toMatchObject({ state: 'Enabled' });
+    expect(await s.tokenFailures('c')).toBe(1);
+    // A mutation that throws (a mismatch): neither the key nor the counter changes.
+    await expect(s.commitImport('k', () => { throw new ByokError('KEY_MATERIAL_MISMATCH'); }, 'c')).rejects.toMatchObject({ code: 'KEY_MATERIAL_MISMATCH' });
+    expect(await s.tokenFailures('c')).toBe(1);
+    expect([...(await s.getKey('k'))!.commitment!]).toEqual([7]);
+    // No such key: undefined, and the attempt stays counted.
+    expect(await s.commitImport('missing', (cur) => cur, 'c')).toBeUndefined();
+    expect(await s.tokenFailures('c')).toBe(1);
+    // Never below zero, and a token without a row is fine.
+    await s.commitImport('k', (cur) => cur, 'c');
+    await s.commitImport('k', (cur) => cur, 'c');
+    await s.commitImport('k', (cur) => cur, 'no-row');
+    expect(await s.tokenFailures('c')).toBe(0);
+    expect(await s.tokenFailures('no-row')).toBe(0);
+    await s.close();
+  });
+
+  it('racing first imports through commitImport: one sets the commitment, each success gives back its own attempt', async () => {
+    const s = await open();
+    await s.createKey(record('r'));
+    const firstImport = (mine: number) => (cur: KeyRecord): KeyRecord => {
+      if (cur.commitment && cur.commitment[0] !== mine) throw new ByokError('KEY_MATERIAL_MISMATCH');
+      return { ...cur, state: 'Enabled', commitment: cur.commitment ?? new Uint8Array([mine]) };
+    };
+    const tries = [1, 2, 1, 2, 1, 2];
+    for (const [i] of tries.entries()) expect(await s.reserveTokenAttempt(`t${i}`, 100, 1)).toBe(true);
+    const results = await Promise.allSettled(tries.map((m, i) => s.commitImport('r', firstImport(m), `t${i}`)));
+    const winner = (await s.getKey('r'))!.commitment![0];
+    for (const [i, r] of results.entries()) {
+      expect(r.status).toBe(tries[i] === winner ? 'fulfilled' : 'rejected');
+      expect(await s.tokenFailures(`t${i}`)).toBe(tries[i] === winner ? 0 : 1);
+    }
     await s.close();
   });
 });

@@ -218,6 +218,7 @@ describe('the engine and the sealed private key', () => {
       expect(requests[0].privateKeyBlob.every((b) => b === 0)).toBe(true);
     } finally {
       await engine.close();
+      await pure.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPureBackend } from '../src/backends/pure/pure-backend.js';
 import { ManualClock } from '../src/clock.js';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 import { WrappingKeyPool } from '../src/engine/wrapping-key-pool.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
 

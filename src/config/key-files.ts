@@ -1,7 +1,9 @@
 /**
  * The engine's secrets: master keys (seal material at rest), token-sealing keys (seal import
- * tokens) and the commitment key (keys material commitments). Loaded from environment
- * variables, else from `<dataDir>/keys.json`, created on first run with mode 0600.
+ * tokens) and the commitment key (keys material commitments). Generated in memory
+ * (`generateEngineKeys`), taken from environment variables (`engineKeysFromEnv`, given the
+ * environment: this module never reads `process.env` itself), or read from and written to
+ * `<dataDir>/keys.json` (mode 0600, written whole and atomically, never overwritten).
  *
  * Rotation: put a new key first in `master` or `tokenSealing` (with a new ID; `rotateEngineKey`
  * does it) and keep the old ones after it. New material / tokens use the first key; older ones
@@ -34,7 +36,8 @@ interface KeysFile {
   commitment: string;
 }
 
-const KEYS_FILE = 'keys.json';
+/** The keys file's name inside the data directory. */
+export const ENGINE_KEYS_FILE = 'keys.json';
 
 function decode32(b64: string, what: string): Uint8Array {
   const key = typeof b64 === 'string' ? new Uint8Array(Buffer.from(b64, 'base64')) : new Uint8Array(0);
@@ -53,6 +56,7 @@ function checkIds(list: readonly NamedKey[], what: string): readonly NamedKey[] 
   return list;
 }
 
+/** Fresh random keys, in memory only (`writeEngineKeysFile` keeps them). */
 export function generateEngineKeys(): EngineKeys {
   return {
     master: [{ id: 'mk1', key: new Uint8Array(randomBytes(32)) }],
@@ -90,34 +94,46 @@ function parseKeyList(value: string | undefined, what: string): NamedKey[] {
 }
 
 /**
- * Env (base64, 32 bytes each): BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY, BYOK_COMMITMENT_KEY —
- * all three or none; optional BYOK_MASTER_KEY_ID / BYOK_TOKEN_SEALING_KEY_ID (default `env`)
- * and BYOK_PREVIOUS_MASTER_KEYS / BYOK_PREVIOUS_TOKEN_SEALING_KEYS (`id:base64,...`) for
- * rotation. Otherwise the keys file in `dataDir`, created when absent.
+ * The keys given in `env` (base64, 32 bytes each): BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY,
+ * BYOK_COMMITMENT_KEY — all three, or none (undefined); optional BYOK_MASTER_KEY_ID /
+ * BYOK_TOKEN_SEALING_KEY_ID (default `env`) and BYOK_PREVIOUS_MASTER_KEYS /
+ * BYOK_PREVIOUS_TOKEN_SEALING_KEYS (`id:base64,...`, current first) for rotation.
  */
-export function loadEngineKeys(dataDir: string, env: NodeJS.ProcessEnv = process.env): EngineKeys {
+export function engineKeysFromEnv(env: Readonly<Record<string, string | undefined>>): EngineKeys | undefined {
   const fromEnv = [env.BYOK_MASTER_KEY, env.BYOK_TOKEN_SEALING_KEY, env.BYOK_COMMITMENT_KEY];
-  if (fromEnv.some((v) => v)) {
-    if (!fromEnv.every((v) => v)) throw new ByokError('INVALID_PARAMETER', 'Set BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY and BYOK_COMMITMENT_KEY together.');
-    return {
-      master: checkIds([
-        { id: env.BYOK_MASTER_KEY_ID || 'env', key: decode32(fromEnv[0]!, 'BYOK_MASTER_KEY') },
-        ...parseKeyList(env.BYOK_PREVIOUS_MASTER_KEYS, 'BYOK_PREVIOUS_MASTER_KEYS'),
-      ], 'master keys'),
-      tokenSealing: checkIds([
-        { id: env.BYOK_TOKEN_SEALING_KEY_ID || 'env', key: decode32(fromEnv[1]!, 'BYOK_TOKEN_SEALING_KEY') },
-        ...parseKeyList(env.BYOK_PREVIOUS_TOKEN_SEALING_KEYS, 'BYOK_PREVIOUS_TOKEN_SEALING_KEYS'),
-      ], 'token-sealing keys'),
-      commitment: decode32(fromEnv[2]!, 'BYOK_COMMITMENT_KEY'),
-    };
-  }
-  const path = join(dataDir, KEYS_FILE);
+  if (!fromEnv.some((v) => v)) return undefined;
+  if (!fromEnv.every((v) => v)) throw new ByokError('INVALID_PARAMETER', 'Set BYOK_MASTER_KEY, BYOK_TOKEN_SEALING_KEY and BYOK_COMMITMENT_KEY together.');
+  return {
+    master: checkIds([
+      { id: env.BYOK_MASTER_KEY_ID || 'env', key: decode32(fromEnv[0]!, 'BYOK_MASTER_KEY') },
+      ...parseKeyList(env.BYOK_PREVIOUS_MASTER_KEYS, 'BYOK_PREVIOUS_MASTER_KEYS'),
+    ], 'master keys'),
+    tokenSealing: checkIds([
+      { id: env.BYOK_TOKEN_SEALING_KEY_ID || 'env', key: decode32(fromEnv[1]!, 'BYOK_TOKEN_SEALING_KEY') },
+      ...parseKeyList(env.BYOK_PREVIOUS_TOKEN_SEALING_KEYS, 'BYOK_PREVIOUS_TOKEN_SEALING_KEYS'),
+    ], 'token-sealing keys'),
+    commitment: decode32(fromEnv[2]!, 'BYOK_COMMITMENT_KEY'),
+  };
+}
+
+/** The keys in `<dataDir>/keys.json`, or undefined when there is no such file. */
+export function readEngineKeysFile(dataDir: string): EngineKeys | undefined {
+  const path = join(dataDir, ENGINE_KEYS_FILE);
+  return existsSync(path) ? readKeysFile(path) : undefined;
+}
+
+/**
+ * Create `<dataDir>/keys.json` holding `keys` (the directory too, mode 0700) and return the keys
+ * the file holds: `keys`, or the ones already there — a keys file is never overwritten, since
+ * its keys may already seal material. Written whole and fsynced, then linked into place: a crash
+ * leaves no half-written file, and link (unlike rename) fails if another process created one
+ * meanwhile.
+ */
+export function writeEngineKeysFile(dataDir: string, keys: EngineKeys): EngineKeys {
+  const path = join(dataDir, ENGINE_KEYS_FILE);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    // Written whole and fsynced, then linked into place: a crash leaves no half-written keys
-    // file, and link (unlike rename) fails if another process created one meanwhile — never
-    // overwrite keys that may already seal material.
-    const tmp = writeTemp(path, JSON.stringify(toFile(generateEngineKeys()), null, 2) + '\n');
+    const tmp = writeTemp(path, JSON.stringify(toFile(keys), null, 2) + '\n');
     try {
       linkSync(tmp, path);
     } catch (e) {
@@ -127,6 +143,11 @@ export function loadEngineKeys(dataDir: string, env: NodeJS.ProcessEnv = process
     }
   }
   return readKeysFile(path);
+}
+
+/** What `byok serve` uses: the keys in `env` if any, else `<dataDir>/keys.json`, created when absent. */
+export function loadEngineKeys(dataDir: string, env: Readonly<Record<string, string | undefined>>): EngineKeys {
+  return engineKeysFromEnv(env) ?? readEngineKeysFile(dataDir) ?? writeEngineKeysFile(dataDir, generateEngineKeys());
 }
 
 function readKeysFile(path: string): EngineKeys {
@@ -156,7 +177,7 @@ function readKeysFile(path: string): EngineKeys {
  * replaced atomically (fsynced temp file, rename).
  */
 export function rotateEngineKey(dataDir: string, which: 'master' | 'tokenSealing'): string {
-  const path = join(dataDir, KEYS_FILE);
+  const path = join(dataDir, ENGINE_KEYS_FILE);
   const keys = readKeysFile(path);
   const prefix = which === 'master' ? 'mk' : 'tk';
   let n = keys[which].length + 1;

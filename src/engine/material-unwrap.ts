@@ -62,6 +62,6 @@ export async function unwrapImport(backend: CryptoBackend, shape: ImportShape, r
   try {
     return await backend.unwrapWithTemporaryKey(temporaryKey, wrappedKey!, request.materialSpec);
   } finally {
-    backend.release(temporaryKey);
+    await backend.release(temporaryKey);
   }
 }

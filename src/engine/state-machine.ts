@@ -3,7 +3,7 @@
  * leads. Anything not listed is KEY_STATE_UNSUPPORTED.
  */
 import { ByokError } from '../errors.js';
-import type { KeyState } from './types.js';
+import type { KeyState } from '../store/key-store.js';
 
 export type KeyOperation =
   | 'importMaterial'

@@ -1,11 +1,14 @@
 /**
  * The import engine's public API: what a KMS server embeds, over either backend.
- * Times on this surface are seconds since the epoch (as the seeds' APIs use).
+ * Times on this surface are seconds since the epoch (as the seeds' APIs use). Inputs are
+ * literal unions, so a misspelt algorithm or spec fails `tsc`; the engine still checks them at
+ * run time for JS callers and the wire dialects.
  */
 import type { KeyUsage, MacAlgorithm, MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
+import type { KeyDescription, KeyOrigin, KeyState } from '../store/key-store.js';
 
-export type KeyState = 'PendingImport' | 'Enabled' | 'Disabled' | 'PendingDeletion';
-export type KeyOrigin = 'EXTERNAL' | 'KMS';
+/** The record model lives with the store (which never imports the engine); named here too. */
+export type { KeyOrigin, KeyState } from '../store/key-store.js';
 
 export interface CreateKeyInput {
   readonly tenant: string;
@@ -17,24 +20,17 @@ export interface CreateKeyInput {
    * name the cloud APIs use; give one or the other.
    */
   readonly materialSpec?: MaterialSpec;
-  readonly keySpec?: MaterialSpec | string;
+  readonly keySpec?: MaterialSpec;
   readonly alias?: string;
   readonly description?: string;
 }
 
-export interface KeyMetadata {
-  readonly keyId: string;
-  readonly tenant: string;
-  readonly alias?: string;
-  readonly description?: string;
-  readonly origin: KeyOrigin;
-  readonly materialSpec: MaterialSpec;
+export interface KeyMetadata extends KeyDescription {
   /** The same as materialSpec, under the cloud APIs' name. */
   readonly keySpec: MaterialSpec;
   readonly keyUsage: KeyUsage;
   /** The effective state (an expired import reads as PendingImport). */
   readonly state: KeyState;
-  readonly createdAt: number;
   /** When the imported material expires; null = never; undefined = no material. */
   readonly materialExpiresAt?: number | null;
   /** Scheduled deletion time when PendingDeletion. */
@@ -52,9 +48,9 @@ export interface KeyRef {
 }
 
 export interface GetParametersForImportInput extends KeyRef {
-  readonly wrappingAlgorithm: WrappingAlgorithm | string;
+  readonly wrappingAlgorithm: WrappingAlgorithm;
   /** Default RSA_2048 for RSA algorithms, SM2 for SM2_ENCRYPT. */
-  readonly wrappingKeySpec?: WrappingKeySpec | string;
+  readonly wrappingKeySpec?: WrappingKeySpec;
 }
 
 export interface ImportParameters {
@@ -82,7 +78,7 @@ export interface ImportKeyMaterialInput extends KeyRef {
   /** Seconds since the epoch; absent or 0 = never expires; else > now and <= 2147443200. */
   readonly expirationTime?: number;
   /** If the caller names the algorithm, it must be the one the token was issued for. */
-  readonly wrappingAlgorithm?: WrappingAlgorithm | string;
+  readonly wrappingAlgorithm?: WrappingAlgorithm;
 }
 
 export interface ImportResult {
@@ -132,7 +128,7 @@ export interface PublicKeyResult {
 export interface SignInput extends KeyRef {
   /** The raw message (1..4096 bytes); the algorithm hashes it. */
   readonly message: Uint8Array;
-  readonly signingAlgorithm: SigningAlgorithm | string;
+  readonly signingAlgorithm: SigningAlgorithm;
 }
 
 export interface SignResult {
@@ -149,7 +145,7 @@ export interface VerifyInput extends SignInput {
 export interface MacInput extends KeyRef {
   readonly message: Uint8Array;
   /** If given, must be the key spec's own (HMAC_SHA_256 for HMAC_256, ...). */
-  readonly macAlgorithm?: MacAlgorithm | string;
+  readonly macAlgorithm?: MacAlgorithm;
 }
 
 export interface MacResult {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { CryptoBackend } from '../backends/crypto-backend.js';
 import { systemClock, type Clock } from '../clock.js';
-import { openEngine } from '../engine/index.js';
+import { engineKeysFromEnv } from '../config/key-files.js';
+import { openEngine } from '../open-engine.js';
 import type { ImportEngine } from '../engine/import-engine.js';
 import { ByokError } from '../errors.js';
 import type { PostgresUrl } from '../store/store-url.js';
@@ -85,17 +86,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const { logger } = options;
   const auth = loadAuthTokens({ dataDir: options.dataDir, env, ...(options.authFile ? { authFile: options.authFile } : {}) });
   const backend = options.backend === 'pkcs11' ? await openPkcs11Backend(options.pkcs11 ?? {}, env, clock) : 'pure';
+  // Engine keys from the environment first; else openEngine uses <dataDir>/keys.json.
+  const keys = engineKeysFromEnv(env);
+  // A PKCS#11 backend is ours, not the engine's: closed after the engine, or here if it failed to open.
+  const closeBackend = async () => {
+    if (typeof backend === 'object') await backend.close();
+  };
   let engine: ImportEngine;
   try {
     engine = await openEngine({
-      dataDir: options.dataDir, backend, workers: options.workers, tokenLifetimeSeconds: options.tokenLifetimeSeconds, clock,
+      dataDir: options.dataDir, backend, ...(keys ? { keys } : {}), workers: options.workers, tokenLifetimeSeconds: options.tokenLifetimeSeconds, clock,
       wrappingKeyPoolDepth: options.wrappingKeyPoolDepth ?? 0,
       ...(options.sqliteBusyTimeoutMs !== undefined ? { sqliteBusyTimeoutMs: options.sqliteBusyTimeoutMs } : {}),
       ...(options.storeUrl !== undefined ? { store: options.storeUrl } : {}),
       onAudit: auditSink(logger),
     });
   } catch (e) {
-    if (typeof backend === 'object') await backend.close();
+    await closeBackend();
     throw e;
   }
   const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger });
@@ -106,6 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     address = await app.listen({ host: options.host, port: options.port });
   } catch (e) {
     await engine.close();
+    await closeBackend();
     throw e;
   }
   const sweep = setInterval(() => {
@@ -121,6 +129,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       clearInterval(sweep);
       await app.close(); // waits for in-flight requests
       await engine.close();
+      await closeBackend();
     })()),
   };
 }

@@ -3,20 +3,29 @@
  * import-token usage counters. Implementations give atomicity; the engine holds every rule:
  * `updateKey` runs the engine's mutation on the current record inside one transaction, so a
  * compare-and-set (first import, concurrent imports) is exactly one store operation.
+ *
+ * This is also the record model (KeyRecord, KeyState, KeyOrigin): the engine builds on it, the
+ * store never imports the engine.
  */
 import type { MaterialSpec } from '../algorithms/specs.js';
-import type { KeyOrigin, KeyState } from '../engine/types.js';
 
-export interface KeyRecord {
+export type KeyState = 'PendingImport' | 'Enabled' | 'Disabled' | 'PendingDeletion';
+export type KeyOrigin = 'EXTERNAL' | 'KMS';
+
+/** What a key is, fixed when it is created: the stored record and the engine's metadata share it. */
+export interface KeyDescription {
   readonly keyId: string;
   readonly tenant: string;
   readonly alias?: string;
   readonly description?: string;
   readonly origin: KeyOrigin;
   readonly materialSpec: MaterialSpec;
-  readonly state: KeyState;
   /** Seconds since the epoch. */
   readonly createdAt: number;
+}
+
+export interface KeyRecord extends KeyDescription {
+  readonly state: KeyState;
   /** Keyed commitment to the material: set by the first import, never cleared. */
   readonly commitment?: Uint8Array;
   /** The backend's durable form of the material (sealed bytes or a device reference). */
@@ -39,6 +48,12 @@ export interface KeyStore {
    * written and the error propagates. Returns undefined when the key does not exist.
    */
   updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined>;
+  /**
+   * An import's commit: `updateKey` and `releaseTokenAttempt(tokenDigest)` in one transaction,
+   * so a successful import gives its reserved attempt back in the write that stores it. If
+   * `mutate` throws or the key does not exist, nothing is written (the attempt stays counted).
+   */
+  commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined>;
   deleteKey(keyId: string): Promise<void>;
 
   /** Failed unwraps recorded against a token (by digest). */
@@ -51,7 +66,7 @@ export interface KeyStore {
    * overshoot the budget (a read-then-increment would let N parallel queries through).
    */
   reserveTokenAttempt(tokenDigest: string, expiresAt: number, budget: number): Promise<boolean>;
-  /** Give back a reserved attempt that did not fail (success, or an error that is no oracle). */
+  /** Give back a reserved attempt that ended in a refusal that is no oracle answer (never below 0). */
   releaseTokenAttempt(tokenDigest: string): Promise<void>;
   /** Mark a single-use token used; false if it already was. */
   consumeToken(tokenDigest: string, expiresAt: number): Promise<boolean>;

@@ -19,8 +19,18 @@ export class MemoryKeyStore implements KeyStore {
     return [...this.keys.values()].filter((k) => k.tenant === tenant).map((k) => ({ ...k }));
   }
 
-  // Synchronous between read and write: atomic on the one JS thread.
   async updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
+    return this.mutateKey(keyId, mutate);
+  }
+
+  async commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined> {
+    const next = this.mutateKey(keyId, mutate);
+    if (next) this.releaseAttempt(tokenDigest);
+    return next;
+  }
+
+  // Synchronous between read and write: atomic on the one JS thread.
+  private mutateKey(keyId: string, mutate: KeyMutation): KeyRecord | undefined {
     const current = this.keys.get(keyId);
     if (!current) return undefined;
     const next = mutate({ ...current });
@@ -53,6 +63,10 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async releaseTokenAttempt(digest: string): Promise<void> {
+    this.releaseAttempt(digest);
+  }
+
+  private releaseAttempt(digest: string): void {
     const row = this.tokens.get(digest);
     if (row && row.failures > 0) row.failures--;
   }

@@ -12,7 +12,7 @@
 import pg from 'pg';
 import { ByokError } from '../errors.js';
 import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { keyRecordFromRow, type KeyRow } from './key-row.js';
+import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, type KeyRow } from './key-row.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
 import { redactStoreUrl } from './store-url.js';
 
@@ -30,25 +30,18 @@ export interface PostgresStoreOptions {
 /** Any 64-bit number works: it only has to be the same in every instance (ASCII "byokmigr"). */
 const MIGRATION_LOCK = '7022364638124804466';
 
-const COLS = ['key_id', 'tenant', 'alias', 'description', 'origin', 'material_spec', 'state', 'created_at', 'commitment', 'stored_material', 'material_expires_at', 'deletion_date'] as const;
-
-/** Values in COLS order. */
+/** Values in KEY_COLUMNS order, for the positional parameters. */
 function toParams(k: KeyRecord): unknown[] {
-  return [
-    k.keyId, k.tenant, k.alias ?? null, k.description ?? null, k.origin, k.materialSpec, k.state, k.createdAt,
-    k.commitment ? Buffer.from(k.commitment) : null,
-    k.storedMaterial ? Buffer.from(k.storedMaterial) : null,
-    k.materialExpiresAt === undefined ? null : k.materialExpiresAt === null ? -1 : k.materialExpiresAt,
-    k.deletionDate ?? null,
-  ];
+  const row = keyRowFromRecord(k);
+  return KEY_COLUMNS.map((c) => row[c]);
 }
 
 const SQL = {
-  insert: `INSERT INTO byok_keys (${COLS.join(', ')}) VALUES (${COLS.map((_, i) => `$${i + 1}`).join(', ')})`,
+  insert: `INSERT INTO byok_keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
   get: 'SELECT * FROM byok_keys WHERE key_id = $1',
   getForUpdate: 'SELECT * FROM byok_keys WHERE key_id = $1 FOR UPDATE',
   list: 'SELECT * FROM byok_keys WHERE tenant = $1 ORDER BY created_at, key_id',
-  update: `UPDATE byok_keys SET ${COLS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE key_id = $1`,
+  update: `UPDATE byok_keys SET ${KEY_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE key_id = $1`,
   delete: 'DELETE FROM byok_keys WHERE key_id = $1',
   tokenGet: 'SELECT failures FROM byok_token_usage WHERE digest = $1',
   tokenFail: `INSERT INTO byok_token_usage (digest, failures, expires_at) VALUES ($1, 1, $2)
@@ -194,14 +187,25 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
+    return this.transaction((c) => this.mutateKey(c, keyId, mutate));
+  }
+
+  async commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined> {
     return this.transaction(async (c) => {
-      // The row lock: a concurrent updater in any instance waits here, then reads our commit.
-      const { rows } = await c.query<KeyRow>(SQL.getForUpdate, [keyId]);
-      if (!rows[0]) return undefined;
-      const next = mutate(keyRecordFromRow(rows[0]));
-      await c.query(SQL.update, toParams({ ...next, keyId }));
+      const next = await this.mutateKey(c, keyId, mutate);
+      if (next) await c.query(SQL.tokenRelease, [tokenDigest]);
       return next;
     });
+  }
+
+  /** Read-mutate-write inside the caller's transaction. */
+  private async mutateKey(c: pg.PoolClient, keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
+    // The row lock: a concurrent updater in any instance waits here, then reads our commit.
+    const { rows } = await c.query<KeyRow>(SQL.getForUpdate, [keyId]);
+    if (!rows[0]) return undefined;
+    const next = mutate(keyRecordFromRow(rows[0]));
+    await c.query(SQL.update, toParams({ ...next, keyId }));
+    return next;
   }
 
   async deleteKey(keyId: string): Promise<void> {

@@ -25,49 +25,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ByokError } from '../errors.js';
 import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { keyRecordFromRow, type KeyRow } from './key-row.js';
-
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE keys (
-     key_id TEXT PRIMARY KEY,
-     tenant TEXT NOT NULL,
-     alias TEXT,
-     description TEXT,
-     origin TEXT NOT NULL,
-     material_spec TEXT NOT NULL,
-     state TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     commitment BLOB,
-     stored_material BLOB,
-     material_expires_at INTEGER, -- NULL: no material; -1: never expires
-     deletion_date INTEGER
-   );
-   CREATE INDEX keys_by_tenant ON keys (tenant);
-   CREATE TABLE token_usage (
-     digest TEXT PRIMARY KEY,
-     failures INTEGER NOT NULL DEFAULT 0,
-     used INTEGER NOT NULL DEFAULT 0,
-     expires_at INTEGER NOT NULL
-   );`,
-];
-
-function toParams(k: KeyRecord) {
-  return {
-    key_id: k.keyId, tenant: k.tenant, alias: k.alias ?? null, description: k.description ?? null,
-    origin: k.origin, material_spec: k.materialSpec, state: k.state, created_at: k.createdAt,
-    commitment: k.commitment ? Buffer.from(k.commitment) : null,
-    stored_material: k.storedMaterial ? Buffer.from(k.storedMaterial) : null,
-    material_expires_at: k.materialExpiresAt === undefined ? null : k.materialExpiresAt === null ? -1 : k.materialExpiresAt,
-    deletion_date: k.deletionDate ?? null,
-  };
-}
+import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, type KeyRow } from './key-row.js';
+import { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 
 interface QueuedWrite {
   readonly run: () => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  /** Set on a token release nobody waits for: the digest whose pending count it holds. */
-  readonly releases?: string;
 }
 
 export class SqliteKeyStore implements KeyStore {
@@ -76,8 +40,6 @@ export class SqliteKeyStore implements KeyStore {
   private readonly stmts;
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
-  /** Releases queued but not yet committed, per token digest (see releaseTokenAttempt). */
-  private readonly pendingReleases = new Map<string, number>();
   /** One write of a batch, in a SAVEPOINT (better-sqlite3 nests transactions that way). */
   private readonly runOne: (w: QueuedWrite) => unknown;
   private readonly runBatch: { immediate: (batch: QueuedWrite[]) => Array<{ ok: boolean; value: unknown }> };
@@ -104,13 +66,11 @@ export class SqliteKeyStore implements KeyStore {
     this.path = path;
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     this.migrate();
-    const cols = 'key_id, tenant, alias, description, origin, material_spec, state, created_at, commitment, stored_material, material_expires_at, deletion_date';
-    const vals = cols.split(', ').map((c) => '@' + c).join(', ');
     this.stmts = {
-      insert: this.db.prepare(`INSERT INTO keys (${cols}) VALUES (${vals})`),
+      insert: this.db.prepare(`INSERT INTO keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map((c) => '@' + c).join(', ')})`),
       get: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id = ?'),
       list: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE tenant = ? ORDER BY created_at, key_id'),
-      update: this.db.prepare(`UPDATE keys SET ${cols.split(', ').slice(1).map((c) => `${c} = @${c}`).join(', ')} WHERE key_id = @key_id`),
+      update: this.db.prepare(`UPDATE keys SET ${KEY_COLUMNS.slice(1).map((c) => `${c} = @${c}`).join(', ')} WHERE key_id = @key_id`),
       delete: this.db.prepare('DELETE FROM keys WHERE key_id = ?'),
       tokenGet: this.db.prepare<[string], { failures: number; used: number }>('SELECT failures, used FROM token_usage WHERE digest = ?'),
       tokenFail: this.db.prepare(`INSERT INTO token_usage (digest, failures, expires_at) VALUES (?, 1, ?)
@@ -155,7 +115,6 @@ export class SqliteKeyStore implements KeyStore {
     this.queue = [];
     if (batch.length === 0) return;
     if (!this.db.open || this.failed) {
-      this.settleReleases(batch);
       for (const w of batch) w.reject(new ByokError('STORE_UNAVAILABLE'));
       return;
     }
@@ -166,8 +125,6 @@ export class SqliteKeyStore implements KeyStore {
       // BEGIN (busy) or COMMIT failed: nothing of the batch is known to be on disk.
       for (const w of batch) w.reject(new ByokError('STORE_UNAVAILABLE'));
       return;
-    } finally {
-      this.settleReleases(batch);
     }
     // Everyone waits for the disk, refusals too: they were decided on state that must be durable.
     this.afterSync((error) => {
@@ -223,24 +180,13 @@ export class SqliteKeyStore implements KeyStore {
     return this.walFd;
   }
 
-  /** Committed or lost with its batch: either way no longer pending. */
-  private settleReleases(batch: QueuedWrite[]): void {
-    for (const w of batch) {
-      const digest = w.releases;
-      if (digest === undefined) continue;
-      const n = (this.pendingReleases.get(digest) ?? 1) - 1;
-      if (n > 0) this.pendingReleases.set(digest, n);
-      else this.pendingReleases.delete(digest);
-    }
-  }
-
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const apply = this.db.transaction(() => {
       const row = this.db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
       let version = row?.version ?? 0;
       if (!row) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-      for (; version < MIGRATIONS.length; version++) this.db.exec(MIGRATIONS[version]);
+      for (; version < SQLITE_MIGRATIONS.length; version++) this.db.exec(SQLITE_MIGRATIONS[version]);
       this.db.prepare('UPDATE schema_version SET version = ?').run(version);
     });
     apply.immediate();
@@ -258,7 +204,7 @@ export class SqliteKeyStore implements KeyStore {
 
   async createKey(record: KeyRecord): Promise<void> {
     await this.write(() => {
-      this.stmts.insert.run(toParams(record));
+      this.stmts.insert.run(keyRowFromRecord(record));
     });
   }
 
@@ -272,13 +218,25 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   updateKey(keyId: string, mutate: KeyMutation): Promise<KeyRecord | undefined> {
-    return this.write((): KeyRecord | undefined => {
-      const row = this.stmts.get.get(keyId);
-      if (!row) return undefined;
-      const next = mutate(keyRecordFromRow(row));
-      this.stmts.update.run(toParams({ ...next, keyId }));
+    return this.write(() => this.mutateKey(keyId, mutate));
+  }
+
+  /** One queued write, so one savepoint: the key and the release land or roll back together. */
+  commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined> {
+    return this.write(() => {
+      const next = this.mutateKey(keyId, mutate);
+      if (next) this.stmts.tokenRelease.run(tokenDigest);
       return next;
     });
+  }
+
+  /** Read, mutate, write: run only inside a queued write's transaction. */
+  private mutateKey(keyId: string, mutate: KeyMutation): KeyRecord | undefined {
+    const row = this.stmts.get.get(keyId);
+    if (!row) return undefined;
+    const next = mutate(keyRecordFromRow(row));
+    this.stmts.update.run(keyRowFromRecord({ ...next, keyId }));
+    return next;
   }
 
   async deleteKey(keyId: string): Promise<void> {
@@ -287,10 +245,8 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  /** Committed failures less the releases still queued (they only lower the count). */
   async tokenFailures(digest: string): Promise<number> {
-    const committed = this.run(() => this.stmts.tokenGet.get(digest))?.failures ?? 0;
-    return Math.max(0, committed - (this.pendingReleases.get(digest) ?? 0));
+    return this.run(() => this.stmts.tokenGet.get(digest))?.failures ?? 0;
   }
 
   addTokenFailure(digest: string, expiresAt: number): Promise<number> {
@@ -301,17 +257,10 @@ export class SqliteKeyStore implements KeyStore {
     return this.write(() => this.stmts.tokenReserve.run({ digest, expires: expiresAt, budget }).changes === 1);
   }
 
-  /**
-   * Queued for the next group commit but not waited for: the import that gives its attempt back
-   * has already been acknowledged, and a crash before that commit leaves the attempt counted,
-   * the safe direction (as a crash before the engine's call does). Queue order puts it before
-   * any later reserve of the same token; tokenFailures() already leaves it out.
-   */
   async releaseTokenAttempt(digest: string): Promise<void> {
-    if (!this.db.open || this.failed) throw new ByokError('STORE_UNAVAILABLE');
-    this.pendingReleases.set(digest, (this.pendingReleases.get(digest) ?? 0) + 1);
-    this.queue.push({ run: () => this.stmts.tokenRelease.run(digest), resolve: () => undefined, reject: () => undefined, releases: digest });
-    this.scheduleFlush();
+    await this.write(() => {
+      this.stmts.tokenRelease.run(digest);
+    });
   }
 
   consumeToken(digest: string, expiresAt: number): Promise<boolean> {
@@ -322,7 +271,7 @@ export class SqliteKeyStore implements KeyStore {
     return this.write(() => this.stmts.tokenPrune.run(nowSeconds).changes);
   }
 
-  /** Commits what is queued (a queued release too), waits for the disk, then closes. */
+  /** Commits what is queued, waits for the disk, then closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flush();

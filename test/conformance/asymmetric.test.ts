@@ -111,6 +111,7 @@ function singleBlob(publicKey: string, hash: 'sha256' | 'sha1', key: Uint8Array)
 describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entry) => {
   let backend: CryptoBackend;
   let engine: ImportEngine;
+  let store: SqliteKeyStore;
   let dir: string;
   let skipReason: string | undefined;
   /** What this backend's device does for OAEP (SoftHSM2 2.6.1: SHA-1 only). */
@@ -130,13 +131,17 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
       [OAEP, ENVELOPE, envelopeHash] = ['RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_1', 'sha1'];
     }
     dir = mkdtempSync(join(tmpdir(), 'byok-asym-engine-'));
+    store = new SqliteKeyStore(join(dir, 'byok.sqlite'));
     engine = new ImportEngine({
-      backend, store: new SqliteKeyStore(join(dir, 'byok.sqlite')), clock,
+      backend, store, clock,
       tokenSealingKeys: [{ id: 'tk1', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
     });
   });
   afterAll(async () => {
+    // The engine closes only what it created: the store and backend are this suite's.
     await engine?.close();
+    await store?.close();
+    await backend?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -52,7 +52,10 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
     engine = new ImportEngine({ backend, store, ...keys, clock });
   });
   afterAll(async () => {
+    // The engine closes only what it created: the store and backend are this suite's.
     await engine?.close();
+    await store?.close();
+    await backend?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -273,9 +276,9 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
     let failNext = false;
     const flaky = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'updateKey') {
-          return async (...args: Parameters<SqliteKeyStore['updateKey']>) => {
-            const result = await target.updateKey(...args);
+        if (prop === 'commitImport') {
+          return async (...args: Parameters<SqliteKeyStore['commitImport']>) => {
+            const result = await target.commitImport(...args);
             if (failNext) {
               failNext = false;
               throw new ByokError('STORE_UNAVAILABLE');

@@ -1,7 +1,7 @@
 // Child for the crash test: a stream of create → get-parameters → wrap → import against the
 // durable SQLite store in DATA_DIR, printing "OK <keyId> <kcv>" only after each import returned.
 import { constants, publicEncrypt, randomBytes, createPublicKey } from 'node:crypto';
-import { openEngine } from '../../dist/src/engine/index.js';
+import { openEngine } from '../../dist/src/open-engine.js';
 
 const engine = await openEngine({ dataDir: process.env.DATA_DIR });
 for (;;) {

@@ -4,6 +4,8 @@
  * Each runs in the start-up transaction (PostgreSQL DDL is transactional), so a migration is
  * either wholly applied and recorded or not at all.
  */
+import { keysTableV1 } from './keys-table.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -16,20 +18,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'keys and token usage',
     // Same columns as the SQLite store. Prefixed names: the database may be shared with others.
     sql: `
-      CREATE TABLE byok_keys (
-        key_id TEXT PRIMARY KEY,
-        tenant TEXT NOT NULL,
-        alias TEXT,
-        description TEXT,
-        origin TEXT NOT NULL,
-        material_spec TEXT NOT NULL,
-        state TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        commitment BYTEA,
-        stored_material BYTEA,
-        material_expires_at BIGINT, -- NULL: no material; -1: never expires
-        deletion_date BIGINT
-      );
+      ${keysTableV1('byok_keys', { integer: 'BIGINT', bytes: 'BYTEA' })}
       CREATE INDEX byok_keys_by_tenant ON byok_keys (tenant, created_at, key_id);
       CREATE TABLE byok_token_usage (
         digest TEXT PRIMARY KEY,

@@ -10,7 +10,7 @@
  */
 import { pino } from 'pino';
 import { wrapMaterial } from '../../../src/client/wrap.js';
-import { openEngine } from '../../../src/engine/index.js';
+import { openEngine } from '../../../src/open-engine.js';
 import { buildServer } from '../../../src/server/app.js';
 import { AuthTokens } from '../../../src/server/auth.js';
 import { check } from '../expect.js';

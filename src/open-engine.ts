@@ -1,0 +1,99 @@
+/**
+ * `openEngine`, the composition root: an ImportEngine with its embedded defaults — the pure
+ * backend, the SQLite store at `<dataDir>/byok.sqlite`, the keys in `<dataDir>/keys.json` — each
+ * replaceable by an instance. It reads no environment variable (turning those into options is
+ * the config module's job), and loads better-sqlite3 or pg only when it opens that store.
+ *
+ * Rules: the engine closes only what openEngine created (a store or backend passed in stays the
+ * caller's); nothing is written outside `dataDir`; a memory store without `keys` writes nothing
+ * at all (its keys are made in memory and end with it, like its records); keys.json is written
+ * only once the store has opened.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WrappingKeySpec } from './algorithms/specs.js';
+import type { CryptoBackend } from './backends/crypto-backend.js';
+import { createPureBackend } from './backends/pure/pure-backend.js';
+import { generateEngineKeys, readEngineKeysFile, writeEngineKeysFile, type EngineKeys } from './config/key-files.js';
+import { ByokError } from './errors.js';
+import { ImportEngine, type Closable, type ImportEngineOptions } from './engine/import-engine.js';
+import { WrappingKeyPool } from './engine/wrapping-key-pool.js';
+import { loadOptional } from './optional-dependency.js';
+import type { KeyStore } from './store/key-store.js';
+import { MemoryKeyStore } from './store/memory-store.js';
+import { isPostgresUrl, type PostgresUrl } from './store/store-url.js';
+
+export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' | 'store' | 'tokenSealingKeys' | 'commitmentKey' | 'owned'> {
+  /** Where keys.json and byok.sqlite live (default ./data); nothing is written outside it. */
+  readonly dataDir?: string;
+  /**
+   * The engine's secrets. Default: for a memory store, fresh keys held in memory only; for any
+   * other store, `<dataDir>/keys.json`, created (once the store has opened) when absent.
+   */
+  readonly keys?: EngineKeys;
+  /**
+   * Default: SQLite in dataDir; a `postgres://` URL shares one key space between instances. An
+   * instance stays the caller's: the engine does not close it.
+   */
+  readonly store?: KeyStore | 'memory' | 'sqlite' | PostgresUrl;
+  /** Default: the pure backend (sealing material under the master key). An instance stays the caller's. */
+  readonly backend?: CryptoBackend | 'pure';
+  /** Worker threads for the pure backend's private-key work (default 0 = inline). */
+  readonly workers?: number;
+  /** SQLite busy timeout in ms (default 10 s). */
+  readonly sqliteBusyTimeoutMs?: number;
+  /** Pre-generate wrapping key pairs: target depth per spec (e.g. { RSA_2048: 8 }). */
+  readonly wrappingKeyPoolTargets?: Partial<Record<WrappingKeySpec, number>>;
+  /** Or one depth for the default specs the backend supports (RSA_2048, SM2). */
+  readonly wrappingKeyPoolDepth?: number;
+}
+
+export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
+  const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
+  /** What we open, in order; closed in reverse by the engine, or here if a later step fails. */
+  const created: Closable[] = [];
+  const own = <T extends Closable>(part: T): T => (created.push(part), part);
+  try {
+    const store = typeof storeOption === 'object' ? storeOption : own(await openStore(storeOption, dataDir, sqliteBusyTimeoutMs));
+    const keys = givenKeys ?? (storeOption === 'memory' ? generateEngineKeys() : readEngineKeysFile(dataDir) ?? writeEngineKeysFile(dataDir, generateEngineKeys()));
+    const backend = typeof backendOption === 'object' ? backendOption : own(createPureBackend({
+      masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
+      ...(options.clock ? { clock: options.clock } : {}), workers: workers ?? 0,
+    }));
+    const targets = wrappingKeyPoolTargets ?? defaultPoolTargets(backend, wrappingKeyPoolDepth ?? 0);
+    const ownPool = targets ? own(new WrappingKeyPool({ backend, targets, ...(options.clock ? { clock: options.clock } : {}) })) : undefined;
+    ownPool?.refill().catch(() => undefined);
+    const wrappingKeyPool = ownPool ?? engineOptions.wrappingKeyPool;
+    return new ImportEngine({
+      ...engineOptions, backend, store, tokenSealingKeys: keys.tokenSealing, commitmentKey: keys.commitment,
+      ...(wrappingKeyPool ? { wrappingKeyPool } : {}), owned: [...created].reverse(),
+    });
+  } catch (e) {
+    // Ours: a backend's workers or a pg pool must not outlive a failed open.
+    for (const part of created.reverse()) await part.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function openStore(store: 'memory' | 'sqlite' | PostgresUrl | undefined, dataDir: string, busyTimeoutMs: number | undefined): Promise<KeyStore> {
+  if (store === 'memory') return new MemoryKeyStore();
+  if (store === undefined || store === 'sqlite') {
+    const { SqliteKeyStore } = await loadOptional('better-sqlite3', () => import('./store/sqlite-store.js'));
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return new SqliteKeyStore(join(dataDir, 'byok.sqlite'), busyTimeoutMs);
+  }
+  if (isPostgresUrl(store)) {
+    const { PostgresKeyStore } = await loadOptional('pg', () => import('./store/postgres-store.js'));
+    return PostgresKeyStore.connect(store);
+  }
+  throw new ByokError('INVALID_PARAMETER', "store must be 'memory', 'sqlite', a postgres:// URL or a KeyStore.");
+}
+
+/** One depth for the default specs (RSA_2048, SM2) the backend supports; none at depth 0. */
+function defaultPoolTargets(backend: CryptoBackend, depth: number): Partial<Record<WrappingKeySpec, number>> | undefined {
+  if (depth <= 0) return undefined;
+  return {
+    ...(backend.supports('RSAES_OAEP_SHA_1', 'RSA_2048', 'AES_256') ? { RSA_2048: depth } : {}),
+    ...(backend.supports('SM2_ENCRYPT', 'SM2', 'AES_256') ? { SM2: depth } : {}),
+  };
+}

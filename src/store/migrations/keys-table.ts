@@ -1,0 +1,26 @@
+/**
+ * Version 1 of the keys table, the one definition behind both dialects' first migration (SQLite
+ * `keys`, PostgreSQL `byok_keys`): the same columns, with each dialect's integer and byte types.
+ * Frozen like the migrations that use it: a change to the table is a new migration.
+ */
+export interface SqlTypes {
+  readonly integer: string;
+  readonly bytes: string;
+}
+
+export function keysTableV1(table: string, types: SqlTypes): string {
+  return `CREATE TABLE ${table} (
+        key_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        alias TEXT,
+        description TEXT,
+        origin TEXT NOT NULL,
+        material_spec TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at ${types.integer} NOT NULL,
+        commitment ${types.bytes},
+        stored_material ${types.bytes},
+        material_expires_at ${types.integer}, -- NULL: no material; -1: never expires
+        deletion_date ${types.integer}
+      );`;
+}
