@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEngineKeys, rotateEngineKey } from '../src/config/key-files.js';
+import { engineKeysFromEnv, generateEngineKeys, loadEngineKeys, readEngineKeysFile, rotateEngineKey, writeEngineKeysFile } from '../src/config/key-files.js';
 import { openEngine } from '../src/open-engine.js';
 import { ByokError } from '../src/errors.js';
 import type { KeyRecord, KeyStore } from '../src/store/key-store.js';
@@ -167,6 +167,20 @@ describe('SQLite durability and key files', () => {
     expect(() => loadEngineKeys(d, { BYOK_MASTER_KEY: Buffer.alloc(32).toString('base64') })).toThrow(ByokError);
     // Created through a temp file that is linked into place, then removed: nothing left behind.
     expect(readdirSync(d)).toEqual(['keys.json']);
+  });
+
+  it('writeEngineKeysFile creates the file once (0600) and never overwrites it; no env keys is undefined', () => {
+    const d = join(dir, 'written');
+    expect(readEngineKeysFile(d)).toBeUndefined();
+    const mine = generateEngineKeys();
+    expect(Buffer.from(writeEngineKeysFile(d, mine).commitment)).toEqual(Buffer.from(mine.commitment));
+    expect(statSync(join(d, 'keys.json')).mode & 0o777).toBe(0o600);
+    // A second writer (another process that raced us) gets the keys already on disk.
+    expect(Buffer.from(writeEngineKeysFile(d, generateEngineKeys()).commitment)).toEqual(Buffer.from(mine.commitment));
+    expect(Buffer.from(readEngineKeysFile(d)!.master[0].key)).toEqual(Buffer.from(mine.master[0].key));
+    expect(readdirSync(d)).toEqual(['keys.json']);
+    expect(engineKeysFromEnv({})).toBeUndefined();
+    expect(() => engineKeysFromEnv({ BYOK_COMMITMENT_KEY: Buffer.alloc(32).toString('base64') })).toThrow(/together/);
   });
 
   it('refuses a keys file that group or others can read, and one with repeated key IDs', () => {
