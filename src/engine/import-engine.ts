@@ -18,7 +18,7 @@ import { KeyUse } from './key-use.js';
 import type {
   CreateKeyInput, DecryptInput, DecryptResult, EncryptInput, EncryptResult, Engine, GetParametersForImportInput, ImportKeyMaterialInput,
   ImportParameters, ImportResult, KeyMetadata, KeyRef, MacInput, MacResult, PublicKeyResult, ScheduleDeletionInput, SignInput, SignResult,
-  VerifyInput, VerifyMacInput,
+  VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
 } from './types.js';
 import type { WrappingKeyPool } from './wrapping-key-pool.js';
 
@@ -91,78 +91,32 @@ export class ImportEngine implements Engine {
     return this.backend.id;
   }
 
-  createKey(input: CreateKeyInput): Promise<KeyMetadata> {
-    return this.audit.run('CreateKey', { tenant: input.tenant }, undefined, (details) => this.lifecycle.createKey(input, details));
-  }
+  // One line a call: the audit record's operation name, the input field naming the algorithm, the job.
 
-  describeKey(ref: KeyRef): Promise<KeyMetadata> {
-    return this.audit.run('DescribeKey', ref, undefined, () => this.lifecycle.describeKey(ref));
-  }
+  // The key life cycle (key-lifecycle.ts).
+  createKey(input: CreateKeyInput): Promise<KeyMetadata> { return this.audit.run('CreateKey', { tenant: input.tenant }, undefined, (details) => this.lifecycle.createKey(input, details)); }
+  describeKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DescribeKey', ref, undefined, () => this.lifecycle.describeKey(ref)); }
+  listKeys(tenant: string): Promise<KeyMetadata[]> { return this.lifecycle.listKeys(tenant); }
+  deleteKeyMaterial(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DeleteImportedKeyMaterial', ref, undefined, () => this.lifecycle.deleteKeyMaterial(ref)); }
+  enableKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('EnableKey', ref, undefined, () => this.lifecycle.enableKey(ref)); }
+  disableKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DisableKey', ref, undefined, () => this.lifecycle.disableKey(ref)); }
+  scheduleKeyDeletion(input: ScheduleDeletionInput): Promise<KeyMetadata> { return this.audit.run('ScheduleKeyDeletion', input, undefined, () => this.lifecycle.scheduleKeyDeletion(input)); }
+  cancelKeyDeletion(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('CancelKeyDeletion', ref, undefined, () => this.lifecycle.cancelKeyDeletion(ref)); }
 
-  listKeys(tenant: string): Promise<KeyMetadata[]> {
-    return this.lifecycle.listKeys(tenant);
-  }
-
-  getParametersForImport(input: GetParametersForImportInput): Promise<ImportParameters> {
-    return this.audit.run('GetParametersForImport', input, input.wrappingAlgorithm, () => this.imports.getParametersForImport(input));
-  }
-
-  importKeyMaterial(input: ImportKeyMaterialInput): Promise<ImportResult> {
-    return this.audit.run('ImportKeyMaterial', input, input.wrappingAlgorithm, (details) => this.imports.importKeyMaterial(input, details));
-  }
-
-  deleteKeyMaterial(ref: KeyRef): Promise<KeyMetadata> {
-    return this.audit.run('DeleteImportedKeyMaterial', ref, undefined, () => this.lifecycle.deleteKeyMaterial(ref));
-  }
-
-  enableKey(ref: KeyRef): Promise<KeyMetadata> {
-    return this.audit.run('EnableKey', ref, undefined, () => this.lifecycle.enableKey(ref));
-  }
-
-  disableKey(ref: KeyRef): Promise<KeyMetadata> {
-    return this.audit.run('DisableKey', ref, undefined, () => this.lifecycle.disableKey(ref));
-  }
-
-  scheduleKeyDeletion(input: ScheduleDeletionInput): Promise<KeyMetadata> {
-    return this.audit.run('ScheduleKeyDeletion', input, undefined, () => this.lifecycle.scheduleKeyDeletion(input));
-  }
-
-  cancelKeyDeletion(ref: KeyRef): Promise<KeyMetadata> {
-    return this.audit.run('CancelKeyDeletion', ref, undefined, () => this.lifecycle.cancelKeyDeletion(ref));
-  }
-
-  encrypt(input: EncryptInput): Promise<EncryptResult> {
-    return this.audit.run('Encrypt', input, undefined, () => this.use.encrypt(input));
-  }
-
-  decrypt(input: DecryptInput): Promise<DecryptResult> {
-    return this.audit.run('Decrypt', input, undefined, () => this.use.decrypt(input));
-  }
-
-  getPublicKey(ref: KeyRef): Promise<PublicKeyResult> {
-    return this.audit.run('GetPublicKey', ref, undefined, () => this.use.getPublicKey(ref));
-  }
-
-  sign(input: SignInput): Promise<SignResult> {
-    return this.audit.run('Sign', input, input.signingAlgorithm, () => this.use.sign(input));
-  }
-
-  verify(input: VerifyInput): Promise<{ keyId: string; signatureValid: boolean }> {
-    return this.audit.run('Verify', input, input.signingAlgorithm, () => this.use.verify(input));
-  }
-
-  generateMac(input: MacInput): Promise<MacResult> {
-    return this.audit.run('GenerateMac', input, input.macAlgorithm, () => this.use.generateMac(input));
-  }
-
-  verifyMac(input: VerifyMacInput): Promise<{ keyId: string; macValid: boolean }> {
-    return this.audit.run('VerifyMac', input, input.macAlgorithm, () => this.use.verifyMac(input));
-  }
-
+  // The import flow (import-flow.ts).
+  getParametersForImport(input: GetParametersForImportInput): Promise<ImportParameters> { return this.audit.run('GetParametersForImport', input, input.wrappingAlgorithm, () => this.imports.getParametersForImport(input)); }
+  importKeyMaterial(input: ImportKeyMaterialInput): Promise<ImportResult> { return this.audit.run('ImportKeyMaterial', input, input.wrappingAlgorithm, (details) => this.imports.importKeyMaterial(input, details)); }
   /** Drop token counters of expired tokens (call periodically). */
-  sweep(): Promise<number> {
-    return this.imports.sweep();
-  }
+  sweep(): Promise<number> { return this.imports.sweep(); }
+
+  // Key use (key-use.ts).
+  encrypt(input: EncryptInput): Promise<EncryptResult> { return this.audit.run('Encrypt', input, undefined, () => this.use.encrypt(input)); }
+  decrypt(input: DecryptInput): Promise<DecryptResult> { return this.audit.run('Decrypt', input, undefined, () => this.use.decrypt(input)); }
+  getPublicKey(ref: KeyRef): Promise<PublicKeyResult> { return this.audit.run('GetPublicKey', ref, undefined, () => this.use.getPublicKey(ref)); }
+  sign(input: SignInput): Promise<SignResult> { return this.audit.run('Sign', input, input.signingAlgorithm, () => this.use.sign(input)); }
+  verify(input: VerifyInput): Promise<VerifyResult> { return this.audit.run('Verify', input, input.signingAlgorithm, () => this.use.verify(input)); }
+  generateMac(input: MacInput): Promise<MacResult> { return this.audit.run('GenerateMac', input, input.macAlgorithm, () => this.use.generateMac(input)); }
+  verifyMac(input: VerifyMacInput): Promise<VerifyMacResult> { return this.audit.run('VerifyMac', input, input.macAlgorithm, () => this.use.verifyMac(input)); }
 
   /** Closes what the engine owns (`owned`), never the backend, store or pool it was given. */
   async close(): Promise<void> {

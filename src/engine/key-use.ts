@@ -20,7 +20,7 @@ import { effectiveState, type KeyAccess } from './key-access.js';
 import { transition } from './state-machine.js';
 import type {
   DecryptInput, DecryptResult, EncryptInput, EncryptResult, KeyRef, MacInput, MacResult, PublicKeyResult, SignInput, SignResult,
-  VerifyInput, VerifyMacInput,
+  VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
 } from './types.js';
 
 export interface KeyUseParts {
@@ -74,7 +74,7 @@ export class KeyUse {
   }
 
   /** Verification needs only the public key: the same code for both backends. */
-  async verify(input: VerifyInput): Promise<{ keyId: string; signatureValid: boolean }> {
+  async verify(input: VerifyInput): Promise<VerifyResult> {
     const message = requireMessage(input.message);
     if (!(input.signature instanceof Uint8Array) || input.signature.length === 0 || input.signature.length > 1024) {
       throw new ByokError('INVALID_PARAMETER', 'signature must be 1 to 1024 bytes.');
@@ -93,7 +93,7 @@ export class KeyUse {
     return { keyId: key.record.keyId, macAlgorithm, mac };
   }
 
-  async verifyMac(input: VerifyMacInput): Promise<{ keyId: string; macValid: boolean }> {
+  async verifyMac(input: VerifyMacInput): Promise<VerifyMacResult> {
     const message = requireMessage(input.message);
     if (!(input.mac instanceof Uint8Array)) throw new ByokError('INVALID_PARAMETER', 'mac must be bytes.');
     const key = await this.load(input);

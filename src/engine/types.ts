@@ -142,6 +142,11 @@ export interface VerifyInput extends SignInput {
   readonly signature: Uint8Array;
 }
 
+export interface VerifyResult {
+  readonly keyId: string;
+  readonly signatureValid: boolean;
+}
+
 export interface MacInput extends KeyRef {
   readonly message: Uint8Array;
   /** If given, must be the key spec's own (HMAC_SHA_256 for HMAC_256, ...). */
@@ -156,6 +161,11 @@ export interface MacResult {
 
 export interface VerifyMacInput extends MacInput {
   readonly mac: Uint8Array;
+}
+
+export interface VerifyMacResult {
+  readonly keyId: string;
+  readonly macValid: boolean;
 }
 
 /** What the service (src/server) and the CLI code against. */
@@ -174,8 +184,8 @@ export interface Engine {
   decrypt(input: DecryptInput): Promise<DecryptResult>;
   getPublicKey(ref: KeyRef): Promise<PublicKeyResult>;
   sign(input: SignInput): Promise<SignResult>;
-  verify(input: VerifyInput): Promise<{ keyId: string; signatureValid: boolean }>;
+  verify(input: VerifyInput): Promise<VerifyResult>;
   generateMac(input: MacInput): Promise<MacResult>;
-  verifyMac(input: VerifyMacInput): Promise<{ keyId: string; macValid: boolean }>;
+  verifyMac(input: VerifyMacInput): Promise<VerifyMacResult>;
   close(): Promise<void>;
 }
