@@ -13,16 +13,16 @@
  *   in TypeScript with the pure backend's branch-free decoders, then C_CreateObjects the key
  *   (the material then passes through host memory, zeroized after).
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import { randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
+import { readPrivateKeyInfo, readRsaPrivateKey, RSA_ENCRYPTION, rsaSpki } from '../src/algorithms/asn1/index.js';
 import { oaepDecode, oaepDecodeExpectLength } from '../src/algorithms/rsa/oaep-decode.js';
 import { pkcs1v15Decode, pkcs1v15DecodeExpectLength } from '../src/algorithms/rsa/pkcs1v15-decode.js';
 import {
   MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec,
 } from '../src/algorithms/specs.js';
 import type { CryptoBackend, KatOperations, MaterialHandle, RsaesKatParams, UnwrapRequest, WrappingKeyPair } from '../src/backends/crypto-backend.js';
-import { concatBytes, zeroize } from '../src/bytes.js';
+import { bigIntToBytes, bytesToBigInt, concatBytes, zeroize } from '../src/bytes.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { ByokError, decryptMaterialFailed } from '../src/errors.js';
 import { ExpiringCache } from '../src/backends/pure/key-cache.js';
@@ -264,9 +264,8 @@ export class Pkcs11Backend implements CryptoBackend {
       ]);
       try {
         const [modulus, exponent] = this.p11.C_GetAttributeValue(session, pair.publicKey, [{ type: l.CKA_MODULUS }, { type: l.CKA_PUBLIC_EXPONENT }]);
-        const spki = createPublicKey({ key: { kty: 'RSA', n: modulus.value!.toString('base64url'), e: exponent.value!.toString('base64url') }, format: 'jwk' })
-          .export({ type: 'spki', format: 'der' });
-        return { keySpec, publicKeySpki: new Uint8Array(spki), privateKeyBlob: concatBytes(Uint8Array.of(BLOB_VERSION), id) };
+        const spki = rsaSpki(bytesToBigInt(modulus.value!), bytesToBigInt(exponent.value!));
+        return { keySpec, publicKeySpki: spki, privateKeyBlob: concatBytes(Uint8Array.of(BLOB_VERSION), id) };
       } finally {
         this.p11.C_DestroyObject(session, pair.publicKey);
       }
@@ -655,20 +654,14 @@ export class Pkcs11Backend implements CryptoBackend {
 }
 
 /**
- * RSA components from PKCS#8 (RFC 5208 / RFC 8017 A.1.2), read with asn1js rather than
- * node:crypto: SoftHSM2 and Node share the process's OpenSSL error queue here, and a device
- * failure left on it makes the next node:crypto key parse throw.
+ * RSA components from PKCS#8 (RFC 5208 / RFC 8017 A.1.2) as CKA_* values, read with the asn1
+ * readers rather than node:crypto: SoftHSM2 and Node share the process's OpenSSL error queue
+ * here, and a device failure left on it makes the next node:crypto key parse throw.
  */
 function parseRsaPkcs8(der: Uint8Array): Record<'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi', Buffer> {
-  const unsigned = (i: asn1js.AsnType): Buffer => {
-    const v = Buffer.from((i as asn1js.Integer).valueBlock.valueHexView);
-    return v.length > 1 && v[0] === 0 ? v.subarray(1) : v;
-  };
-  const info = asn1js.fromBER(der);
-  if (info.offset === -1) throw decryptMaterialFailed();
-  const octets = (info.result as asn1js.Sequence).valueBlock.value[2] as asn1js.OctetString;
-  const key = asn1js.fromBER(octets.valueBlock.valueHexView);
-  if (key.offset === -1) throw decryptMaterialFailed();
-  const [, n, e, d, p, q, dp, dq, qi] = (key.result as asn1js.Sequence).valueBlock.value;
-  return { n: unsigned(n), e: unsigned(e), d: unsigned(d), p: unsigned(p), q: unsigned(q), dp: unsigned(dp), dq: unsigned(dq), qi: unsigned(qi) };
+  const info = readPrivateKeyInfo(der);
+  const key = info?.algorithm === RSA_ENCRYPTION ? readRsaPrivateKey(info.privateKey) : undefined;
+  if (!key) throw decryptMaterialFailed();
+  const b = (v: bigint) => Buffer.from(bigIntToBytes(v));
+  return { n: b(key.n), e: b(key.e), d: b(key.d), p: b(key.p), q: b(key.q), dp: b(key.dp), dq: b(key.dq), qi: b(key.qi) };
 }

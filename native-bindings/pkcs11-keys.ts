@@ -13,9 +13,8 @@
 import { createHash, createPublicKey, ECDH, randomBytes, verify } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import * as asn1js from 'asn1js';
 import type * as Pkcs11Js from 'pkcs11js';
-import { ecSpki, rsaSpki } from '../src/algorithms/private-keys/pkcs8.js';
+import { ecdsaSignatureDer, ecParametersDer, ecSpki, rsaSpki } from '../src/algorithms/asn1/index.js';
 import {
   MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type SigningAlgorithm,
 } from '../src/algorithms/specs.js';
@@ -34,17 +33,6 @@ const GENERATORS: Partial<Record<EcCurve, Uint8Array>> = {
 
 function invalidKey(detail: string): ByokError {
   return new ByokError('INVALID_PRIVATE_KEY', `The private key is not a valid PKCS#8 key of the declared spec: ${detail}`);
-}
-
-function oidDer(oid: string): Buffer {
-  return Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER(false));
-}
-
-/** Raw r ‖ s (PKCS#11's ECDSA output) to DER SEQUENCE { r, s } (what OpenSSL and the KMS APIs use). */
-function ecdsaRawToDer(raw: Buffer): Uint8Array {
-  const half = raw.length / 2;
-  const int = (b: Buffer) => asn1js.Integer.fromBigInt(BigInt('0x' + b.toString('hex')));
-  return new Uint8Array(new asn1js.Sequence({ value: [int(raw.subarray(0, half)), int(raw.subarray(half))] }).toBER(false));
 }
 
 export class Pkcs11KeyOperations {
@@ -159,7 +147,7 @@ export class Pkcs11KeyOperations {
 
   private async checkEc(session: Handle, object: Handle, key: Extract<PrivateKeyInfo, { type: 'ec' }>): Promise<Uint8Array> {
     const l = this.lib;
-    if (!this.attribute(session, object, l.CKA_EC_PARAMS).equals(oidDer(key.curveOid))) {
+    if (!this.attribute(session, object, l.CKA_EC_PARAMS).equals(ecParametersDer(key.curveOid))) {
       throw invalidKey(`the key is not on the curve of the key spec (${key.curveOid}).`);
     }
     // x(d·G) by ECDH with the generator, into an extractable secret: x is public (it is the
@@ -210,7 +198,7 @@ export class Pkcs11KeyOperations {
       const digest = createHash(info.hash).update(message).digest();
       this.p11.C_SignInit(session, { mechanism: l.CKM_ECDSA }, object);
       const raw = await this.p11.C_SignAsync(session, digest, Buffer.alloc(160));
-      return ecdsaRawToDer(raw);
+      return ecdsaSignatureDer(raw);
     }
     const hashes = { sha256: [l.CKM_SHA256, l.CKG_MGF1_SHA256, 32], sha384: [l.CKM_SHA384, l.CKG_MGF1_SHA384, 48], sha512: [l.CKM_SHA512, l.CKG_MGF1_SHA512, 64] } as const;
     const [hashAlg, mgf, saltLen] = hashes[info.hash as 'sha256' | 'sha384' | 'sha512'];

@@ -51,3 +51,19 @@ export function fromHex(s: string): Uint8Array {
 export function toHex(u: Uint8Array): string {
   return asBuffer(u).toString('hex');
 }
+
+/** Unsigned big-endian bytes → BigInt (empty is 0). Not constant-time: BigInt never is. */
+export function bytesToBigInt(u: Uint8Array): bigint {
+  return u.length === 0 ? 0n : BigInt('0x' + toHex(u));
+}
+
+/** BigInt ≥ 0 → unsigned big-endian: minimal (at least one byte), or left-padded to `length`. */
+export function bigIntToBytes(v: bigint, length?: number): Uint8Array {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  if (length !== undefined) {
+    if (hex.length > length * 2) throw new RangeError('value does not fit the length');
+    hex = hex.padStart(length * 2, '0');
+  }
+  return fromHex(hex);
+}

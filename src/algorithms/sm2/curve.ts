@@ -14,7 +14,7 @@ export interface Sm2CurveParams {
   readonly h: bigint;
 }
 
-export const SM2_CURVE_OID = '1.2.156.10197.1.301';
+export { SM2_CURVE_OID } from '../asn1/oids.js';
 
 export const SM2P256V1: Sm2CurveParams = {
   name: 'sm2p256v1',

@@ -10,7 +10,9 @@
  * point check in sm2-decrypt.ts, which knows the curve.
  */
 import * as asn1js from 'asn1js';
+import { concatBytes } from '../../bytes.js';
 import { decryptMaterialFailed } from '../../errors.js';
+import { decodeDer } from '../asn1/der.js';
 
 /** Coordinate length of both SM2 curves we know (sm2p256v1, the GB/T 32918 test curve). */
 export const SM2_FIELD_BYTES = 32;
@@ -75,16 +77,6 @@ function tlv(tag: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /**
  * GM/T 0009 §7.2 SM2Cipher in DER: minimal INTEGERs, definite minimal lengths. Written out by
  * hand (four TLVs) because it is also the strictness check of every DER unwrap, and asn1js's
@@ -93,12 +85,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function encodeSm2CiphertextDer(ct: Sm2Ciphertext): Uint8Array {
   const len = (ct.c1.length - 1) >> 1;
   if (ct.c1[0] !== 0x04 || ct.c1.length !== 1 + 2 * len) throw new TypeError('C1 must be an uncompressed point');
-  return tlv(0x30, concat([
+  return tlv(0x30, concatBytes(
     tlv(0x02, fixedToInteger(ct.c1.subarray(1, 1 + len))),
     tlv(0x02, fixedToInteger(ct.c1.subarray(1 + len))),
     tlv(0x04, ct.c3),
     tlv(0x04, ct.c2),
-  ]));
+  ));
 }
 
 /** Raw concatenation: 04 ‖ x ‖ y ‖ C3 ‖ C2 (C1C3C2) or 04 ‖ x ‖ y ‖ C2 ‖ C3 (C1C2C3). */
@@ -119,16 +111,8 @@ export function encodeSm2CiphertextRaw(ct: Sm2Ciphertext, mode: Sm2Mode = 'C1C3C
  * ENUMERATED, which asn1js models as a subclass of Integer) at once.
  */
 export function parseSm2Der(bytes: Uint8Array, coordBytes: number = SM2_FIELD_BYTES): Sm2Ciphertext {
-  let parsed: ReturnType<typeof asn1js.fromBER>;
-  try {
-    parsed = asn1js.fromBER(bytes);
-  } catch {
-    // asn1js throws (instead of returning offset -1) on some bodies, e.g. a malformed
-    // GeneralizedTime ("Wrong input string for conversion"): the same uniform error.
-    throw decryptMaterialFailed();
-  }
-  if (parsed.offset === -1 || parsed.offset !== bytes.length) throw decryptMaterialFailed();
-  const seq = parsed.result;
+  // decodeDer also absorbs asn1js's throws (a malformed GeneralizedTime): the same uniform error.
+  const seq = decodeDer(bytes);
   if (!(seq instanceof asn1js.Sequence)) throw decryptMaterialFailed();
   const items = seq.valueBlock.value;
   if (items.length !== 4) throw decryptMaterialFailed();

@@ -9,13 +9,12 @@
  */
 import { createECDH, generateKeyPair, type ECDH } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as asn1js from 'asn1js';
 import { ByokError } from '../../errors.js';
-import { equalBytes, zeroize } from '../../bytes.js';
+import { bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
+import { ID_EC_PUBLIC_KEY, readEcPrivateKey, readPrivateKeyInfo, readSpki } from '../asn1/index.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, SM2_CURVE_OID, SM2P256V1, type Sm2CurveParams } from './curve.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
-const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 
 /**
  * A parsed SM2 private key, built once per wrapping key and cached by the engine.
@@ -93,23 +92,6 @@ export function destroySm2PrivateKey(key: Sm2PrivateKey): void {
   }
 }
 
-function derDecode(bytes: Uint8Array): asn1js.AsnType {
-  const parsed = asn1js.fromBER(bytes);
-  if (parsed.offset === -1 || parsed.offset !== bytes.length) throw new Error('bad DER');
-  return parsed.result;
-}
-
-function oidOf(v: unknown): string | undefined {
-  return v instanceof asn1js.ObjectIdentifier ? v.valueBlock.toString() : undefined;
-}
-
-/** AlgorithmIdentifier { id-ecPublicKey, namedCurve sm2p256v1 } (RFC 5480 §2.1.1). */
-function isSm2Algorithm(alg: unknown): boolean {
-  if (!(alg instanceof asn1js.Sequence) || alg.valueBlock.value.length !== 2) return false;
-  const [algOid, curveOid] = alg.valueBlock.value;
-  return oidOf(algOid) === ID_EC_PUBLIC_KEY && oidOf(curveOid) === SM2_CURVE_OID;
-}
-
 /**
  * PKCS#8 PrivateKeyInfo (RFC 5208 / RFC 5958) holding an RFC 5915 ECPrivateKey on the SM2
  * curve. If the ECPrivateKey carries its public key, it must be [d]G (a pair that does not
@@ -118,57 +100,34 @@ function isSm2Algorithm(alg: unknown): boolean {
  */
 export function parseSm2PrivateKey(pkcs8: Uint8Array): Sm2PrivateKey {
   let key: Sm2PrivateKey | undefined;
-  let d: Uint8Array | undefined;
+  const info = readPrivateKeyInfo(pkcs8);
+  const ec = info && isSm2Algorithm(info.algorithm, info.parametersOid) ? readEcPrivateKey(info.privateKey) : undefined;
   try {
-    const info = derDecode(pkcs8);
-    if (!(info instanceof asn1js.Sequence)) throw new Error('not a SEQUENCE');
-    const [version, algorithm, privateKey] = info.valueBlock.value;
-    if (!(version instanceof asn1js.Integer) || version.valueBlock.valueDec > 1) throw new Error('version');
-    if (!isSm2Algorithm(algorithm) || !(privateKey instanceof asn1js.OctetString)) throw new Error('not SM2');
-    const ec = derDecode(new Uint8Array(privateKey.valueBlock.valueHexView));
-    if (!(ec instanceof asn1js.Sequence)) throw new Error('ECPrivateKey');
-    const [ecVersion, scalar, ...optional] = ec.valueBlock.value;
-    if (!(ecVersion instanceof asn1js.Integer) || ecVersion.valueBlock.valueDec !== 1) throw new Error('ECPrivateKey version');
-    if (!(scalar instanceof asn1js.OctetString)) throw new Error('ECPrivateKey scalar');
-    d = new Uint8Array(scalar.valueBlock.valueHexView);
-    key = sm2PrivateKeyFromScalar(d);
-    for (const field of optional) {
-      const tag = field.idBlock.tagClass === 3 ? field.idBlock.tagNumber : -1;
-      const inner = field instanceof asn1js.Constructed ? field.valueBlock.value[0] : undefined;
-      if (tag === 0) {
-        if (oidOf(inner) !== SM2_CURVE_OID) throw new Error('ECPrivateKey parameters');
-      } else if (tag === 1) {
-        if (!(inner instanceof asn1js.BitString) || inner.valueBlock.unusedBits !== 0) throw new Error('ECPrivateKey publicKey');
-        const embedded = new Uint8Array(inner.valueBlock.valueHexView);
-        if (!equalBytes(embedded, key.ecdh!.getPublicKey())) throw new Error('key pair does not match');
-      } else {
-        throw new Error('ECPrivateKey field');
-      }
-    }
+    if (!ec || (ec.curveOid !== undefined && ec.curveOid !== SM2_CURVE_OID)) throw new Error('not an SM2 PKCS#8 key');
+    key = sm2PrivateKeyFromScalar(ec.privateKey);
+    if (ec.publicKey !== undefined && !equalBytes(ec.publicKey, key.ecdh!.getPublicKey())) throw new Error('key pair does not match');
     return key;
   } catch {
     if (key) destroySm2PrivateKey(key);
     throw new ByokError('INTERNAL_ERROR', 'SM2 wrapping key could not be parsed.');
   } finally {
-    zeroize(d);
+    zeroize(info?.privateKey, ec?.privateKey);
   }
+}
+
+/** AlgorithmIdentifier { id-ecPublicKey, namedCurve sm2p256v1 } (RFC 5480 §2.1.1). */
+function isSm2Algorithm(algorithm: string, curveOid: string | undefined): boolean {
+  return algorithm === ID_EC_PUBLIC_KEY && curveOid === SM2_CURVE_OID;
 }
 
 /** The public point 04 ‖ x ‖ y of an SM2 SubjectPublicKeyInfo (RFC 5480), checked on the curve. */
 export function sm2PublicKeyFromSpki(spki: Uint8Array): Uint8Array {
-  try {
-    const seq = derDecode(spki);
-    if (!(seq instanceof asn1js.Sequence) || seq.valueBlock.value.length !== 2) throw new Error('SPKI');
-    const [algorithm, bits] = seq.valueBlock.value;
-    if (!isSm2Algorithm(algorithm) || !(bits instanceof asn1js.BitString) || bits.valueBlock.unusedBits !== 0) throw new Error('not SM2');
-    const point = new Uint8Array(bits.valueBlock.valueHexView);
-    const len = fieldBytes(SM2P256V1);
-    if (point.length !== 1 + 2 * len || point[0] !== 0x04) throw new Error('not uncompressed');
-    const x = BigInt('0x' + Buffer.from(point.subarray(1, 1 + len)).toString('hex'));
-    const y = BigInt('0x' + Buffer.from(point.subarray(1 + len)).toString('hex'));
-    if (!isOnCurve(SM2P256V1, x, y)) throw new Error('not on curve');
-    return point;
-  } catch {
+  const fields = readSpki(spki);
+  const point = fields && isSm2Algorithm(fields.algorithm, fields.curveOid) ? fields.publicKey : undefined;
+  const len = fieldBytes(SM2P256V1);
+  if (!point || point.length !== 1 + 2 * len || point[0] !== 0x04
+    || !isOnCurve(SM2P256V1, bytesToBigInt(point.subarray(1, 1 + len)), bytesToBigInt(point.subarray(1 + len)))) {
     throw new ByokError('INVALID_PARAMETER', 'Not an SM2 public key (SubjectPublicKeyInfo on 1.2.156.10197.1.301).');
   }
+  return point;
 }

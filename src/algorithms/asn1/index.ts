@@ -1,0 +1,13 @@
+/**
+ * The one place for the key structures: SPKI, PKCS#8, RSAPrivateKey, ECPrivateKey, ECParameters
+ * and ECDSA-Sig-Value. On pkijs / asn1js: well kept, made for exactly these RFC structures, and
+ * strict (exact tags via pkijs's schemas, one DER value, element counts checked here).
+ */
+export { decodeDer } from './der.js';
+export { ecdsaSignatureDer } from './ecdsa-signature.js';
+export { ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SM2_CURVE_OID } from './oids.js';
+export {
+  bareKeyFormat, readEcPrivateKey, readPrivateKeyInfo, readRsaPrivateKey,
+  type EcPrivateKeyFields, type PrivateKeyInfoFields, type RsaPrivateKeyFields,
+} from './private-key-info.js';
+export { ecParametersDer, ecSpki, readSpki, rsaSpki, type SpkiFields } from './spki.js';
