@@ -4,12 +4,19 @@
  */
 import { ByokError } from '../errors.js';
 
+/** The import wrapping key pair's spec: RSA of 2048, 3072 or 4096 bits, or SM2 (sm2p256v1). */
 export type WrappingKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'SM2';
+/** How key material is wrapped for import (the KMS APIs' wrapping_algorithm / WrappingAlgorithm). */
 export type WrappingAlgorithm =
   | 'RSAES_OAEP_SHA_256' | 'RSAES_OAEP_SHA_1' | 'RSAES_PKCS1_V1_5' | 'SM2_ENCRYPT'
   | 'RSA_AES_KEY_WRAP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1';
+/** Another accepted name of a wrapping algorithm (AWS's SM2PKE for SM2_ENCRYPT). */
+export type WrappingAlgorithmAlias = 'SM2PKE';
+/** A symmetric key's spec. */
 export type SymmetricSpec = 'AES_256' | 'SM4_128';
+/** An HMAC key's spec (the key is as long as the hash). */
 export type HmacSpec = 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512';
+/** An asymmetric key's spec. */
 export type PrivateKeySpec =
   | 'RSA_2048' | 'RSA_3072' | 'RSA_4096'
   | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'SM2';

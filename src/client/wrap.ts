@@ -2,17 +2,26 @@
  * Client-side wrap: what the seeds tell a customer to do with `openssl pkeyutl`, as a library
  * function. The public key may be the API's base64, DER or PEM.
  */
-import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import smCrypto from 'sm-crypto';
 import { aesKwpWrap } from '../algorithms/aes-kwp.js';
-import { envelopeKeyAlgorithm, parseWrappingAlgorithm, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from '../algorithms/specs.js';
-import { concatBytes, zeroize } from '../bytes.js';
-import { ByokError } from '../errors.js';
+import { sm2PublicKeyFromSpki } from '../algorithms/sm2/index.js';
+import {
+  envelopeKeyAlgorithm, parseWrappingAlgorithm, WRAPPING_ALGORITHMS, type WrappingAlgorithm, type WrappingAlgorithmAlias,
+} from '../algorithms/specs.js';
+import { concatBytes, toHex, zeroize } from '../bytes.js';
+import { ByokError, isByokError } from '../errors.js';
 
+/** A wrapping algorithm by its name or an accepted alias (SM2PKE). */
+export type WrappingAlgorithmName = WrappingAlgorithm | WrappingAlgorithmAlias;
+
+/** What {@link wrapMaterial} encrypts, and for which import public key. */
 export interface WrapInput {
-  /** base64 DER SPKI (as the API returns it), DER bytes, or PEM text. */
+  /** The import public key: base64 DER SPKI (as the API returns it), DER bytes, or PEM text. */
   readonly publicKey: string | Uint8Array;
-  readonly algorithm: WrappingAlgorithm | string;
+  /** The wrapping algorithm named in get-parameters-for-import. */
+  readonly algorithm: WrappingAlgorithmName;
+  /** The bytes to encrypt (a symmetric or HMAC key, or a temporary AES key). */
   readonly material: Uint8Array;
 }
 
@@ -34,18 +43,17 @@ function publicKeyDer(publicKey: string | Uint8Array): Buffer {
   return Buffer.from(publicKey);
 }
 
-/** DER of the SM2 curve OID 1.2.156.10197.1.301. */
-const SM2_CURVE_OID_DER = Buffer.from('06082a811ccf5501822d', 'hex');
-
 /**
- * The uncompressed SM2 point from an SM2 SPKI (fixed layout: 27-byte header, 04 ‖ x ‖ y).
- * Checked by the curve OID: Node 20 reports a parsed SM2 public key's type as undefined.
+ * The uncompressed SM2 point (hex) of an SM2 SPKI, read by its curve OID and checked on the
+ * curve: Node 20 reports a parsed SM2 public key's type as undefined.
  */
 function sm2PointHex(der: Buffer): string {
-  if (der.length !== 91 || der.indexOf(SM2_CURVE_OID_DER) !== 13 || der[26] !== 0x04) {
-    throw new ByokError('INVALID_PARAMETER', 'SM2_ENCRYPT needs an SM2 public key.');
+  try {
+    return toHex(sm2PublicKeyFromSpki(new Uint8Array(der)));
+  } catch (cause) {
+    if (!isByokError(cause)) throw cause;
+    throw new ByokError('INVALID_PARAMETER', 'SM2_ENCRYPT needs an SM2 public key.', { cause });
   }
-  return der.subarray(26).toString('hex');
 }
 
 /**
@@ -81,33 +89,46 @@ export function wrapMaterial(input: WrapInput): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** A private key as {@link privateKeyToPkcs8} reads it: PEM text, DER bytes, or a private JWK (RSA, EC). */
+export type PrivateKeyInput = string | Uint8Array | JsonWebKey;
+
 /**
  * A private key as PKCS#8 DER, from PEM or DER in PKCS#8, SEC1 ("EC PRIVATE KEY") or PKCS#1
- * ("RSA PRIVATE KEY") form — the conversion `openssl pkcs8 -topk8 -nocrypt` does. The service
- * takes PKCS#8 only; this is the customer's side, where converting is a convenience.
+ * ("RSA PRIVATE KEY") form — the conversion `openssl pkcs8 -topk8 -nocrypt` does — or from a
+ * private JWK (RFC 7517; RSA and EC, not SM2, which Node has no JWK for). The service takes
+ * PKCS#8 only; this is the customer's side, where converting is a convenience.
  */
-export function privateKeyToPkcs8(privateKey: string | Uint8Array): Uint8Array {
-  const bytes = typeof privateKey === 'string' ? Buffer.from(privateKey, 'utf8') : Buffer.from(privateKey);
-  const attempts = bytes.includes('-----BEGIN')
-    ? [{ key: bytes.toString('utf8') }]
-    : (['pkcs8', 'sec1', 'pkcs1'] as const).map((type) => ({ key: bytes, format: 'der' as const, type }));
+export function privateKeyToPkcs8(privateKey: PrivateKeyInput): Uint8Array {
+  let attempts: Parameters<typeof createPrivateKey>[0][];
+  if (typeof privateKey !== 'string' && !(privateKey instanceof Uint8Array)) {
+    attempts = [{ key: privateKey, format: 'jwk' }];
+  } else {
+    const bytes = typeof privateKey === 'string' ? Buffer.from(privateKey, 'utf8') : Buffer.from(privateKey);
+    attempts = bytes.includes('-----BEGIN')
+      ? [{ key: bytes.toString('utf8') }]
+      : (['pkcs8', 'sec1', 'pkcs1'] as const).map((type) => ({ key: bytes, format: 'der' as const, type }));
+  }
   for (const attempt of attempts) {
     try {
       return new Uint8Array(createPrivateKey(attempt).export({ type: 'pkcs8', format: 'der' }));
     } catch { /* next form */ }
   }
-  throw new ByokError('INVALID_PARAMETER', 'The private key is not PEM or DER in PKCS#8, SEC1 or PKCS#1 form (encrypted keys are not read).');
+  throw new ByokError('INVALID_PARAMETER', 'The private key is not PEM or DER in PKCS#8, SEC1 or PKCS#1 form, nor a private RSA or EC JWK (encrypted keys are not read).');
 }
 
+/** What {@link wrapForImport} wraps: exactly one of `material` and `privateKey`. */
 export interface WrapForImportInput {
+  /** The import public key: base64 DER SPKI (as the API returns it), DER bytes, or PEM text. */
   readonly publicKey: string | Uint8Array;
-  readonly algorithm: WrappingAlgorithm | string;
+  /** The wrapping algorithm named in get-parameters-for-import. */
+  readonly algorithm: WrappingAlgorithmName;
   /** Symmetric or HMAC key bytes. */
   readonly material?: Uint8Array;
-  /** An asymmetric private key (PEM or DER; PKCS#8, SEC1 or PKCS#1). */
-  readonly privateKey?: string | Uint8Array;
+  /** An asymmetric private key (PEM or DER in PKCS#8, SEC1 or PKCS#1; or a private JWK). */
+  readonly privateKey?: PrivateKeyInput;
 }
 
+/** The fields of import-key-material, as bytes (the wire APIs carry them as base64). */
 export interface WrappedForImport {
   /** encrypted_key_material: the key, the temporary key, or the single RSA_AES_KEY_WRAP blob. */
   readonly encryptedKeyMaterial: Uint8Array;

@@ -37,7 +37,7 @@
 import { createHash, ECDH, randomBytes } from 'node:crypto';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
-import { equalBytes, zeroize } from '../../bytes.js';
+import { bigIntToBytes, bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, type Sm2CurveParams } from './curve.js';
 import { parseSm2Ciphertext, type Sm2Encoding, type Sm2Mode } from './sm2-ciphertext.js';
 import type { Sm2PrivateKey } from './sm2-keys.js';
@@ -56,14 +56,6 @@ export interface Sm2DecryptOptions {
 }
 
 const HASH_BYTES = 32;
-
-function bytesToBigInt(b: Uint8Array): bigint {
-  return BigInt('0x' + (Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') || '0'));
-}
-
-function bigIntToBytes(v: bigint, length: number): Uint8Array {
-  return new Uint8Array(Buffer.from(v.toString(16).padStart(length * 2, '0'), 'hex'));
-}
 
 type NoblePointCons = ReturnType<typeof weierstrass<bigint>>;
 const nobleCurves = new WeakMap<Sm2CurveParams, NoblePointCons>();

@@ -1,6 +1,7 @@
 /** `byok wrap`: the client-side wrap of key material for an import public key. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseWrappingAlgorithm } from '../../algorithms/specs.js';
 import { wrapForImport } from '../../client/wrap.js';
 import { isByokError } from '../../errors.js';
 import type { Command } from '../main.js';
@@ -57,7 +58,7 @@ export const command: Command = {
     // The API's base64 or a PEM as text; anything else is taken as DER.
     const publicKey = /^[A-Za-z0-9+/=\s]+$/.test(text) || text.includes('-----BEGIN') ? text.trim() : new Uint8Array(raw);
     try {
-      const wrapped = wrapForImport({ publicKey, algorithm: values.algorithm, ...(values.in !== undefined ? { material } : { privateKey: material }) });
+      const wrapped = wrapForImport({ publicKey, algorithm: parseWrappingAlgorithm(values.algorithm), ...(values.in !== undefined ? { material } : { privateKey: material }) });
       const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
       const out = wrapped.encryptedPrivateKey
         ? JSON.stringify({ encrypted_key_material: b64(wrapped.encryptedKeyMaterial), encrypted_privatekey: b64(wrapped.encryptedPrivateKey) }) + '\n'

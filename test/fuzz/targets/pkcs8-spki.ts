@@ -4,7 +4,7 @@
  * Byte 0 picks the parser.
  */
 import { parseSm2PrivateKey, destroySm2PrivateKey, sm2PublicKeyFromSpki } from '../../../src/algorithms/sm2/index.js';
-import { wrapMaterial } from '../../../src/client/wrap.js';
+import { wrapMaterial, type WrappingAlgorithmName } from '../../../src/client/wrap.js';
 import { check, onlyByokError } from '../expect.js';
 
 export const maxLen = 2048;
@@ -13,7 +13,7 @@ export const dictionary = [
   Uint8Array.of(0xa0), Uint8Array.of(0xa1), Uint8Array.of(0x02, 0x01, 0x01), Uint8Array.of(0x02, 0x01, 0x00), Uint8Array.of(0x04, 0x20),
   '-----BEGIN PUBLIC KEY-----\n', '\n-----END PUBLIC KEY-----\n',
 ];
-const ALGORITHMS = ['SM2_ENCRYPT', 'RSAES_OAEP_SHA_256', 'RSAES_PKCS1_V1_5'];
+const ALGORITHMS: readonly WrappingAlgorithmName[] = ['SM2_ENCRYPT', 'RSAES_OAEP_SHA_256', 'RSAES_PKCS1_V1_5'];
 
 export function fuzz(data: Buffer): void {
   if (data.length === 0) return;
