@@ -10,35 +10,30 @@
  */
 import * as asn1js from 'asn1js';
 import { ECPrivateKey, PrivateKeyInfo, RSAPrivateKey } from 'pkijs';
+import { ALGORITHM_SCHEMA_NAMES, readAlgorithm, type AlgorithmFields } from './algorithm-identifier.js';
 import { decodeDer, elements, matchSchema, octetsOf, octetsOfBitString, oidOf, smallInteger, unsignedInteger } from './der.js';
 
-export interface PrivateKeyInfoFields {
+/** A PrivateKeyInfo's version, privateKeyAlgorithm and privateKey. */
+export interface PrivateKeyInfoFields extends AlgorithmFields {
   /** 0 (v1, RFC 5208) or 1 (v2, RFC 5958 OneAsymmetricKey). */
   readonly version: number;
-  readonly algorithm: string;
-  /** The AlgorithmIdentifier's parameters: absent, NULL, an OID (a namedCurve), or anything else. */
-  readonly parameters: 'absent' | 'null' | 'oid' | 'other';
-  readonly parametersOid?: string;
   /** The privateKey OCTET STRING's contents (the inner key's DER; secret). */
   readonly privateKey: Uint8Array;
 }
 
 const PRIVATE_KEY_INFO_SCHEMA = PrivateKeyInfo.schema({
-  names: { version: 'version', privateKeyAlgorithm: { names: { blockName: 'algorithm', algorithmIdentifier: 'oid', algorithmParams: 'params' } }, privateKey: 'key' },
+  names: { version: 'version', privateKeyAlgorithm: ALGORITHM_SCHEMA_NAMES, privateKey: 'key' },
 });
 
 /** The fields of a DER PrivateKeyInfo (attributes and a v2 public key may follow; they are not read). */
 export function readPrivateKeyInfo(der: Uint8Array): PrivateKeyInfoFields | undefined {
   const root = decodeDer(der);
   const m = root && matchSchema(root, PRIVATE_KEY_INFO_SCHEMA);
-  if (!m || elements(m.algorithm).length > 2) return undefined;
-  const version = smallInteger(m.version);
-  const privateKey = octetsOf(m.key);
-  if ((version !== 0 && version !== 1) || !privateKey) return undefined;
-  const params = m.params;
-  const parametersOid = oidOf(params);
-  const parameters = params === undefined ? 'absent' : params instanceof asn1js.Null ? 'null' : parametersOid !== undefined ? 'oid' : 'other';
-  return { version, algorithm: oidOf(m.oid)!, parameters, ...(parametersOid !== undefined ? { parametersOid } : {}), privateKey };
+  const algorithm = m && readAlgorithm(m);
+  const version = smallInteger(m?.version);
+  const privateKey = octetsOf(m?.key);
+  if (!algorithm || (version !== 0 && version !== 1) || !privateKey) return undefined;
+  return { version, ...algorithm, privateKey };
 }
 
 /** RSAPrivateKey of two primes: every INTEGER non-negative (secret, as BigInts). */

@@ -123,7 +123,7 @@ function isSm2Algorithm(algorithm: string, curveOid: string | undefined): boolea
 /** The public point 04 ‖ x ‖ y of an SM2 SubjectPublicKeyInfo (RFC 5480), checked on the curve. */
 export function sm2PublicKeyFromSpki(spki: Uint8Array): Uint8Array {
   const fields = readSpki(spki);
-  const point = fields && isSm2Algorithm(fields.algorithm, fields.curveOid) ? fields.publicKey : undefined;
+  const point = fields && isSm2Algorithm(fields.algorithm, fields.parametersOid) ? fields.publicKey : undefined;
   const len = fieldBytes(SM2P256V1);
   if (!point || point.length !== 1 + 2 * len || point[0] !== 0x04
     || !isOnCurve(SM2P256V1, bytesToBigInt(point.subarray(1, 1 + len)), bytesToBigInt(point.subarray(1 + len)))) {
