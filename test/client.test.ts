@@ -1,6 +1,6 @@
 /**
  * `byok-hsm/client` (src/client/index.ts): what it wraps for every wrapping algorithm and key
- * spec the engine has, the pure backend unwraps to the same key; its SM2 path refuses a
+ * spec the engine has, the engine's unwrap (on the pure backend) gives back the same key; its SM2 path refuses a
  * non-SM2 public key with its own error.
  */
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -9,6 +9,7 @@ import { allWrappingCombinations, type WrappingKeySpec } from '../src/algorithms
 import type { WrappingKeyPair } from '../src/backends/crypto-backend.js';
 import { createPureBackend, type PureBackend } from '../src/backends/pure/pure-backend.js';
 import { wrapForImport, wrapMaterial } from '../src/client/index.js';
+import { importShape, unwrapImport } from '../src/engine/material-unwrap.js';
 import { ByokError } from '../src/errors.js';
 
 let backend: PureBackend;
@@ -26,7 +27,8 @@ describe('wrapForImport from the client entry', () => {
     const pair = pairs.get(keySpec)!;
     const { encryptedKeyMaterial, encryptedPrivateKey } = wrapForImport({ publicKey: Buffer.from(pair.publicKeySpki).toString('base64'), algorithm, material });
     expect(encryptedPrivateKey).toBeUndefined();
-    const handle = await backend.unwrapMaterial({ keySpec, algorithm, materialSpec: 'HMAC_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: encryptedKeyMaterial });
+    const request = { keySpec, algorithm, materialSpec: 'HMAC_256' as const, privateKeyBlob: pair.privateKeyBlob, ciphertext: encryptedKeyMaterial };
+    const handle = await unwrapImport(backend, importShape(algorithm, 'HMAC_256', false), request);
     try {
       expect(Buffer.from(await backend.generateMac(handle, new TextEncoder().encode('probe')))).toEqual(expected);
     } finally {
