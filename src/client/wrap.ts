@@ -30,9 +30,9 @@ function publicKeyDer(publicKey: string | Uint8Array): Buffer {
   if (text.includes('-----BEGIN')) {
     try {
       return createPublicKey(text).export({ type: 'spki', format: 'der' });
-    } catch {
+    } catch (cause) {
       // OpenSSL's message ("DECODER routines::unsupported") is no use to a caller: one clear error.
-      throw new ByokError('INVALID_PARAMETER', 'The public key is not a valid PEM public key.');
+      throw new ByokError('INVALID_PARAMETER', 'The public key is not a valid PEM public key.', { cause });
     }
   }
   if (typeof publicKey === 'string') {
@@ -69,8 +69,8 @@ export function wrapMaterial(input: WrapInput): Uint8Array {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  } catch {
-    throw new ByokError('INVALID_PARAMETER', 'The public key is not a DER SubjectPublicKeyInfo.');
+  } catch (cause) {
+    throw new ByokError('INVALID_PARAMETER', 'The public key is not a DER SubjectPublicKeyInfo.', { cause });
   }
   const padding = WRAPPING_ALGORITHMS[algorithm].rsaPadding;
   if (!(input.material instanceof Uint8Array) || input.material.length === 0) {
@@ -113,6 +113,7 @@ export function privateKeyToPkcs8(privateKey: PrivateKeyInput): Uint8Array {
       return new Uint8Array(createPrivateKey(attempt).export({ type: 'pkcs8', format: 'der' }));
     } catch { /* next form */ }
   }
+  // No `cause`: a parse error of the customer's private key is not chained on to logs.
   throw new ByokError('INVALID_PARAMETER', 'The private key is not PEM or DER in PKCS#8, SEC1 or PKCS#1 form, nor a private RSA or EC JWK (encrypted keys are not read).');
 }
 

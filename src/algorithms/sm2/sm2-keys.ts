@@ -107,9 +107,9 @@ export function parseSm2PrivateKey(pkcs8: Uint8Array): Sm2PrivateKey {
     key = sm2PrivateKeyFromScalar(ec.privateKey);
     if (ec.publicKey !== undefined && !equalBytes(ec.publicKey, key.ecdh!.getPublicKey())) throw new Error('key pair does not match');
     return key;
-  } catch {
+  } catch (cause) {
     if (key) destroySm2PrivateKey(key);
-    throw new ByokError('INTERNAL_ERROR', 'SM2 wrapping key could not be parsed.');
+    throw new ByokError('INTERNAL_ERROR', 'SM2 wrapping key could not be parsed.', { cause });
   } finally {
     zeroize(info?.privateKey, ec?.privateKey);
   }
