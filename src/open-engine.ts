@@ -8,15 +8,21 @@
  * caller's); nothing is written outside `dataDir`; a memory store without `keys` writes nothing
  * at all (its keys are made in memory and end with it, like its records); keys.json is written
  * only once the store has opened.
+ *
+ * Engine keys are bound to their store (src/engine/key-binding.ts): the store records verifiers
+ * of the keys at its first use, and keys that are not its own are refused before anything else
+ * runs. New keys are generated only for a new store (no keys, no verifiers): an existing store
+ * whose keys.json is missing is refused, never given fresh keys.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WrappingKeySpec } from './algorithms/specs.js';
 import type { CryptoBackend } from './backends/crypto-backend.js';
 import { createPureBackend } from './backends/pure/pure-backend.js';
-import { generateEngineKeys, readEngineKeysFile, writeEngineKeysFile, type EngineKeys } from './config/key-files.js';
+import { ENGINE_KEYS_FILE, generateEngineKeys, readEngineKeysFile, writeEngineKeysFile, type EngineKeys } from './config/key-files.js';
 import { ByokError } from './errors.js';
 import { ImportEngine, type Closable, type ImportEngineOptions } from './engine/import-engine.js';
+import { bindEngineKeys, isNewStore } from './engine/key-binding.js';
 import { WrappingKeyPool } from './engine/wrapping-key-pool.js';
 import { loadOptional } from './optional-dependency.js';
 import type { KeyStore } from './store/key-store.js';
@@ -28,7 +34,8 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly dataDir?: string;
   /**
    * The engine's secrets. Default: for a memory store, fresh keys held in memory only; for any
-   * other store, `<dataDir>/keys.json`, created (once the store has opened) when absent.
+   * other store, `<dataDir>/keys.json`, created (once the store has opened) when absent and the
+   * store is new. Either way they must be the store's: it records them at its first use.
    */
   readonly keys?: EngineKeys;
   /**
@@ -55,7 +62,8 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
   const own = <T extends Closable>(part: T): T => (created.push(part), part);
   try {
     const store = typeof storeOption === 'object' ? storeOption : own(await openStore(storeOption, dataDir, sqliteBusyTimeoutMs));
-    const keys = givenKeys ?? (storeOption === 'memory' ? generateEngineKeys() : readEngineKeysFile(dataDir) ?? writeEngineKeysFile(dataDir, generateEngineKeys()));
+    const keys = givenKeys ?? (storeOption === 'memory' ? generateEngineKeys() : await keysOfStore(store, dataDir));
+    await bindEngineKeys(store, keys);
     const backend = typeof backendOption === 'object' ? backendOption : own(createPureBackend({
       masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
       ...(options.clock ? { clock: options.clock } : {}), workers: workers ?? 0,
@@ -73,6 +81,17 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
     for (const part of created.reverse()) await part.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** `<dataDir>/keys.json`; created only for a new store, refused for one that has been used. */
+async function keysOfStore(store: KeyStore, dataDir: string): Promise<EngineKeys> {
+  const existing = readEngineKeysFile(dataDir);
+  if (existing) return existing;
+  if (!isNewStore(await store.engineKeyBinding())) {
+    throw new ByokError('INVALID_PARAMETER', `${join(dataDir, ENGINE_KEYS_FILE)} is missing, and the key store has been used (it holds keys or is bound to ` +
+      'engine keys): new keys would lose every imported key. Restore the keys file from a backup, or give the store\'s keys.');
+  }
+  return writeEngineKeysFile(dataDir, generateEngineKeys());
 }
 
 async function openStore(store: 'memory' | 'sqlite' | PostgresUrl | undefined, dataDir: string, busyTimeoutMs: number | undefined): Promise<KeyStore> {

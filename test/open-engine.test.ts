@@ -34,13 +34,15 @@ describe('openEngine', () => {
     const store = Object.assign(new MemoryKeyStore(), { close: async () => void closed.push('store') });
     const pure = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) });
     const backend = Object.assign(Object.create(pure) as typeof pure, { close: async () => void closed.push('backend') });
-    const engine = await openEngine({ store, backend, keys: generateEngineKeys(), wrappingKeyPoolDepth: 1 });
+    const keys = generateEngineKeys();
+    const engine = await openEngine({ store, backend, keys, wrappingKeyPoolDepth: 1 });
     await importFlow(engine);
     await engine.close();
     expect(closed).toEqual([]);
     // Both still work after the engine closed.
     expect(await store.listKeys('t')).toHaveLength(1);
-    const again = await openEngine({ store, backend, keys: generateEngineKeys() });
+    // The same keys: the store is bound to the keys it was first used with.
+    const again = await openEngine({ store, backend, keys });
     expect(await again.listKeys('t')).toHaveLength(1);
     await again.close();
     await pure.close();

@@ -8,26 +8,19 @@
  * Rotation: put a new key first in `master` or `tokenSealing` (with a new ID; `rotateEngineKey`
  * does it) and keep the old ones after it. New material / tokens use the first key; older ones
  * open with the key their ID names. Drop an old token-sealing key once every token it sealed has
- * expired (24 h by default); drop an old master key only once no stored blob names it. The
- * commitment key cannot rotate: commitments made under it must stay comparable.
+ * expired (24 h by default); never drop a master key: the store remembers every one it was used
+ * with and refuses keys without it (src/engine/key-binding.ts). The commitment key cannot
+ * rotate: commitments made under it must stay comparable.
+ *
+ * Failures leave nothing behind: a write that fails (a full disk) removes its temp file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EngineKeys, NamedKey } from '../engine/key-binding.js';
 import { ByokError } from '../errors.js';
 
-export interface NamedKey {
-  readonly id: string;
-  readonly key: Uint8Array;
-}
-
-export interface EngineKeys {
-  /** Current first. */
-  readonly master: readonly NamedKey[];
-  /** Current first. */
-  readonly tokenSealing: readonly NamedKey[];
-  readonly commitment: Uint8Array;
-}
+export type { EngineKeys, NamedKey } from '../engine/key-binding.js';
 
 interface KeysFile {
   version: 1;
@@ -70,17 +63,33 @@ function toFile(keys: EngineKeys): KeysFile {
   return { version: 1, master: keys.master.map(b64), tokenSealing: keys.tokenSealing.map(b64), commitment: Buffer.from(keys.commitment).toString('base64') };
 }
 
-/** Write a complete, fsynced temp file (0600) next to `path`; returns its name. */
-function writeTemp(path: string, content: string): string {
+/**
+ * Write a complete, fsynced temp file (0600) next to `path`, hand its name to `place` (which
+ * links or renames it into place), and remove it if anything fails: a full disk leaves no
+ * `keys.json.tmp-*` behind. Failures are INTERNAL_ERROR naming the file and the errno.
+ */
+function writeThroughTemp(path: string, content: string, place: (tmp: string) => void): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'wx', 0o600);
+  let created = false;
   try {
-    writeSync(fd, content);
-    fsyncSync(fd);
+    const fd = openSync(tmp, 'wx', 0o600);
+    created = true;
+    try {
+      // writeSync may write less than asked (a nearly full disk): loop until all of it is down.
+      const bytes = Buffer.from(content);
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    place(tmp);
+  } catch (e) {
+    if (e instanceof ByokError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? 'no code';
+    throw new ByokError('INTERNAL_ERROR', `The keys file ${path} could not be written (${code}).`, { cause: e });
   } finally {
-    closeSync(fd);
+    if (created) rmSync(tmp, { force: true });
   }
-  return tmp;
 }
 
 /** `id:base64,id:base64` (env form of older keys, current first). */
@@ -133,19 +142,21 @@ export function writeEngineKeysFile(dataDir: string, keys: EngineKeys): EngineKe
   const path = join(dataDir, ENGINE_KEYS_FILE);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const tmp = writeTemp(path, JSON.stringify(toFile(keys), null, 2) + '\n');
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
+    writeThroughTemp(path, JSON.stringify(toFile(keys), null, 2) + '\n', (tmp) => {
+      try {
+        linkSync(tmp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    });
   }
   return readKeysFile(path);
 }
 
-/** What `byok serve` uses: the keys in `env` if any, else `<dataDir>/keys.json`, created when absent. */
+/**
+ * The keys in `env` if any, else `<dataDir>/keys.json`, created when absent. It knows no store:
+ * `openEngine` refuses keys that are not its store's, and generates them only for a new store.
+ */
 export function loadEngineKeys(dataDir: string, env: Readonly<Record<string, string | undefined>>): EngineKeys {
   return engineKeysFromEnv(env) ?? readEngineKeysFile(dataDir) ?? writeEngineKeysFile(dataDir, generateEngineKeys());
 }
@@ -184,6 +195,6 @@ export function rotateEngineKey(dataDir: string, which: 'master' | 'tokenSealing
   while (keys[which].some((k) => k.id === `${prefix}${n}`)) n++;
   const id = `${prefix}${n}`;
   const rotated: EngineKeys = { ...keys, [which]: [{ id, key: new Uint8Array(randomBytes(32)) }, ...keys[which]] };
-  renameSync(writeTemp(path, JSON.stringify(toFile(rotated), null, 2) + '\n'), path);
+  writeThroughTemp(path, JSON.stringify(toFile(rotated), null, 2) + '\n', (tmp) => renameSync(tmp, path));
   return id;
 }

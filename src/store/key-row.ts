@@ -5,7 +5,7 @@
  * always safe integers, so Number() serves both.
  */
 import type { MaterialSpec } from '../algorithms/specs.js';
-import type { KeyOrigin, KeyRecord, KeyState } from './key-store.js';
+import type { EngineKeyRole, EngineKeyVerifier, KeyOrigin, KeyRecord, KeyState } from './key-store.js';
 
 type SqlInteger = number | string;
 
@@ -52,4 +52,13 @@ export function keyRowFromRecord(k: KeyRecord): KeyRow {
     material_expires_at: k.materialExpiresAt === undefined ? null : k.materialExpiresAt === null ? -1 : k.materialExpiresAt,
     deletion_date: k.deletionDate ?? null,
   };
+}
+
+/** An engine-key verifier row (both SQL stores). */
+export interface VerifierRow {
+  role: string; key_id: string; verifier: Buffer;
+}
+
+export function verifierFromRow(r: VerifierRow): EngineKeyVerifier {
+  return { role: r.role as EngineKeyRole, keyId: r.key_id, verifier: new Uint8Array(r.verifier) };
 }

@@ -36,6 +36,29 @@ export interface KeyRecord extends KeyDescription {
   readonly deletionDate?: number;
 }
 
+/** Which engine key a verifier is for. */
+export type EngineKeyRole = 'commitment' | 'master' | 'token-sealing';
+
+/**
+ * A verifier of one engine key, as the store records it: a MAC of a fixed label under the key,
+ * with the key's ID (empty for the commitment key), never the key itself.
+ */
+export interface EngineKeyVerifier {
+  readonly role: EngineKeyRole;
+  readonly keyId: string;
+  readonly verifier: Uint8Array;
+}
+
+/** What a store is bound to. A store with no verifiers and no keys is new. */
+export interface EngineKeyBinding {
+  readonly verifiers: readonly EngineKeyVerifier[];
+  /** Whether the store holds any key record. */
+  readonly holdsKeys: boolean;
+}
+
+/** Checks a binding and returns the verifiers to add (none to refuse: it throws). */
+export type EngineKeyCheck = (binding: EngineKeyBinding) => readonly EngineKeyVerifier[];
+
 /** Thrown by a mutation to abort `updateKey` without writing. */
 export type KeyMutation = (current: KeyRecord) => KeyRecord;
 
@@ -72,6 +95,16 @@ export interface KeyStore {
   consumeToken(tokenDigest: string, expiresAt: number): Promise<boolean>;
   /** Drop token rows whose token expired before `nowSeconds`. */
   pruneTokens(nowSeconds: number): Promise<number>;
+
+  /** The engine keys the store is bound to, and whether it holds any key (see `bindEngineKeys`). */
+  engineKeyBinding(): Promise<EngineKeyBinding>;
+  /**
+   * In one transaction: read the binding, run `check` on it and record the verifiers it returns
+   * (recorded ones are never changed or removed). If `check` throws, nothing is written and the
+   * error propagates. Two engines binding one new store at once take turns: the second checks
+   * what the first recorded.
+   */
+  bindEngineKeys(check: EngineKeyCheck): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -1,9 +1,12 @@
 /** In-memory KeyStore for tests and embedding experiments; not durable. */
-import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { equalBytes } from '../bytes.js';
+import type { EngineKeyBinding, EngineKeyCheck, EngineKeyVerifier, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { inconsistentWrite } from './store-errors.js';
 
 export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly tokens = new Map<string, { failures: number; used: boolean; expiresAt: number }>();
+  private readonly verifiers: EngineKeyVerifier[] = [];
 
   async createKey(record: KeyRecord): Promise<void> {
     if (this.keys.has(record.keyId)) throw new Error('duplicate key ID');
@@ -34,6 +37,8 @@ export class MemoryKeyStore implements KeyStore {
     const current = this.keys.get(keyId);
     if (!current) return undefined;
     const next = mutate({ ...current });
+    // The SQL stores' write-once trigger, kept here too so that every store refuses alike.
+    if (current.commitment && !(next.commitment && equalBytes(next.commitment, current.commitment))) throw inconsistentWrite();
     this.keys.set(keyId, { ...next });
     return { ...next };
   }
@@ -83,6 +88,22 @@ export class MemoryKeyStore implements KeyStore {
     let n = 0;
     for (const [d, row] of this.tokens) if (row.expiresAt < nowSeconds) { this.tokens.delete(d); n++; }
     return n;
+  }
+
+  async engineKeyBinding(): Promise<EngineKeyBinding> {
+    return this.binding();
+  }
+
+  // Synchronous between read and write: atomic on the one JS thread.
+  async bindEngineKeys(check: EngineKeyCheck): Promise<void> {
+    const added = check(this.binding());
+    for (const v of added) {
+      if (!this.verifiers.some((r) => r.role === v.role && r.keyId === v.keyId)) this.verifiers.push({ ...v });
+    }
+  }
+
+  private binding(): EngineKeyBinding {
+    return { verifiers: this.verifiers.map((v) => ({ ...v })), holdsKeys: this.keys.size > 0 };
   }
 
   async close(): Promise<void> {}

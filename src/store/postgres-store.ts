@@ -11,9 +11,10 @@
  */
 import pg from 'pg';
 import { ByokError } from '../errors.js';
-import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, type KeyRow } from './key-row.js';
+import type { EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type KeyRow, type VerifierRow } from './key-row.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
+import { inconsistentWrite } from './store-errors.js';
 import { redactStoreUrl } from './store-url.js';
 
 export interface PostgresStoreOptions {
@@ -54,6 +55,11 @@ const SQL = {
   tokenUse: `INSERT INTO byok_token_usage (digest, used, expires_at) VALUES ($1, true, $2)
              ON CONFLICT (digest) DO UPDATE SET used = true WHERE byok_token_usage.used = false`,
   tokenPrune: 'DELETE FROM byok_token_usage WHERE expires_at < $1',
+  // Self-conflicting: instances binding at once take turns, while reads of the table go on.
+  verifiersLock: 'LOCK TABLE byok_engine_key_verifiers IN SHARE ROW EXCLUSIVE MODE',
+  verifiers: 'SELECT role, key_id, verifier FROM byok_engine_key_verifiers ORDER BY role, key_id',
+  verifierAdd: 'INSERT INTO byok_engine_key_verifiers (role, key_id, verifier) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+  holdsKeys: 'SELECT EXISTS (SELECT 1 FROM byok_keys) AS held',
 } as const;
 
 /**
@@ -64,9 +70,8 @@ const SQL = {
 function storeError(e: unknown): ByokError {
   if (e instanceof ByokError) return e;
   const code = (e as { code?: unknown }).code;
-  const mapped = typeof code === 'string' && code.startsWith('23')
-    ? new ByokError('INTERNAL_ERROR', 'The key store refused an inconsistent write.')
-    : new ByokError('STORE_UNAVAILABLE');
+  if (typeof code === 'string' && code.startsWith('23')) return inconsistentWrite(e);
+  const mapped = new ByokError('STORE_UNAVAILABLE');
   // Kept for the operator (start-up line), never sent to a client: the wire shows code and message only.
   Object.defineProperty(mapped, 'cause', { value: e, enumerable: false });
   return mapped;
@@ -234,6 +239,23 @@ export class PostgresKeyStore implements KeyStore {
 
   async pruneTokens(nowSeconds: number): Promise<number> {
     return (await this.query(SQL.tokenPrune, [nowSeconds])).rowCount ?? 0;
+  }
+
+  async engineKeyBinding(): Promise<EngineKeyBinding> {
+    return this.transaction((c) => this.binding(c));
+  }
+
+  async bindEngineKeys(check: EngineKeyCheck): Promise<void> {
+    await this.transaction(async (c) => {
+      await c.query(SQL.verifiersLock);
+      for (const v of check(await this.binding(c))) await c.query(SQL.verifierAdd, [v.role, v.keyId, Buffer.from(v.verifier)]);
+    });
+  }
+
+  /** One snapshot: read inside the caller's transaction. */
+  private async binding(c: pg.PoolClient): Promise<EngineKeyBinding> {
+    const verifiers = (await c.query<VerifierRow>(SQL.verifiers)).rows.map(verifierFromRow);
+    return { verifiers, holdsKeys: (await c.query<{ held: boolean }>(SQL.holdsKeys)).rows[0].held };
   }
 
   async close(): Promise<void> {

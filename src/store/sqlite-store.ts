@@ -24,9 +24,10 @@ import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ByokError } from '../errors.js';
-import type { KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, type KeyRow } from './key-row.js';
+import type { EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type KeyRow, type VerifierRow } from './key-row.js';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
+import { inconsistentWrite } from './store-errors.js';
 
 interface QueuedWrite {
   readonly run: () => unknown;
@@ -57,6 +58,7 @@ export class SqliteKeyStore implements KeyStore {
   /** @param busyTimeoutMs how long a write waits for another writer's lock before STORE_UNAVAILABLE. */
   constructor(path: string, busyTimeoutMs = 10_000) {
     try {
+      createPrivately(path);
       this.db = new Database(path);
     } catch {
       throw new ByokError('STORE_UNAVAILABLE', 'The key store file could not be opened.');
@@ -82,6 +84,9 @@ export class SqliteKeyStore implements KeyStore {
       tokenUse: this.db.prepare(`INSERT INTO token_usage (digest, used, expires_at) VALUES (?, 1, ?)
                                  ON CONFLICT (digest) DO UPDATE SET used = 1 WHERE used = 0`),
       tokenPrune: this.db.prepare('DELETE FROM token_usage WHERE expires_at < ?'),
+      verifiers: this.db.prepare<[], VerifierRow>('SELECT role, key_id, verifier FROM engine_key_verifiers ORDER BY role, key_id'),
+      verifierAdd: this.db.prepare('INSERT INTO engine_key_verifiers (role, key_id, verifier) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      holdsKeys: this.db.prepare<[], { held: number }>('SELECT EXISTS (SELECT 1 FROM keys) AS held'),
     };
     this.runOne = this.db.transaction((w: QueuedWrite) => w.run());
     this.runBatch = this.db.transaction((batch: QueuedWrite[]) => batch.map((w) => {
@@ -132,7 +137,7 @@ export class SqliteKeyStore implements KeyStore {
         const r = results[i];
         if (error) batch[i].reject(new ByokError('STORE_UNAVAILABLE'));
         else if (r.ok) batch[i].resolve(r.value);
-        else batch[i].reject(r.value instanceof ByokError ? r.value : new ByokError('STORE_UNAVAILABLE'));
+        else batch[i].reject(storeError(r.value));
       }
     });
   }
@@ -271,6 +276,20 @@ export class SqliteKeyStore implements KeyStore {
     return this.write(() => this.stmts.tokenPrune.run(nowSeconds).changes);
   }
 
+  async engineKeyBinding(): Promise<EngineKeyBinding> {
+    return this.run(() => this.binding());
+  }
+
+  async bindEngineKeys(check: EngineKeyCheck): Promise<void> {
+    await this.write(() => {
+      for (const v of check(this.binding())) this.stmts.verifierAdd.run(v.role, v.keyId, Buffer.from(v.verifier));
+    });
+  }
+
+  private binding(): EngineKeyBinding {
+    return { verifiers: this.stmts.verifiers.all().map(verifierFromRow), holdsKeys: this.stmts.holdsKeys.get()!.held === 1 };
+  }
+
   /** Commits what is queued, waits for the disk, then closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
@@ -281,4 +300,24 @@ export class SqliteKeyStore implements KeyStore {
     this.walFd = undefined;
     this.db.close();
   }
+}
+
+/**
+ * A mutation's own ByokError as it is; a rule of the schema (a duplicate key ID, the write-once
+ * commitment trigger) is an inconsistent write; anything else is STORE_UNAVAILABLE.
+ */
+function storeError(e: unknown): ByokError {
+  if (e instanceof ByokError) return e;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT') ? inconsistentWrite(e) : new ByokError('STORE_UNAVAILABLE');
+}
+
+/**
+ * Create the database file 0600 before SQLite does (it would use 0644 less the umask), whoever
+ * made the directory; SQLite gives the -wal and -shm files the database file's mode. An
+ * existing file keeps its mode.
+ */
+function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
+  closeSync(openSync(path, 'a', 0o600));
 }

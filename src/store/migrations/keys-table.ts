@@ -24,3 +24,17 @@ export function keysTableV1(table: string, types: SqlTypes): string {
         deletion_date ${types.integer}
       );`;
 }
+
+/**
+ * Version 1 of the engine-key verifiers table (SQLite `engine_key_verifiers`, PostgreSQL
+ * `byok_engine_key_verifiers`): one row a key the store has been used with, its MAC of a fixed
+ * label, never the key. Rows are only ever added.
+ */
+export function engineKeyVerifiersTableV1(table: string, types: Pick<SqlTypes, 'bytes'>): string {
+  return `CREATE TABLE ${table} (
+        role TEXT NOT NULL CHECK (role IN ('commitment', 'master', 'token-sealing')),
+        key_id TEXT NOT NULL,
+        verifier ${types.bytes} NOT NULL,
+        PRIMARY KEY (role, key_id)
+      );`;
+}

@@ -4,7 +4,7 @@
  * Each runs in the start-up transaction (PostgreSQL DDL is transactional), so a migration is
  * either wholly applied and recorded or not at all.
  */
-import { keysTableV1 } from './keys-table.js';
+import { engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
 
 export interface Migration {
   readonly version: number;
@@ -43,5 +43,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       END $$;
       CREATE TRIGGER byok_keys_commitment_write_once BEFORE UPDATE ON byok_keys
         FOR EACH ROW EXECUTE FUNCTION byok_keep_commitment();`,
+  },
+  {
+    version: 3,
+    name: 'engine key verifiers',
+    // The engine keys the key space belongs to (their verifiers), recorded by the first instance.
+    sql: engineKeyVerifiersTableV1('byok_engine_key_verifiers', { bytes: 'BYTEA' }),
   },
 ];

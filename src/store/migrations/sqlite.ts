@@ -3,7 +3,7 @@
  * how many have run. Never edit an entry once released: add a new one. They run in one
  * BEGIN IMMEDIATE transaction at open, so two processes opening one file take turns.
  */
-import { keysTableV1 } from './keys-table.js';
+import { engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `${keysTableV1('keys', { integer: 'INTEGER', bytes: 'BLOB' })}
@@ -14,4 +14,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
         used INTEGER NOT NULL DEFAULT 0,
         expires_at INTEGER NOT NULL
       );`,
+  // 2. Commitments are write-once, as in PostgreSQL: whatever a buggy or old build writes, a
+  // material commitment, once set, never changes or is cleared (only the same material comes back).
+  `CREATE TRIGGER keys_commitment_write_once BEFORE UPDATE OF commitment ON keys
+        WHEN OLD.commitment IS NOT NULL AND NEW.commitment IS NOT OLD.commitment
+      BEGIN
+        SELECT RAISE(ABORT, 'byok: a key''s material commitment is write-once');
+      END;`,
+  // 3. The engine keys the store belongs to (their verifiers), recorded at first use.
+  engineKeyVerifiersTableV1('engine_key_verifiers', { bytes: 'BLOB' }),
 ];
