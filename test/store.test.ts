@@ -64,6 +64,19 @@ describe.each([
     await s.close();
   });
 
+  it('a commitment is write-once: a change or a clear is refused (INTERNAL_ERROR) and writes nothing', async () => {
+    const s = await open();
+    await s.createKey({ ...record('w'), commitment: new Uint8Array([1]) });
+    await expect(s.updateKey('w', (c) => ({ ...c, state: 'Enabled', commitment: new Uint8Array([2]) }))).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    await expect(s.commitImport('w', (c) => ({ ...c, state: 'Enabled', commitment: undefined }), 'd')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(await s.getKey('w')).toMatchObject({ state: 'PendingImport', commitment: new Uint8Array([1]) });
+    // The same commitment again is fine, and a key without one takes its first.
+    expect(await s.updateKey('w', (c) => ({ ...c, state: 'Enabled', commitment: new Uint8Array([1]) }))).toMatchObject({ state: 'Enabled' });
+    await s.createKey(record('v'));
+    expect((await s.updateKey('v', (c) => ({ ...c, commitment: new Uint8Array([3]) })))?.commitment).toEqual(new Uint8Array([3]));
+    await s.close();
+  });
+
   it('counts token failures, consumes single-use tokens once, prunes expired rows', async () => {
     const s = await open();
     expect(await s.tokenFailures('d')).toBe(0);
@@ -155,6 +168,22 @@ describe('SQLite durability and key files', () => {
     const c = new SqliteKeyStore(path);
     expect(await c.getKey('x')).toEqual(record('x'));
     await c.close();
+  });
+
+  it('the write-once commitment is the database\'s own rule: a trigger refuses any other writer too', async () => {
+    const path = join(dir, 'trigger.sqlite');
+    const s = new SqliteKeyStore(path);
+    await s.createKey({ ...record('w'), commitment: new Uint8Array([1]) });
+    await s.close();
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(path);
+    try {
+      expect(() => db.prepare('UPDATE keys SET commitment = ? WHERE key_id = ?').run(Buffer.from([2]), 'w')).toThrow(/commitment is write-once/);
+      expect(() => db.prepare('UPDATE keys SET commitment = NULL WHERE key_id = ?').run('w')).toThrow(/commitment is write-once/);
+      expect(db.prepare('UPDATE keys SET state = ?, commitment = ? WHERE key_id = ?').run('Enabled', Buffer.from([1]), 'w').changes).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 
   it('creates the keys file once, with mode 0600, and reads the same keys back', () => {

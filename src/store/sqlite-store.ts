@@ -303,13 +303,12 @@ export class SqliteKeyStore implements KeyStore {
 }
 
 /**
- * A mutation's own ByokError as it is; a rule of the schema (a duplicate key ID, the write-once
- * commitment trigger) is an inconsistent write; anything else is STORE_UNAVAILABLE.
+ * A mutation's own ByokError as it is; a trigger's refusal (the write-once commitment) is an
+ * inconsistent write; anything else is STORE_UNAVAILABLE (as a duplicate key ID always was here).
  */
 function storeError(e: unknown): ByokError {
   if (e instanceof ByokError) return e;
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT') ? inconsistentWrite(e) : new ByokError('STORE_UNAVAILABLE');
+  return (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_TRIGGER' ? inconsistentWrite(e) : new ByokError('STORE_UNAVAILABLE');
 }
 
 /**
