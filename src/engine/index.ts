@@ -8,3 +8,6 @@ export { WIRE_ERRORS } from './error-map.js';
 export type { WireError } from './error-map.js';
 export { WrappingKeyPool } from './wrapping-key-pool.js';
 export type * from './types.js';
+/** openEngine binds its store; an embedder building an ImportEngine itself calls `bindEngineKeys` first. */
+export { bindEngineKeys, checkEngineKeys, engineKeyVerifiers, isNewStore } from './key-binding.js';
+export type { EngineKeys, NamedKey } from './key-binding.js';

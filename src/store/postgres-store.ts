@@ -252,7 +252,7 @@ export class PostgresKeyStore implements KeyStore {
     });
   }
 
-  /** One snapshot: read inside the caller's transaction. */
+  /** Read inside the caller's transaction (after its lock, when binding). */
   private async binding(c: pg.PoolClient): Promise<EngineKeyBinding> {
     const verifiers = (await c.query<VerifierRow>(SQL.verifiers)).rows.map(verifierFromRow);
     return { verifiers, holdsKeys: (await c.query<{ held: boolean }>(SQL.holdsKeys)).rows[0].held };
