@@ -9,7 +9,7 @@ import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:cry
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPkcs11Backend, findPkcs11Module } from '../native-bindings/index.js';
+import { createPkcs11Backend, findPkcs11Module } from '../src/backends/pkcs11/index.js';
 
 export interface Pkcs11UnwrapResult {
   readonly raw: number;
@@ -68,7 +68,7 @@ const raw = await loop('raw pkcs11js C_UnwrapKeyAsync + C_DestroyObject', (ct) =
 const ours = await loop('byok Pkcs11Backend.unwrapMaterial + release', async (ct) => {
   // As the engine calls it: the token digest as cache key, valid until the token expires.
   const h = await backend.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_OAEP_SHA_1', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct, cacheKey: 'bench-token', cacheUntil: Date.now() + 3600_000 });
-  backend.release(h);
+  await backend.release(h);
 });
 await backend.close();
 return { raw, ours };

@@ -47,6 +47,8 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly backend?: CryptoBackend | 'pure';
   /** Worker threads for the pure backend's private-key work (default 0 = inline). */
   readonly workers?: number;
+  /** The pure backend's worker script, for a bundle that ships it apart (see PureBackendOptions.workerUrl). */
+  readonly workerUrl?: URL | string;
   /** SQLite busy timeout in ms (default 10 s). */
   readonly sqliteBusyTimeoutMs?: number;
   /** Pre-generate wrapping key pairs: target depth per spec (e.g. { RSA_2048: 8 }). */
@@ -56,7 +58,7 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
 }
 
 export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
-  const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
+  const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, workerUrl, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
   /** What we open, in order; closed in reverse by the engine, or here if a later step fails. */
   const created: Closable[] = [];
   const own = <T extends Closable>(part: T): T => (created.push(part), part);
@@ -66,7 +68,7 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
     await bindEngineKeys(store, keys);
     const backend = typeof backendOption === 'object' ? backendOption : own(createPureBackend({
       masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
-      ...(options.clock ? { clock: options.clock } : {}), workers: workers ?? 0,
+      ...(options.clock ? { clock: options.clock } : {}), workers: workers ?? 0, ...(workerUrl !== undefined ? { workerUrl } : {}),
     }));
     const targets = wrappingKeyPoolTargets ?? defaultPoolTargets(backend, wrappingKeyPoolDepth ?? 0);
     const ownPool = targets ? own(new WrappingKeyPool({ backend, targets, ...(options.clock ? { clock: options.clock } : {}) })) : undefined;
@@ -112,7 +114,7 @@ async function openStore(store: 'memory' | 'sqlite' | PostgresUrl | undefined, d
 function defaultPoolTargets(backend: CryptoBackend, depth: number): Partial<Record<WrappingKeySpec, number>> | undefined {
   if (depth <= 0) return undefined;
   return {
-    ...(backend.supports('RSAES_OAEP_SHA_1', 'RSA_2048', 'AES_256') ? { RSA_2048: depth } : {}),
-    ...(backend.supports('SM2_ENCRYPT', 'SM2', 'AES_256') ? { SM2: depth } : {}),
+    ...(backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_1', keySpec: 'RSA_2048' } }) === undefined ? { RSA_2048: depth } : {}),
+    ...(backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'SM2_ENCRYPT', keySpec: 'SM2' } }) === undefined ? { SM2: depth } : {}),
   };
 }

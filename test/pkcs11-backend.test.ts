@@ -10,7 +10,8 @@ import { allWrappingCombinations, type MaterialSpec } from '../src/algorithms/sp
 import { ManualClock } from '../src/clock.js';
 import { ERROR_CODES } from '../src/errors.js';
 import { expandVectorPaths, runVectorFile } from '../src/kat/runner.js';
-import type { Pkcs11Backend } from '../native-bindings/index.js';
+import { describeCkr } from '../src/backends/pkcs11/ckr.js';
+import type { Pkcs11Backend } from '../src/backends/pkcs11/index.js';
 import { opensslPkeyutlEncrypt, SEED_PKEYOPTS } from './helpers/openssl-cli.js';
 import { createSoftHsmToken, type SoftHsmToken } from './helpers/softhsm.js';
 
@@ -25,7 +26,7 @@ const clock = new ManualClock(Date.UTC(2026, 10, 23));
 
 beforeAll(async () => {
   if (skip) return;
-  const { createPkcs11Backend } = await import('../native-bindings/index.js');
+  const { createPkcs11Backend } = await import('../src/backends/pkcs11/index.js');
   backend = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2, clock });
   hostDecode = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2, allowHostOaepDecode: true, clock });
 });
@@ -46,13 +47,15 @@ async function localDecrypt(b: Pkcs11Backend, handle: Awaited<ReturnType<Pkcs11B
 describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
   it('declares the matrix the device supports (and the opt-in mode widens it)', () => {
     const seen = (b: Pkcs11Backend) => allWrappingCombinations().flatMap(({ algorithm, keySpec }) =>
-      (['AES_256', 'SM4_128'] as MaterialSpec[]).filter((m) => b.supports(algorithm, keySpec, m)).map((m) => `${algorithm}/${keySpec}/${m}`));
+      (['AES_256', 'SM4_128'] as MaterialSpec[]).filter((m) => b.unsupportedReason({ materialSpec: m, wrapping: { algorithm, keySpec } }) === undefined).map((m) => `${algorithm}/${keySpec}/${m}`));
     const native = seen(backend);
     console.log('pkcs11 default:', native.join(', '));
     expect(native).toEqual(['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'].flatMap((a) => ['RSA_2048', 'RSA_3072', 'RSA_4096'].map((s) => `${a}/${s}/AES_256`)));
-    expect(backend.unsupportedReason('RSAES_OAEP_SHA_256', 'RSA_2048', 'AES_256')).toMatch(/allowHostOaepDecode/);
-    expect(backend.unsupportedReason('SM2_ENCRYPT', 'SM2', 'AES_256')).toMatch(/no SM2 mechanism/);
-    expect(backend.unsupportedReason('RSAES_OAEP_SHA_1', 'RSA_2048', 'SM4_128')).toMatch(/no SM4/);
+    expect(backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_256', keySpec: 'RSA_2048' } })).toMatch(/allowHostOaepDecode/);
+    expect(backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'SM2_ENCRYPT', keySpec: 'SM2' } })).toMatch(/no SM2 mechanism/);
+    expect(backend.unsupportedReason({ materialSpec: 'SM4_128', wrapping: { algorithm: 'RSAES_OAEP_SHA_1', keySpec: 'RSA_2048' } })).toMatch(/no SM4/);
+    expect(backend.unsupportedReason({ materialSpec: 'SM4_128' })).toMatch(/no SM4/);
+    expect(backend.unsupportedReason({ materialSpec: 'HMAC_256' })).toBeUndefined();
     expect(seen(hostDecode)).toContain('RSAES_OAEP_SHA_256/RSA_2048/AES_256');
     expect(backend.verifiesMaterialLength).toBe(false); // SoftHSM2 2.6.1 reads CKA_VALUE_LEN as 0
   });
@@ -64,9 +67,9 @@ describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
     const material = new Uint8Array(randomBytes(32));
     const ct = opensslPkeyutlEncrypt(pair.publicKeySpki, material, SEED_PKEYOPTS[algorithm]);
     const handle = await backend.unwrapMaterial({ keySpec, algorithm, materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct });
-    expect(backend.lastUnwrapPath).toBe('device-unwrap');
+    expect(handle.unwrapPath).toBe('device-unwrap');
     expect(await localDecrypt(backend, handle, material)).toBe('device gcm');
-    backend.release(handle);
+    await backend.release(handle);
   });
 
   it('RSAES_OAEP_SHA_256: refused by default, decoded in TypeScript in the opt-in mode', async () => {
@@ -76,9 +79,10 @@ describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
     const req = { keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_256' as const, materialSpec: 'AES_256' as const, privateKeyBlob: pair.privateKeyBlob, ciphertext: ct };
     await expect(backend.unwrapMaterial(req)).rejects.toMatchObject({ code: 'ALGORITHM_UNSUPPORTED' });
     const handle = await hostDecode.unwrapMaterial(req);
-    expect(hostDecode.lastUnwrapPath).toBe('host-decode');
+    expect(handle.unwrapPath).toBe('host-decode');
+    expect('lastUnwrapPath' in hostDecode).toBe(false); // the path travels on the handle only
     expect(await localDecrypt(hostDecode, handle, material)).toBe('device gcm');
-    hostDecode.release(handle);
+    await hostDecode.release(handle);
     // The host decoder checks the length (the device path cannot, see the matrix).
     const short = opensslPkeyutlEncrypt(pair.publicKeySpki, new Uint8Array(16), SEED_PKEYOPTS.RSAES_OAEP_SHA_256);
     await expect(hostDecode.unwrapMaterial({ ...req, ciphertext: short })).rejects.toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED' });
@@ -101,7 +105,7 @@ describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
     const ct = opensslPkeyutlEncrypt(pair.publicKeySpki, material, SEED_PKEYOPTS.RSAES_OAEP_SHA_1);
     const handle = await backend.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_OAEP_SHA_1', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: ct });
     await backend.persistMaterial(handle, '11111111-2222-3333-4444-555555555555');
-    backend.release(handle);
+    await backend.release(handle);
     const listing = pkcs11Tool('--list-objects');
     const secretKey = listing.split(/\n(?=\S)/).find((o) => o.includes('byok-material/11111111-2222-3333-4444-555555555555'));
     expect(secretKey).toMatch(/Secret Key Object; AES/);
@@ -133,15 +137,46 @@ describe.skipIf(skip !== undefined)('PKCS#11 backend on SoftHSM2', () => {
 
   it('known-answer vectors through the device: zero failures, skips name their reason', async () => {
     const files = expandVectorPaths(['vectors/wycheproof', 'vectors/kwp']).filter((f) => /rsa_|kwp/.test(f));
+    const { pkcs11KatOperations } = await import('../src/backends/pkcs11/index.js');
+    const kat = await pkcs11KatOperations({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2 });
+    expect('kat' in backend).toBe(false); // no test-only surface on the production backend
     let passed = 0;
     for (const file of files) {
-      const r = await runVectorFile(file, backend.kat);
+      const r = await runVectorFile(file, kat);
       console.log(`${file} [pkcs11]: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
       expect(r.failed, r.cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.reason}`).join('; ')).toBe(0);
       for (const c of r.cases) if (c.status === 'skipped') expect(c.reason).toBeTruthy();
       passed += r.passed;
     }
     expect(passed).toBeGreaterThan(300);
+    await kat.close();
+  });
+});
+
+describe.skipIf(skip !== undefined)('PKCS#11 errors name their CKR', () => {
+  it('names every standard CKR by its constant and hex code, pkcs11js constants first', async () => {
+    const { loadPkcs11Js } = await import('../src/backends/pkcs11/pkcs11js.js');
+    const lib = await loadPkcs11Js();
+    expect(describeCkr(lib, lib.CKR_KEY_TYPE_INCONSISTENT)).toBe('CKR_KEY_TYPE_INCONSISTENT (0x00000063)');
+    expect(describeCkr(lib, 160)).toBe('CKR_PIN_INCORRECT (0x000000A0)');
+    expect(describeCkr(lib, 0x42)).toBe('CKR_AEAD_DECRYPT_FAILED (0x00000042)'); // v3.0, not in pkcs11js
+    expect(describeCkr(lib, 0x80000001)).toBe('CKR_VENDOR_DEFINED+0x1 (0x80000001)');
+  });
+
+  it('a device failure is BACKEND_UNAVAILABLE naming the CKR, with the Pkcs11Error as cause', async () => {
+    const handle = await backend.generateMaterial('HMAC_256');
+    await backend.release(handle);
+    const e = await backend.generateMac(handle, new Uint8Array(8)).catch((x: unknown) => x as Error & { code: string });
+    expect(e).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/CKR_(KEY|OBJECT)_HANDLE_INVALID \(0x000000(60|82)\)/) });
+    expect((e.cause as { name?: string }).name).toBe('Pkcs11Error');
+    expect(e.message).not.toMatch(/\(\d+\)/);
+  });
+
+  it('a wrong PIN says CKR_PIN_INCORRECT, not a bare decimal', async () => {
+    const { createPkcs11Backend } = await import('../src/backends/pkcs11/index.js');
+    const e = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: '0000', sessions: 1 }).catch((x: unknown) => x as Error);
+    expect(e).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringContaining('CKR_PIN_INCORRECT (0x000000A0)') });
+    expect(e.cause).toBeDefined();
   });
 });
 

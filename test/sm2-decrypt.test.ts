@@ -16,7 +16,7 @@ import {
   parseSm2Ciphertext, parseSm2PrivateKey, sm2Decrypt, sm2PrivateKeyFromScalar, sm2PublicKeyFromSpki, sm2Unwrap, SM2P256V1,
   type Sm2Ciphertext, type Sm2CurveParams, type Sm2Hash, type Sm2Mode,
 } from '../src/algorithms/sm2/index.js';
-import type { KatOperations } from '../src/backends/crypto-backend.js';
+import type { KatOperations } from '../src/backends/kat-operations.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import { ByokError, ERROR_CODES } from '../src/errors.js';
 import { sm2VectorsRunner } from '../src/kat/sm2-vectors.js';
@@ -50,6 +50,7 @@ const katOps: KatOperations = {
       destroySm2PrivateKey(key);
     }
   },
+  close: async () => {},
 };
 
 // ---- reference encryptor (GM/T 0003.4 §6.1 A1–A8), test-only --------------------------------

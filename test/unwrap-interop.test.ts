@@ -47,7 +47,7 @@ async function expectUnwrapsTo(keySpec: WrappingKeySpec, algorithm: WrappingAlgo
     }
     expect(Buffer.from(plain).toString()).toBe(Buffer.from(PROBE).toString());
   } finally {
-    backend.release(handle);
+    await backend.release(handle);
   }
 }
 

@@ -1,5 +1,13 @@
-/** The pure backend with worker threads gives the same answers and the same uniform error. */
+/**
+ * The pure backend with worker threads gives the same answers and the same uniform error; a
+ * script that is not our worker is reported, never waited on; a crashed worker is replaced.
+ */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPureBackend, type PureBackend } from '../src/backends/pure/pure-backend.js';
 import type { WrappingKeyPair } from '../src/backends/crypto-backend.js';
@@ -30,7 +38,7 @@ describe('worker pool', () => {
         ...(i % 2 === 0 ? { cacheKey: `token-${pair.keySpec}`, cacheUntil: Date.now() + 60_000 } : {}),
       });
       const probe = await pooled.encrypt(handle, new Uint8Array([1, 2, 3]));
-      pooled.release(handle);
+      await pooled.release(handle);
       return { m, probe };
     }));
     // Each handle encrypted under its own material: decrypting locally proves the bytes.
@@ -47,5 +55,68 @@ describe('worker pool', () => {
     const e = await pooled.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_PKCS1_V1_5', materialSpec: 'AES_256', privateKeyBlob: rsa.privateKeyBlob, ciphertext: bad })
       .then(() => undefined, (x: unknown) => x as { code: string; message: string });
     expect(e).toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED', message: ERROR_CODES.DECRYPT_MATERIAL_FAILED.message });
+  });
+});
+
+describe('worker pool start-up and recovery', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'byok-worker-'));
+  const unwrapRequest = () => {
+    const material = new Uint8Array(randomBytes(32));
+    return { material, request: {
+      keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_256' as const, materialSpec: 'AES_256' as const,
+      privateKeyBlob: rsa.privateKeyBlob, ciphertext: opensslPkeyutlEncrypt(rsa.publicKeySpki, material, SEED_PKEYOPTS.RSAES_OAEP_SHA_256),
+    } };
+  };
+
+  it.each([
+    ['a script that never says hello (e.g. a bundle started as its own worker)', 'setInterval(() => {}, 1000);\n', /did not say hello within 300 ms/],
+    ['a script that answers something else', "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\n", /answered with something other than its hello/],
+    ['a script that exits at once', 'process.exit(3);\n', /exited \(code 3\) before its hello/],
+  ])('%s: BACKEND_UNAVAILABLE naming the script, not a hang', async (_name, source, detail) => {
+    const script = join(dir, `not-our-worker-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(script, source);
+    const backend = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)), workers: 1, workerUrl: script, workerStartTimeoutMs: 300 });
+    try {
+      const e = await backend.unwrapMaterial(unwrapRequest().request).then(() => undefined, (x: unknown) => x as { code: string; message: string });
+      expect(e).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      expect(e!.message).toMatch(detail);
+      expect(e!.message).toContain(script);
+      // Later requests fail at once with the same reason.
+      await expect(backend.unwrapMaterial(unwrapRequest().request)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(detail) });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a missing worker script is BACKEND_UNAVAILABLE at once', () => {
+    expect(() => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)), workers: 1, workerUrl: join(dir, 'absent.js') }))
+      .toThrow(expect.objectContaining({ code: 'BACKEND_UNAVAILABLE', message: expect.stringContaining('absent.js') }));
+  });
+
+  it('a crashed worker is replaced: the next requests succeed', async () => {
+    const backend = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)), workers: 2 });
+    try {
+      const first = unwrapRequest();
+      await backend.release(await backend.unwrapMaterial(first.request));
+      const slots = (backend as unknown as { pool: { slots: { worker: Worker }[] } }).pool.slots;
+      const killed = slots[0].worker;
+      const exited = once(killed, 'exit');
+      await killed.terminate();
+      await exited;
+      expect(slots[0].worker).not.toBe(killed);
+      expect(backend.workerCount).toBe(2);
+      const requests = Array.from({ length: 8 }, unwrapRequest);
+      const handles = await Promise.all(requests.map((r) => backend.unwrapMaterial(r.request)));
+      for (const [i, handle] of handles.entries()) {
+        const probe = await backend.encrypt(handle, new Uint8Array([7]));
+        const { createDecipheriv } = await import('node:crypto');
+        const d = createDecipheriv('aes-256-gcm', requests[i].material, probe.subarray(0, 12));
+        d.setAuthTag(probe.subarray(probe.length - 16));
+        expect([...Buffer.concat([d.update(probe.subarray(12, probe.length - 16)), d.final()])]).toEqual([7]);
+        await backend.release(handle);
+      }
+    } finally {
+      await backend.close();
+    }
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The one interface both backends implement: pure TypeScript (src/backends/pure) and PKCS#11
- * (native-bindings/). The engine validates inputs, then calls the backend for the crypto only
- * (webcrypto-core's checkX()/onX() split); one conformance suite runs against both.
+ * (src/backends/pkcs11). The checks both need live once in BackendBase (backend-base.ts), which
+ * then calls the backend's own operation (webcrypto-core's checkX()/onX() split); one
+ * conformance suite runs against both. Known-answer operations are not part of a production
+ * backend: each backend has a separate factory for them (kat-operations.ts).
  *
  * Material handling is by handle so that a device backend never exposes plaintext material:
  * the pure backend's handle holds bytes (zeroized on release), the PKCS#11 one an object handle.
  */
 import type { MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
-import type { Sm2CurveParams } from '../algorithms/sm2/curve.js';
 
 export type BackendId = 'pure' | 'pkcs11';
 
@@ -27,7 +28,10 @@ export interface WrappingKeyPair {
 export interface MaterialHandle {
   readonly backend: BackendId;
   readonly materialSpec: MaterialSpec;
-  /** How the material was unwrapped, where a backend has more than one way (for the audit record). */
+  /**
+   * How the material was unwrapped, where a backend has more than one way (for the audit
+   * record). It travels on the handle only: a backend keeps no "last path" of its own.
+   */
   readonly unwrapPath?: string;
 }
 
@@ -51,30 +55,10 @@ export interface UnwrapRequest {
   readonly temporaryKey?: boolean;
 }
 
-/** RSAES decrypt parameters for the known-answer runner (any hash pair, any label). */
-export type RsaesKatParams =
-  | { readonly padding: 'oaep'; readonly hash: string; readonly mgf1Hash: string; readonly label: Uint8Array }
-  | { readonly padding: 'pkcs1v15' };
-
-/**
- * Low-level operations the KAT runner drives with the vectors' own keys. They go through the
- * same decoders as the import path. An operation a backend cannot do throws
- * ALGORITHM_UNSUPPORTED (reported by the runner as skipped, with the reason).
- */
-export interface KatOperations {
-  /** Decrypt with an RSA key given as PKCS#8 DER. Every failure: DECRYPT_MATERIAL_FAILED. */
-  rsaesDecrypt(privateKeyPkcs8: Uint8Array, params: RsaesKatParams, ciphertext: Uint8Array): Promise<Uint8Array>;
-  /** RFC 5649 unwrap. Every failure: DECRYPT_MATERIAL_FAILED. */
-  aesKwpUnwrap(kek: Uint8Array, wrapped: Uint8Array): Promise<Uint8Array>;
-  /** SM2 decrypt (GM/T 0003.4) with scalar d on any curve. Every failure: DECRYPT_MATERIAL_FAILED. */
-  sm2Decrypt(privateKey: Uint8Array, ciphertext: Uint8Array, options: Sm2KatOptions): Promise<Uint8Array>;
-}
-
-export interface Sm2KatOptions {
-  readonly curve: Sm2CurveParams;
-  readonly hash: 'sm3' | 'sha256';
-  readonly mode: 'C1C3C2' | 'C1C2C3';
-  readonly encoding: 'raw' | 'der';
+export interface CapabilityQuery {
+  readonly materialSpec: MaterialSpec;
+  /** The wrapping as the import token names it (envelope algorithms included). */
+  readonly wrapping?: { readonly algorithm: WrappingAlgorithm; readonly keySpec: WrappingKeySpec };
 }
 
 export interface CryptoBackend {
@@ -86,16 +70,13 @@ export interface CryptoBackend {
    */
   readonly verifiesMaterialLength: boolean;
 
-  /** Can this backend do algorithm × wrapping key spec × material spec? The engine refuses the rest. */
-  supports(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): boolean;
-  /** Human-readable reason when `supports` is false (for ALGORITHM_UNSUPPORTED details and docs). */
-  unsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): string | undefined;
-
   /**
-   * Can this backend hold and use keys of this spec (symmetric, HMAC, private key)? Undefined if
-   * it can, else the reason (the engine refuses with ALGORITHM_UNSUPPORTED and this text).
+   * The one capability question: undefined if this backend can do it, else why not (the text
+   * of ALGORITHM_UNSUPPORTED). Without `wrapping`: can it hold and use keys of this material
+   * spec (symmetric, HMAC, private key)? With it: can it also import such a key wrapped this
+   * way — for envelope algorithms and private keys, through a temporary AES-256 key.
    */
-  keySpecUnsupportedReason(materialSpec: MaterialSpec): string | undefined;
+  unsupportedReason(query: CapabilityQuery): string | undefined;
 
   /** Make a fresh wrapping key pair. Never blocks the event loop. */
   generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair>;
@@ -143,10 +124,8 @@ export interface CryptoBackend {
   /** Inverse of encrypt. Any failure: CIPHERTEXT_INVALID. */
   decrypt(handle: MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
 
-  /** Drop a handle: zeroize bytes / destroy the session object. Idempotent. */
-  release(handle: MaterialHandle): void;
-
-  readonly kat: KatOperations;
+  /** Drop a handle: zeroize bytes / destroy the session object. Idempotent; never rejects. */
+  release(handle: MaterialHandle): Promise<void>;
 
   close(): Promise<void>;
 }

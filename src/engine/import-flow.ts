@@ -4,10 +4,7 @@
  * attempt, unwrap, commit — that reads the clock once and, when it succeeds, costs the store one
  * read (the key) and two writes (the reservation; the commit, which gives the attempt back).
  */
-import {
-  assertCompatible, defaultKeySpecFor, envelopeKeyAlgorithm, MATERIAL_SPECS, parseWrappingAlgorithm, parseWrappingKeySpec, WRAPPING_ALGORITHMS,
-  type MaterialSpec,
-} from '../algorithms/specs.js';
+import { assertCompatible, defaultKeySpecFor, parseWrappingAlgorithm, parseWrappingKeySpec } from '../algorithms/specs.js';
 import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
 import { equalBytes, toBase64, zeroize } from '../bytes.js';
 import { nowSeconds, type Clock } from '../clock.js';
@@ -72,12 +69,7 @@ export class ImportFlow {
     const record = await keys.load(input, now);
     if (record.origin !== 'EXTERNAL') throw new ByokError('NOT_EXTERNAL_KEY');
     transition('getParameters', effectiveState(record, now));
-    // What the wrapping key itself unwraps: the key, or a temporary AES-256 key that wraps it.
-    const viaTemporaryKey = WRAPPING_ALGORITHMS[algorithm].envelope || MATERIAL_SPECS[record.materialSpec].kind === 'private-key';
-    const unwrapped: MaterialSpec = viaTemporaryKey ? 'AES_256' : record.materialSpec;
-    const keyAlgorithm = envelopeKeyAlgorithm(algorithm);
-    const unsupported = backend.keySpecUnsupportedReason(record.materialSpec)
-      ?? (backend.supports(keyAlgorithm, keySpec, unwrapped) ? undefined : backend.unsupportedReason(keyAlgorithm, keySpec, unwrapped) ?? 'unsupported');
+    const unsupported = backend.unsupportedReason({ materialSpec: record.materialSpec, wrapping: { algorithm, keySpec } });
     if (unsupported !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', unsupported);
     const pair = wrappingKeyPool ? await wrappingKeyPool.take(keySpec) : await backend.generateWrappingKeyPair(keySpec);
     const expiresAt = now + this.parts.tokenLifetime;

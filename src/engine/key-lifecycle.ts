@@ -41,7 +41,7 @@ export class KeyLifecycle {
       throw new ByokError('INVALID_PARAMETER', 'keySpec and materialSpec name different specs.');
     }
     const materialSpec = parseMaterialSpec(input.keySpec ?? input.materialSpec ?? 'AES_256');
-    const unsupported = backend.keySpecUnsupportedReason(materialSpec);
+    const unsupported = backend.unsupportedReason({ materialSpec });
     if (unsupported !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', unsupported);
     for (const [field, v] of [['alias', input.alias], ['description', input.description]] as const) {
       if (v !== undefined && (typeof v !== 'string' || v.length > 255)) throw new ByokError('INVALID_PARAMETER', `${field} must be a string of at most 255 characters.`);

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { KatOperations } from '../backends/crypto-backend.js';
+import type { KatOperations } from '../backends/kat-operations.js';
 import { KAT_SCHEMA_RUNNERS } from './registry.js';
 import type { KatCaseResult, KatSchemaRunner } from './types.js';
 

@@ -9,7 +9,7 @@
  * never passed.
  */
 import { curveFromHex, type Sm2CurveParams } from '../algorithms/sm2/curve.js';
-import type { Sm2KatOptions } from '../backends/crypto-backend.js';
+import type { Sm2KatOptions } from '../backends/kat-operations.js';
 import { fromHex } from '../bytes.js';
 import { judgeCase } from './outcome.js';
 import type { KatCaseResult, KatSchemaRunner } from './types.js';

@@ -2,7 +2,7 @@
  * Known-answer runner types. Each vector schema has one module in src/kat/ that exports a
  * `KatSchemaRunner`; `byok kat` and the vitest suite share them (src/kat/runner.ts).
  */
-import type { KatOperations } from '../backends/crypto-backend.js';
+import type { KatOperations } from '../backends/kat-operations.js';
 
 export type KatStatus = 'passed' | 'failed' | 'skipped';
 

@@ -61,7 +61,7 @@ export interface RunningService {
 
 /** The PKCS#11 backend, imported only here: the pure path never loads pkcs11js. */
 async function openPkcs11Backend(selection: Pkcs11Selection, env: NodeJS.ProcessEnv, clock: Clock): Promise<CryptoBackend> {
-  const nb = await import('../../native-bindings/index.js');
+  const nb = await import('../backends/pkcs11/index.js');
   let fromFile: Record<string, unknown> = {};
   if (selection.configFile) {
     try {

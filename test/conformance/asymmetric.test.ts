@@ -127,7 +127,7 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
       return;
     }
     backend = created;
-    if (!backend.supports('RSAES_OAEP_SHA_256', 'RSA_2048', 'AES_256')) {
+    if (backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_256', keySpec: 'RSA_2048' } }) !== undefined) {
       [OAEP, ENVELOPE, envelopeHash] = ['RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_1', 'sha1'];
     }
     dir = mkdtempSync(join(tmpdir(), 'byok-asym-engine-'));
@@ -177,7 +177,7 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
     it('imported as two fields (Huawei) and as one RSA_AES_KEY_WRAP blob; signs for OpenSSL; re-import matches the key pair only', async () => {
       if (skipReason) return;
       const k = customerKey(spec);
-      const reason = backend.keySpecUnsupportedReason(spec);
+      const reason = backend.unsupportedReason({ materialSpec: spec });
       if (reason !== undefined) {
         await expectCode(engine.createKey({ tenant: TENANT, keySpec: spec }), 'ALGORITHM_UNSUPPORTED', /.+/);
         return;
@@ -231,7 +231,7 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
       ['RSA_2048', p256.pkcs8, /.+/],
     ];
     for (const [spec, der, message] of cases) {
-      if (backend.keySpecUnsupportedReason(spec) !== undefined) continue;
+      if (backend.unsupportedReason({ materialSpec: spec }) !== undefined) continue;
       const p = await params(spec);
       await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...twoFields(p.publicKey, OAEP, der) }), 'INVALID_PRIVATE_KEY', message);
       // All or nothing: still waiting for material.
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
   describe.each(HMAC_SPECS)('%s', (spec) => {
     it('imported directly (openssl pkeyutl) and as a single blob; MACs equal `openssl dgst -mac HMAC`', async () => {
       if (skipReason) return;
-      const reason = backend.keySpecUnsupportedReason(spec);
+      const reason = backend.unsupportedReason({ materialSpec: spec });
       if (reason !== undefined) {
         await expectCode(engine.createKey({ tenant: TENANT, keySpec: spec }), 'ALGORITHM_UNSUPPORTED');
         return;

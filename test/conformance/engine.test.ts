@@ -46,7 +46,7 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
       return;
     }
     backend = created;
-    if (!backend.supports('RSAES_OAEP_SHA_256', 'RSA_2048', 'AES_256')) OAEP = 'RSAES_OAEP_SHA_1';
+    if (backend.unsupportedReason({ materialSpec: 'AES_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_256', keySpec: 'RSA_2048' } }) !== undefined) OAEP = 'RSAES_OAEP_SHA_1';
     dir = mkdtempSync(join(tmpdir(), 'byok-conf-'));
     store = new SqliteKeyStore(join(dir, 'byok.sqlite'));
     engine = new ImportEngine({ backend, store, ...keys, clock });
@@ -85,12 +85,12 @@ describe.each(BACKENDS)('import engine on the $name backend', (entry) => {
   const combos = allWrappingCombinations().flatMap((c) => (['AES_256', 'SM4_128'] as const).map((m) => ({ ...c, materialSpec: m })));
   it.each(combos)('happy path: $algorithm / $keySpec / $materialSpec, wrapped by the OpenSSL CLI', async ({ algorithm, keySpec, materialSpec }) => {
     if (skipReason) return;
-    if (backend.keySpecUnsupportedReason(materialSpec) !== undefined) {
+    if (backend.unsupportedReason({ materialSpec }) !== undefined) {
       // A key spec the device cannot hold is refused when the key is created.
       await expectCode(engine.createKey({ tenant: TENANT, materialSpec }), 'ALGORITHM_UNSUPPORTED');
       return;
     }
-    if (!backend.supports(algorithm, keySpec, materialSpec)) {
+    if (backend.unsupportedReason({ materialSpec, wrapping: { algorithm, keySpec } }) !== undefined) {
       const key = await engine.createKey({ tenant: TENANT, materialSpec });
       await expectCode(engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm, wrappingKeySpec: keySpec }), 'ALGORITHM_UNSUPPORTED');
       return;

@@ -19,7 +19,7 @@ export const BACKENDS: BackendEntry[] = [
     create: async () => {
       const token = createSoftHsmToken('conformance');
       if ('skip' in token) return token;
-      const { createPkcs11Backend } = await import('../../native-bindings/index.js');
+      const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
       return createPkcs11Backend({ modulePath: token.module, tokenLabel: token.label, pin: token.pin, sessions: 2 });
     },
   },

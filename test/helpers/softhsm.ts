@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPkcs11Module } from '../../native-bindings/index.js';
+import { findPkcs11Module } from '../../src/backends/pkcs11/index.js';
 
 export interface SoftHsmToken {
   readonly module: string;

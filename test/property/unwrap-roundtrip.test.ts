@@ -39,7 +39,7 @@ async function expectUnwrapFailure(promise: Promise<unknown>): Promise<void> {
   let caught: unknown;
   try {
     const handle = await promise;
-    backend.release(handle as MaterialHandle);
+    await backend.release(handle as MaterialHandle);
   } catch (e) {
     caught = e;
   }
@@ -59,7 +59,7 @@ describe.each(CASES)('$algorithm / $keySpec / $materialSpec', ({ algorithm, keyS
       try {
         expect(Buffer.from(materialOf(handle))).toEqual(Buffer.from(m));
       } finally {
-        backend.release(handle);
+        await backend.release(handle);
       }
     }), { numRuns: runsFor(keySpec) });
   });
@@ -83,7 +83,7 @@ describe.each(CASES)('$algorithm / $keySpec / $materialSpec', ({ algorithm, keyS
         const der = encodeSm2CiphertextDer(parseSm2Raw(wrap(m), 'C1C3C2'));
         const handle = await backend.unwrapMaterial(request(der));
         expect(Buffer.from(materialOf(handle))).toEqual(Buffer.from(m));
-        backend.release(handle);
+        await backend.release(handle);
         der[at % der.length] ^= 1 << bit;
         await expectUnwrapFailure(backend.unwrapMaterial(request(der)));
       }), { numRuns: 8 });

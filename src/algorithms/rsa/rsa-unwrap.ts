@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { RsaPadding } from '../specs.js';
-import type { RsaesKatParams } from '../../backends/crypto-backend.js';
+import type { RsaesKatParams } from '../../backends/kat-operations.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { decryptMaterialFailed } from '../../errors.js';
 import { oaepDecode, oaepDecodeExpectLength } from './oaep-decode.js';

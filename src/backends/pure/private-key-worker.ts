@@ -1,24 +1,15 @@
 /**
- * Worker thread for RSA / SM2 private-key work. Each worker keeps its own cache of parsed
- * wrapping keys (a KeyObject cannot be shared across threads). Replies carry the material in
- * a transferred buffer (no copy left behind here) or an error code, never a message.
+ * Worker thread for RSA / SM2 private-key work. It says hello first (the pool's start-up
+ * handshake), then answers requests. Each worker keeps its own cache of parsed wrapping keys (a
+ * KeyObject cannot be shared across threads). Replies carry the material in a transferred
+ * buffer (no copy left behind here) or an error code, never a message.
  */
 import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../../clock.js';
 import { zeroize } from '../../bytes.js';
 import { isByokError } from '../../errors.js';
-import type { RawUnwrapRequest } from './wrapping-key-unwrapper.js';
+import { WORKER_HELLO, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
-
-export interface WorkerRequest {
-  readonly id: number;
-  readonly request: RawUnwrapRequest;
-  readonly cacheSize: number;
-}
-
-export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly material: Uint8Array }
-  | { readonly id: number; readonly ok: false; readonly code: string };
 
 let unwrapper: WrappingKeyUnwrapper | undefined;
 
@@ -37,3 +28,6 @@ parentPort?.on('message', (message: WorkerRequest) => {
     zeroize(message.request.privateKeyBlob);
   }
 });
+
+const hello: WorkerHello = { hello: WORKER_HELLO };
+parentPort?.postMessage(hello);

@@ -10,21 +10,13 @@ import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { validatePrivateKey } from '../../algorithms/private-keys/pkcs8.js';
 import { signWithPkcs8 } from '../../algorithms/private-keys/signing.js';
 import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
-import { rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
-import { destroySm2PrivateKey, generateSm2KeyPair, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
-import {
-  MATERIAL_SPECS,
-  WRAPPING_ALGORITHMS,
-  WRAPPING_KEY_SPECS,
-  type MaterialSpec,
-  type SigningAlgorithm,
-  type WrappingAlgorithm,
-  type WrappingKeySpec,
-} from '../../algorithms/specs.js';
+import { generateSm2KeyPair } from '../../algorithms/sm2/index.js';
+import { MATERIAL_SPECS, WRAPPING_KEY_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
-import type { CryptoBackend, KatOperations, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
+import { BackendBase } from '../backend-base.js';
+import type { MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
 import { MaterialSealer, type MasterKey } from './material-seal.js';
 import { gcmDecrypt, gcmEncrypt } from './symmetric.js';
 import { PrivateKeyWorkerPool } from './worker-pool.js';
@@ -45,6 +37,13 @@ export interface PureBackendOptions {
    * passes the core count so unwraps use every core and the event loop stays free.
    */
   readonly workers?: number;
+  /**
+   * The worker script (default: private-key-worker.js beside this module). A bundle that
+   * inlines this module passes the URL of the worker file it ships.
+   */
+  readonly workerUrl?: URL | string;
+  /** How long a worker may take to say it is ready (default 10 s); then BACKEND_UNAVAILABLE. */
+  readonly workerStartTimeoutMs?: number;
 }
 
 /** generateKeyPair with DER outputs (promisify loses the overload that says so). */
@@ -82,21 +81,7 @@ class PureMaterialHandle implements MaterialHandle {
   }
 }
 
-function asPureHandle(handle: MaterialHandle): PureMaterialHandle {
-  if (!(handle instanceof PureMaterialHandle)) throw new ByokError('INTERNAL_ERROR', 'Handle from another backend.');
-  return handle;
-}
-
-/** Only symmetric keys encrypt: an HMAC key must never become an AES key. */
-function asSymmetric(handle: MaterialHandle): PureMaterialHandle {
-  const h = asPureHandle(handle);
-  if (MATERIAL_SPECS[h.materialSpec].kind !== 'symmetric') throw new ByokError('INVALID_KEY_USAGE');
-  return h;
-}
-
-const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
-
-export class PureBackend implements CryptoBackend {
+export class PureBackend extends BackendBase<PureMaterialHandle> {
   readonly id = 'pure' as const;
   readonly verifiesMaterialLength = true;
   private readonly sealer: MaterialSealer;
@@ -105,13 +90,20 @@ export class PureBackend implements CryptoBackend {
   private readonly pool?: PrivateKeyWorkerPool;
 
   constructor(options: PureBackendOptions) {
+    super();
     this.sealer = new MaterialSealer([
       { id: options.masterKeyId ?? 'mk1', key: options.masterKey },
       ...(options.previousMasterKeys ?? []),
     ]);
     this.clock = options.clock ?? systemClock;
     this.unwrapper = new WrappingKeyUnwrapper(this.clock, options.keyCacheSize ?? 1024);
-    if (options.workers && options.workers > 0) this.pool = new PrivateKeyWorkerPool(options.workers, options.keyCacheSize ?? 1024);
+    if (options.workers && options.workers > 0) {
+      this.pool = new PrivateKeyWorkerPool({
+        size: options.workers, cacheSize: options.keyCacheSize ?? 1024,
+        ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
+        ...(options.workerStartTimeoutMs !== undefined ? { startTimeoutMs: options.workerStartTimeoutMs } : {}),
+      });
+    }
   }
 
   /** Worker threads in use (0 = inline). */
@@ -119,17 +111,17 @@ export class PureBackend implements CryptoBackend {
     return this.pool?.size ?? 0;
   }
 
-  // Every algorithm × spec pair the table allows; the table refuses SM2 with RSA and vice versa.
-  supports(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, _materialSpec: MaterialSpec): boolean {
-    return WRAPPING_ALGORITHMS[algorithm].family === WRAPPING_KEY_SPECS[keySpec].family;
-  }
-
-  unsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): string | undefined {
-    return this.supports(algorithm, keySpec, materialSpec) ? undefined : `${algorithm} cannot be used with ${keySpec}.`;
+  protected override owns(handle: MaterialHandle): handle is PureMaterialHandle {
+    return handle instanceof PureMaterialHandle;
   }
 
   // Every key spec in the table.
-  keySpecUnsupportedReason(_materialSpec: MaterialSpec): string | undefined {
+  protected override materialUnsupportedReason(_materialSpec: MaterialSpec): string | undefined {
+    return undefined;
+  }
+
+  // Every algorithm × spec pair the table allows (the base refuses SM2 with RSA and vice versa).
+  protected override wrappingUnsupportedReason(): string | undefined {
     return undefined;
   }
 
@@ -139,18 +131,13 @@ export class PureBackend implements CryptoBackend {
     return { keySpec, publicKeySpki: pair.publicKeySpki, privateKeyBlob: pair.privateKeyPkcs8 };
   }
 
-  async unwrapMaterial(request: UnwrapRequest): Promise<MaterialHandle> {
-    if (!this.supports(request.algorithm, request.keySpec, request.materialSpec)) {
-      throw new ByokError('ALGORITHM_UNSUPPORTED', this.unsupportedReason(request.algorithm, request.keySpec, request.materialSpec));
-    }
+  protected override async onUnwrapMaterial(request: UnwrapRequest): Promise<PureMaterialHandle> {
     const material = this.pool ? await this.pool.unwrap(request) : this.unwrapper.unwrap(request);
     return new PureMaterialHandle(request.materialSpec, material);
   }
 
-  async unwrapWithTemporaryKey(temporaryKey: MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<MaterialHandle> {
-    const kek = asPureHandle(temporaryKey).material();
-    if (kek.length !== 32) throw decryptMaterialFailed();
-    const plain = aesKwpUnwrap(kek, wrapped);
+  protected override async onUnwrapWithTemporaryKey(temporaryKey: PureMaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<PureMaterialHandle> {
+    const plain = aesKwpUnwrap(temporaryKey.material(), wrapped);
     const info = MATERIAL_SPECS[materialSpec];
     if (info.kind !== 'private-key') {
       if (plain.length !== info.length) {
@@ -167,26 +154,16 @@ export class PureBackend implements CryptoBackend {
     }
   }
 
-  async publicKey(handle: MaterialHandle): Promise<Uint8Array> {
-    const spki = asPureHandle(handle).publicKeySpki;
-    if (!spki) throw new ByokError('INVALID_KEY_USAGE');
-    return spki;
+  protected override async onSign(handle: PureMaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+    return signWithPkcs8(handle.material(), algorithm, message);
   }
 
-  async sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
-    if (!h.publicKeySpki) throw new ByokError('INVALID_KEY_USAGE');
-    return signWithPkcs8(h.material(), algorithm, message);
+  protected override async onGenerateMac(handle: PureMaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    const hash = MATERIAL_SPECS[handle.materialSpec].hmacHash!;
+    return new Uint8Array(createHmac(hash, asBuffer(handle.material())).update(message).digest());
   }
 
-  async generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
-    const hash = MATERIAL_SPECS[h.materialSpec].hmacHash;
-    if (!hash) throw new ByokError('INVALID_KEY_USAGE');
-    return new Uint8Array(createHmac(hash, asBuffer(h.material())).update(message).digest());
-  }
-
-  async generateMaterial(materialSpec: MaterialSpec): Promise<MaterialHandle> {
+  protected override async onGenerateMaterial(materialSpec: MaterialSpec): Promise<PureMaterialHandle> {
     const info = MATERIAL_SPECS[materialSpec];
     if (!info.privateKey) return new PureMaterialHandle(materialSpec, new Uint8Array(randomBytes(info.length)));
     const key = info.privateKey;
@@ -199,16 +176,13 @@ export class PureBackend implements CryptoBackend {
     return new PureMaterialHandle(materialSpec, pkcs8, validatePrivateKey(pkcs8, materialSpec));
   }
 
-  async fingerprintMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
-    const mac = createHmac('sha256', asBuffer(h.material()));
-    mac.update(FINGERPRINT_DOMAIN + keyId + '\0' + h.materialSpec, 'utf8');
-    return new Uint8Array(mac.digest());
+  // HMAC-SHA256 keyed by the material, whatever its kind.
+  protected override async onFingerprint(handle: PureMaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(createHmac('sha256', asBuffer(handle.material())).update(message).digest());
   }
 
-  async persistMaterial(handle: MaterialHandle, keyId: string): Promise<Uint8Array> {
-    const h = asPureHandle(handle);
-    return this.sealer.seal(h.material(), keyId, h.materialSpec);
+  protected override async onPersist(handle: PureMaterialHandle, keyId: string): Promise<Uint8Array> {
+    return this.sealer.seal(handle.material(), keyId, handle.materialSpec);
   }
 
   async loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, keyId: string): Promise<MaterialHandle> {
@@ -227,32 +201,17 @@ export class PureBackend implements CryptoBackend {
   // Nothing outside the store holds sealed material: deleting the row is the destruction.
   async destroyPersistedMaterial(_stored: Uint8Array, _keyId: string): Promise<void> {}
 
-  async encrypt(handle: MaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asSymmetric(handle);
-    return gcmEncrypt(h.materialSpec, h.material(), plaintext, aad);
+  protected override async onEncrypt(handle: PureMaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    return gcmEncrypt(handle.materialSpec, handle.material(), plaintext, aad);
   }
 
-  async decrypt(handle: MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
-    const h = asSymmetric(handle);
-    return gcmDecrypt(h.materialSpec, h.material(), ciphertext, aad);
+  protected override async onDecrypt(handle: PureMaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    return gcmDecrypt(handle.materialSpec, handle.material(), ciphertext, aad);
   }
 
-  release(handle: MaterialHandle): void {
-    asPureHandle(handle).release();
+  protected override async onRelease(handle: PureMaterialHandle): Promise<void> {
+    handle.release();
   }
-
-  readonly kat: KatOperations = {
-    rsaesDecrypt: async (pkcs8, params, ciphertext) => rsaesDecryptForKat(pkcs8, params, ciphertext),
-    aesKwpUnwrap: async (kek, wrapped) => aesKwpUnwrap(kek, wrapped),
-    sm2Decrypt: async (d, ciphertext, options) => {
-      const key = sm2PrivateKeyFromScalar(d, options.curve);
-      try {
-        return sm2Decrypt(key, ciphertext, options);
-      } finally {
-        destroySm2PrivateKey(key);
-      }
-    },
-  };
 
   async close(): Promise<void> {
     this.unwrapper.clear();

@@ -8,9 +8,7 @@ import type { MaterialSpec } from '../../algorithms/specs.js';
 import { sm4GcmDecrypt, sm4GcmEncrypt } from '../../algorithms/sm4-gcm.js';
 import { asBuffer, concatBytes } from '../../bytes.js';
 import { ByokError } from '../../errors.js';
-
-export const GCM_IV_LENGTH = 12;
-export const GCM_TAG_LENGTH = 16;
+import { GCM_IV_LENGTH, GCM_TAG_LENGTH } from '../backend-base.js';
 const EMPTY = new Uint8Array(0);
 
 export function gcmEncrypt(spec: MaterialSpec, key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {

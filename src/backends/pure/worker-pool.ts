@@ -2,56 +2,137 @@
  * A pool of worker threads for private-key unwraps, so RSA/SM2 work runs on every core and the
  * event loop stays responsive. Requests go to the least-busy worker; each worker parses a token's
  * wrapping key once and caches it (bounded, dropped at token expiry).
+ *
+ * The worker script is named explicitly (a URL option, default private-key-worker.js beside this
+ * module), never derived from this module's own URL: in a bundle that URL is the bundle, which
+ * would start itself as the worker. Each worker must say hello within a timeout, so a script
+ * that is not our worker is reported (BACKEND_UNAVAILABLE naming it), never waited on. A worker
+ * that dies after its hello is replaced; only the requests it held fail.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ByokError, decryptMaterialFailed, ERROR_CODES, type ErrorCode } from '../../errors.js';
-import type { WorkerReply, WorkerRequest } from './private-key-worker.js';
-import type { RawUnwrapRequest } from './wrapping-key-unwrapper.js';
+import type { UnwrapRequest } from '../crypto-backend.js';
+import { WORKER_HELLO, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+
+export interface WorkerPoolOptions {
+  readonly size: number;
+  /** Parsed wrapping keys each worker keeps. */
+  readonly cacheSize: number;
+  /** The worker script (default: defaultWorkerUrl()). A path or a file: URL. */
+  readonly workerUrl?: URL | string;
+  /** How long a worker may take to say hello (default 10 s). */
+  readonly startTimeoutMs?: number;
+}
 
 /**
- * The compiled worker script. Under vitest this module runs from src/*.ts; the worker must be
- * plain JS, so it is taken from dist/ (built by `npm test` before vitest runs).
+ * private-key-worker.js beside this module. Run from the TypeScript sources (vitest), the worker
+ * must still be plain JS: the compiled one in dist/ (built by `npm test` before vitest runs).
  */
-function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.endsWith('.ts')
-    ? here.replace(/([\\/])src([\\/]backends[\\/]pure[\\/])worker-pool\.ts$/, '$1dist$1src$2private-key-worker.js')
-    : here.replace(/worker-pool\.js$/, 'private-key-worker.js');
-  if (!existsSync(js)) throw new ByokError('BACKEND_UNAVAILABLE', `Worker script missing (${js}); run \`npm run build\`.`);
-  return js;
+export function defaultWorkerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../../../dist/src/backends/pure/private-key-worker.js', import.meta.url)
+    : new URL('./private-key-worker.js', import.meta.url);
+}
+
+function asUrl(url: URL | string): URL {
+  if (url instanceof URL) return url;
+  return /^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url) ? new URL(url) : pathToFileURL(url);
 }
 
 interface Slot {
   readonly worker: Worker;
+  /** Settles with the worker's hello (or its failure to say one). */
+  readonly ready: Promise<void>;
+  started: boolean;
   inFlight: number;
+}
+
+interface Waiter {
+  readonly slot: Slot;
+  readonly resolve: (material: Uint8Array) => void;
+  readonly reject: (e: Error) => void;
 }
 
 export class PrivateKeyWorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (m: Uint8Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Waiter>();
+  private readonly url: URL;
+  private readonly startTimeoutMs: number;
+  private readonly cacheSize: number;
   private nextId = 1;
   private closed = false;
+  /** Set when a worker failed its handshake: the script is wrong, so no worker is restarted. */
+  private broken: string | undefined;
 
-  constructor(size: number, private readonly cacheSize: number) {
-    const script = workerScript();
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(script);
-      const slot: Slot = { worker, inFlight: 0 };
-      worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
-      worker.on('error', () => this.failAll());
-      worker.unref();
-      this.slots.push(slot);
+  constructor(options: WorkerPoolOptions) {
+    this.url = asUrl(options.workerUrl ?? defaultWorkerUrl());
+    this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.cacheSize = options.cacheSize;
+    if (this.url.protocol === 'file:' && !existsSync(fileURLToPath(this.url))) {
+      throw new ByokError('BACKEND_UNAVAILABLE', `Worker script missing (${fileURLToPath(this.url)}): run \`npm run build\`, or pass workerUrl.`);
     }
+    for (let i = 0; i < options.size; i++) this.slots.push(this.start());
   }
 
   get size(): number {
     return this.slots.length;
   }
 
-  private settle(slot: Slot, reply: WorkerReply): void {
-    slot.inFlight--;
+  private start(): Slot {
+    const worker = new Worker(this.url);
+    worker.unref();
+    let lastError: string | undefined;
+    let handshake!: { resolve: () => void; reject: (e: Error) => void };
+    const ready = new Promise<void>((resolve, reject) => { handshake = { resolve, reject }; });
+    ready.catch(() => undefined); // observed by the requests that wait on it
+    const slot: Slot = { worker, ready, started: false, inFlight: 0 };
+    const refuse = (why: string) => {
+      clearTimeout(timer);
+      this.broken = `The worker script ${this.url.href} ${why}; it is not byok's private-key worker (pass workerUrl: the private-key-worker.js shipped with byok-hsm).`;
+      handshake.reject(new ByokError('BACKEND_UNAVAILABLE', this.broken));
+      void worker.terminate();
+    };
+    const timer = setTimeout(() => refuse(`did not say hello within ${this.startTimeoutMs} ms`), this.startTimeoutMs);
+    timer.unref();
+    worker.on('message', (message: WorkerReply | { hello?: unknown }) => {
+      if (slot.started) {
+        this.settle(message as WorkerReply);
+      } else if ((message as { hello?: unknown }).hello === WORKER_HELLO) {
+        clearTimeout(timer);
+        slot.started = true;
+        handshake.resolve();
+      } else {
+        refuse('answered with something other than its hello');
+      }
+    });
+    worker.on('error', (e) => { lastError = e.message; });
+    worker.on('exit', (code) => {
+      if (this.closed) return;
+      if (!slot.started) {
+        if (this.broken === undefined) refuse(`exited (code ${code}${lastError ? `: ${lastError}` : ''}) before its hello`);
+        return;
+      }
+      this.replace(slot);
+    });
+    return slot;
+  }
+
+  /** A worker died after its hello: fail only its requests, and start another in its place. */
+  private replace(slot: Slot): void {
+    for (const [id, waiter] of this.pending) {
+      if (waiter.slot !== slot) continue;
+      this.pending.delete(id);
+      waiter.reject(new ByokError('BACKEND_UNAVAILABLE', 'A private-key worker stopped; it has been replaced.'));
+    }
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots[i] = this.start();
+  }
+
+  private settle(reply: WorkerReply): void {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
@@ -60,30 +141,30 @@ export class PrivateKeyWorkerPool {
     else waiter.reject(new ByokError(reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL_ERROR'));
   }
 
-  private failAll(): void {
-    for (const w of this.pending.values()) w.reject(new ByokError('BACKEND_UNAVAILABLE'));
-    this.pending.clear();
-  }
-
-  unwrap(request: RawUnwrapRequest): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new ByokError('BACKEND_UNAVAILABLE'));
+  async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
+    if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
+    if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
     let slot = this.slots[0];
     for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
-    const id = this.nextId++;
     slot.inFlight++;
     if (slot.inFlight === 1) slot.worker.ref();
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const message: WorkerRequest = { id, request, cacheSize: this.cacheSize };
-      slot.worker.postMessage(message);
-    }).finally(() => {
-      if (slot.inFlight === 0) slot.worker.unref();
-    });
+    try {
+      await slot.ready;
+      const id = this.nextId++;
+      return await new Promise<Uint8Array>((resolve, reject) => {
+        this.pending.set(id, { slot, resolve, reject });
+        const message: WorkerRequest = { id, request, cacheSize: this.cacheSize };
+        slot.worker.postMessage(message);
+      });
+    } finally {
+      if (--slot.inFlight === 0) slot.worker.unref();
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.failAll();
+    for (const w of this.pending.values()) w.reject(new ByokError('BACKEND_UNAVAILABLE'));
+    this.pending.clear();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

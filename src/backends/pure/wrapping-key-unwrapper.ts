@@ -10,10 +10,7 @@ import { asBuffer, zeroize } from '../../bytes.js';
 import type { Clock } from '../../clock.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
-import { ExpiringCache } from './key-cache.js';
-
-/** The backend's unwrap request, as it crosses to a worker thread (plain data only). */
-export type RawUnwrapRequest = UnwrapRequest;
+import { ExpiringCache } from '../key-cache.js';
 
 type ParsedWrappingKey = { family: 'RSA'; key: KeyObject } | { family: 'SM2'; key: Sm2PrivateKey };
 
@@ -37,7 +34,7 @@ export class WrappingKeyUnwrapper {
     return { family: 'RSA', key };
   }
 
-  private keyFor(request: RawUnwrapRequest): ParsedWrappingKey {
+  private keyFor(request: UnwrapRequest): ParsedWrappingKey {
     const cached = request.cacheKey !== undefined ? this.cache.get(request.cacheKey) : undefined;
     if (cached) return cached;
     const parsed = this.parse(request.keySpec, request.privateKeyBlob);
@@ -46,7 +43,7 @@ export class WrappingKeyUnwrapper {
   }
 
   /** The material, exactly the spec's length; every unwrap failure is the uniform error. */
-  unwrap(request: RawUnwrapRequest): Uint8Array {
+  unwrap(request: UnwrapRequest): Uint8Array {
     const algorithm = WRAPPING_ALGORITHMS[request.algorithm];
     const expectedLength = MATERIAL_SPECS[request.materialSpec].length;
     const wrappingKey = this.keyFor(request);

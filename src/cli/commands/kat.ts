@@ -3,9 +3,7 @@
  * backend; per-file counts; exit 1 on any failure.
  */
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import type { CryptoBackend } from '../../backends/crypto-backend.js';
-import { createPureBackend } from '../../backends/pure/pure-backend.js';
+import { KAT_BACKENDS } from '../../kat/backends.js';
 import { expandVectorPaths, formatReport, runVectorFile } from '../../kat/runner.js';
 import type { Command } from '../main.js';
 
@@ -24,17 +22,6 @@ Prints "N passed, N failed[, N skipped]" per file and a total; skipped cases nam
 
 Exit codes: 0 all passed (skips allowed), 1 a case failed, 2 usage error.`;
 
-/** The backends `byok kat` can drive. */
-const BACKEND_FACTORIES: Record<string, () => Promise<CryptoBackend>> = {
-  // KAT uses the vectors' own keys; the master key only seals stored material, unused here.
-  pure: async () => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) }),
-  // Loaded only when asked for: the pure core runs without pkcs11js.
-  pkcs11: async () => {
-    const native = await import('../../../native-bindings/index.js');
-    return native.createPkcs11Backend(native.pkcs11OptionsFromEnv());
-  },
-};
-
 export const command: Command = {
   name: 'kat',
   summary: 'run known-answer vectors against a backend',
@@ -45,9 +32,9 @@ export const command: Command = {
       allowPositionals: true,
       options: { backend: { type: 'string', default: 'pure' }, verbose: { type: 'boolean', default: false } },
     });
-    const openBackend = BACKEND_FACTORIES[values.backend];
-    if (!openBackend) {
-      process.stderr.write(`byok kat: unknown backend '${values.backend}' (${Object.keys(BACKEND_FACTORIES).join('|')})\n`);
+    const openKatOperations = KAT_BACKENDS[values.backend];
+    if (!openKatOperations) {
+      process.stderr.write(`byok kat: unknown backend '${values.backend}' (${Object.keys(KAT_BACKENDS).join('|')})\n`);
       return 2;
     }
     const files = expandVectorPaths(positionals.length ? positionals : ['vectors']);
@@ -55,20 +42,20 @@ export const command: Command = {
       process.stderr.write('byok kat: no vector files found\n');
       return 2;
     }
-    const backend = await openBackend();
+    const ops = await openKatOperations();
     let passed = 0;
     let failed = 0;
     let skipped = 0;
     try {
       for (const file of files) {
-        const report = await runVectorFile(file, backend.kat);
+        const report = await runVectorFile(file, ops);
         passed += report.passed;
         failed += report.failed;
         skipped += report.skipped;
         process.stdout.write(formatReport(report, values.verbose) + '\n');
       }
     } finally {
-      await backend.close();
+      await ops.close();
     }
     process.stdout.write(`total: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '') + '\n');
     return failed === 0 ? 0 : 1;

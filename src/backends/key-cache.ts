@@ -4,7 +4,7 @@
  * (retries, benchmarks) should not pay it twice. Entries are dropped at the token's expiry and
  * the oldest entry goes first when full (Map keeps insertion order; a hit re-inserts).
  */
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../clock.js';
 
 export class ExpiringCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();

@@ -1,15 +1,13 @@
 /**
- * Loading a PKCS#11 module through pkcs11js (an optional dependency, loaded only here and only
- * when the PKCS#11 backend is asked for), finding the token, logging in, and a bounded pool of
- * sessions for concurrent operations.
+ * A PKCS#11 module through pkcs11js: one C_Initialize per module per process, finding the
+ * token, logging in, and a bounded pool of sessions for concurrent operations. Device errors
+ * leave here as ByokErrors naming their CKR (ckr.ts).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as Pkcs11Js from 'pkcs11js';
-import { ByokError } from '../src/errors.js';
-
-export type Pkcs11Lib = typeof Pkcs11Js;
-export type Handle = Buffer;
+import { ByokError, isByokError } from '../../errors.js';
+import { describeCkr, fromPkcs11Error } from './ckr.js';
+import { loadPkcs11Js, type Handle, type Pkcs11Lib } from './pkcs11js.js';
 
 /** Where Debian and friends put SoftHSM2's module. */
 const SOFTHSM_PATHS = [
@@ -21,14 +19,6 @@ const SOFTHSM_PATHS = [
 
 export function findPkcs11Module(): string | undefined {
   return SOFTHSM_PATHS.find((p) => existsSync(p));
-}
-
-export function loadPkcs11Js(): Pkcs11Lib {
-  try {
-    return createRequire(import.meta.url)('pkcs11js') as Pkcs11Lib;
-  } catch {
-    throw new ByokError('BACKEND_UNAVAILABLE', 'The PKCS#11 backend needs the optional package pkcs11js (npm install pkcs11js).');
-  }
 }
 
 /**
@@ -68,55 +58,53 @@ export interface TokenSelection {
 
 /** The loaded module, the chosen slot, and a pool of logged-in R/W sessions. */
 export class Pkcs11Device {
-  readonly lib: Pkcs11Lib;
-  readonly p11: Pkcs11Js.PKCS11;
-  readonly slot: Handle;
-  private readonly modulePath: string;
   private readonly idle: Handle[] = [];
   private readonly all: Handle[] = [];
   private readonly waiters: Array<(s: Handle) => void> = [];
   private closed = false;
 
-  constructor(selection: TokenSelection) {
-    this.lib = loadPkcs11Js();
-    if (!existsSync(selection.modulePath)) throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 module not found: ${selection.modulePath}`);
-    this.modulePath = selection.modulePath;
-    this.p11 = acquireModule(this.lib, selection.modulePath);
-    try {
-      this.slot = this.findSlot(selection);
-      for (let i = 0; i < Math.max(1, selection.sessions); i++) {
-        const s = this.p11.C_OpenSession(this.slot, this.lib.CKF_RW_SESSION | this.lib.CKF_SERIAL_SESSION);
-        this.all.push(s);
-        this.idle.push(s);
-      }
-      try {
-        this.p11.C_Login(this.all[0], this.lib.CKU_USER, selection.pin);
-      } catch (e) {
-        if ((e as { code?: number }).code !== this.lib.CKR_USER_ALREADY_LOGGED_IN) throw e;
-      }
-    } catch (e) {
-      for (const s of this.all) this.p11.C_CloseSession(s);
-      releaseModule(this.modulePath);
-      if (e instanceof ByokError) throw e;
-      throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 token could not be opened (${(e as { code?: number }).code ?? 'error'}).`);
-    }
+  private constructor(
+    readonly lib: Pkcs11Lib,
+    readonly p11: Pkcs11Js.PKCS11,
+    readonly slot: Handle,
+    private readonly modulePath: string,
+    sessions: readonly Handle[],
+  ) {
+    this.all.push(...sessions);
+    this.idle.push(...sessions);
   }
 
-  private findSlot(selection: TokenSelection): Handle {
-    const slots = this.p11.C_GetSlotList(true);
-    if (selection.tokenLabel !== undefined) {
-      for (const slot of slots) {
-        if (this.p11.C_GetTokenInfo(slot).label.trim() === selection.tokenLabel) return slot;
-      }
-      throw new ByokError('BACKEND_UNAVAILABLE', `No PKCS#11 token labelled '${selection.tokenLabel}'.`);
+  /** Load pkcs11js and the module, find the token, open the sessions and log in. */
+  static async open(selection: TokenSelection): Promise<Pkcs11Device> {
+    const lib = await loadPkcs11Js();
+    if (!existsSync(selection.modulePath)) throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 module not found: ${selection.modulePath}`);
+    let p11: Pkcs11Js.PKCS11;
+    try {
+      p11 = acquireModule(lib, selection.modulePath);
+    } catch (e) {
+      throw fromPkcs11Error(lib, e, `Loading the PKCS#11 module ${selection.modulePath}`);
     }
-    const slot = slots[selection.slotIndex ?? 0];
-    if (!slot) throw new ByokError('BACKEND_UNAVAILABLE', 'No PKCS#11 token present.');
-    return slot;
+    const sessions: Handle[] = [];
+    try {
+      const slot = findSlot(p11, selection);
+      for (let i = 0; i < Math.max(1, selection.sessions); i++) sessions.push(p11.C_OpenSession(slot, lib.CKF_RW_SESSION | lib.CKF_SERIAL_SESSION));
+      try {
+        p11.C_Login(sessions[0], lib.CKU_USER, selection.pin);
+      } catch (e) {
+        if ((e as { code?: number }).code !== lib.CKR_USER_ALREADY_LOGGED_IN) throw e;
+      }
+      return new Pkcs11Device(lib, p11, slot, selection.modulePath, sessions);
+    } catch (e) {
+      for (const s of sessions) p11.C_CloseSession(s);
+      releaseModule(selection.modulePath);
+      if (isByokError(e)) throw e;
+      const code = (e as { code?: unknown }).code;
+      throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 token could not be opened (${typeof code === 'number' ? describeCkr(lib, code) : 'error'}).`, { cause: e });
+    }
   }
 
   /** Run `fn` on a session of its own (sessions run one operation at a time). */
-  async withSession<T>(fn: (session: Handle) => Promise<T> | T): Promise<T> {
+  async withSession<T>(fn: (session: Handle) => Promise<T> | T, what = 'A PKCS#11 operation'): Promise<T> {
     if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
     let session = this.idle.pop() ?? (await new Promise<Handle>((resolve) => this.waiters.push(resolve)));
     try {
@@ -125,11 +113,21 @@ export class Pkcs11Device {
       // A failed multi-part operation may leave the session busy (SoftHSM2 keeps a failed
       // C_Decrypt active): replace the session rather than hand it on in an unknown state.
       session = this.recycle(session);
-      throw e;
+      throw fromPkcs11Error(this.lib, e, what);
     } finally {
       const next = this.waiters.shift();
       if (next) next(session);
       else this.idle.push(session);
+    }
+  }
+
+  /** A throw-away session for a start-up probe (its objects go when it closes). */
+  withProbeSession<T>(fn: (session: Handle) => T): T {
+    const session = this.p11.C_OpenSession(this.slot, this.lib.CKF_SERIAL_SESSION);
+    try {
+      return fn(session);
+    } finally {
+      this.p11.C_CloseSession(session);
     }
   }
 
@@ -142,8 +140,22 @@ export class Pkcs11Device {
     return fresh;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   mechanisms(): Set<number> {
     return new Set(this.p11.C_GetMechanismList(this.slot));
+  }
+
+  /** C_FindObjects for at most `max` objects matching `template`. */
+  findObjects(session: Handle, template: Pkcs11Js.Template, max = 16): Handle[] {
+    this.p11.C_FindObjectsInit(session, template);
+    try {
+      return this.p11.C_FindObjects(session, max);
+    } finally {
+      this.p11.C_FindObjectsFinal(session);
+    }
   }
 
   close(): void {
@@ -157,4 +169,17 @@ export class Pkcs11Device {
     }
     releaseModule(this.modulePath);
   }
+}
+
+function findSlot(p11: Pkcs11Js.PKCS11, selection: TokenSelection): Handle {
+  const slots = p11.C_GetSlotList(true);
+  if (selection.tokenLabel !== undefined) {
+    for (const slot of slots) {
+      if (p11.C_GetTokenInfo(slot).label.trim() === selection.tokenLabel) return slot;
+    }
+    throw new ByokError('BACKEND_UNAVAILABLE', `No PKCS#11 token labelled '${selection.tokenLabel}'.`);
+  }
+  const slot = slots[selection.slotIndex ?? 0];
+  if (!slot) throw new ByokError('BACKEND_UNAVAILABLE', 'No PKCS#11 token present.');
+  return slot;
 }

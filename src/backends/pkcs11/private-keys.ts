@@ -1,5 +1,5 @@
 /**
- * Imported HMAC and private keys on a PKCS#11 device: templates, the RFC 5649 unwrap of a PKCS#8
+ * Imported HMAC and private keys on a PKCS#11 device: the RFC 5649 unwrap of a PKCS#8
  * key into a sensitive, non-extractable private-key object, the checks an import must make
  * without ever reading the private key, and signing / HMAC in the device.
  *
@@ -14,12 +14,14 @@ import { createHash, createPublicKey, ECDH, randomBytes, verify } from 'node:cry
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type * as Pkcs11Js from 'pkcs11js';
-import { ecdsaSignatureDer, ecParametersDer, ecSpki, rsaSpki } from '../src/algorithms/asn1/index.js';
+import { ecdsaSignatureDer, ecParametersDer, ecSpki, rsaSpki } from '../../algorithms/asn1/index.js';
 import {
   MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type SigningAlgorithm,
-} from '../src/algorithms/specs.js';
-import { ByokError, decryptMaterialFailed } from '../src/errors.js';
-import type { Handle, Pkcs11Lib } from './module.js';
+} from '../../algorithms/specs.js';
+import { ByokError, decryptMaterialFailed } from '../../errors.js';
+import { NO_SM2 } from './capabilities.js';
+import type { Handle, Pkcs11Lib } from './pkcs11js.js';
+import { hmacMechanism, hmacTemplate, privateKeyTemplate } from './templates.js';
 
 const CONVERT_HINT = 'if it is a SEC1 "EC PRIVATE KEY" or a PKCS#1 "RSA PRIVATE KEY", convert it: openssl pkcs8 -topk8 -nocrypt -in key.pem -outform DER -out key.p8';
 
@@ -39,60 +41,9 @@ export class Pkcs11KeyOperations {
   constructor(
     private readonly p11: Pkcs11Js.PKCS11,
     private readonly lib: Pkcs11Lib,
-    private readonly has: (mechanism: number) => boolean,
+    /** The AES key wrap with padding mechanism code. */
     private readonly kwp: number,
   ) {}
-
-  private hmacMechanism(spec: MaterialSpec): number | undefined {
-    const l = this.lib;
-    switch (MATERIAL_SPECS[spec].hmacHash) {
-      case 'sha224': return l.CKM_SHA224_HMAC;
-      case 'sha256': return l.CKM_SHA256_HMAC;
-      case 'sha384': return l.CKM_SHA384_HMAC;
-      case 'sha512': return l.CKM_SHA512_HMAC;
-      default: return undefined;
-    }
-  }
-
-  /** Undefined if the device can hold and use keys of this spec, else why not. */
-  unsupportedReason(spec: MaterialSpec): string | undefined {
-    const info = MATERIAL_SPECS[spec];
-    const l = this.lib;
-    if (info.kind === 'hmac') return this.has(this.hmacMechanism(spec)!) ? undefined : `The device lacks the ${info.hmacHash} HMAC mechanism.`;
-    if (info.kind !== 'private-key') return undefined;
-    const key = info.privateKey!;
-    if (!this.has(this.kwp)) return 'The device lacks AES key wrap with padding.';
-    if (key.type === 'rsa') {
-      return this.has(l.CKM_SHA256_RSA_PKCS) && this.has(l.CKM_SHA256_RSA_PKCS_PSS) ? undefined : 'The device lacks RSA PKCS#1 / PSS signing.';
-    }
-    if (key.curve === 'SM2') return 'This PKCS#11 device has no SM2 mechanism (SM2 signing needs a vendor mechanism).';
-    return this.has(l.CKM_ECDSA) && this.has(l.CKM_ECDH1_DERIVE) ? undefined : 'The device lacks ECDSA or ECDH1 derivation.';
-  }
-
-  /** An imported HMAC key: a sensitive, non-extractable generic secret that only signs and verifies. */
-  hmacTemplate(): Pkcs11Js.Template {
-    const l = this.lib;
-    return [
-      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET },
-      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
-      { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
-      { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: true },
-      { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false },
-      { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
-    ];
-  }
-
-  private privateKeyTemplate(key: PrivateKeyInfo): Pkcs11Js.Template {
-    const l = this.lib;
-    return [
-      { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: key.type === 'rsa' ? l.CKK_RSA : l.CKK_EC },
-      { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
-      { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
-      { type: l.CKA_SIGN, value: true }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_UNWRAP, value: false },
-      // EC: derivation with G is how the public point is learnt; it is switched off right after.
-      { type: l.CKA_DERIVE, value: key.type === 'ec' },
-    ];
-  }
 
   /**
    * RFC 5649-unwrap a PKCS#8 key under `kek` into a private-key session object and check it.
@@ -102,13 +53,13 @@ export class Pkcs11KeyOperations {
     const key = MATERIAL_SPECS[spec].privateKey!;
     let object: Handle;
     try {
-      object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), this.privateKeyTemplate(key));
+      object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), privateKeyTemplate(this.lib, key));
     } catch {
       // Did the wrap itself fail (the uniform error), or only the device's PKCS#8 parse? Unwrap
       // again as an opaque secret: success means the key is authentic but not PKCS#8 of this spec.
       let probe: Handle | undefined;
       try {
-        probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), this.hmacTemplate());
+        probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), hmacTemplate(this.lib));
       } catch {
         throw decryptMaterialFailed();
       } finally {
@@ -193,7 +144,7 @@ export class Pkcs11KeyOperations {
   async sign(session: Handle, object: Handle, alg: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
     const l = this.lib;
     const info = SIGNING_ALGORITHMS[alg];
-    if (info.keyType === 'sm2') throw new ByokError('ALGORITHM_UNSUPPORTED', 'This PKCS#11 device has no SM2 mechanism.');
+    if (info.keyType === 'sm2') throw new ByokError('ALGORITHM_UNSUPPORTED', NO_SM2);
     if (info.keyType === 'ec') {
       const digest = createHash(info.hash).update(message).digest();
       this.p11.C_SignInit(session, { mechanism: l.CKM_ECDSA }, object);
@@ -210,7 +161,7 @@ export class Pkcs11KeyOperations {
   }
 
   async hmac(session: Handle, object: Handle, spec: MaterialSpec, message: Uint8Array): Promise<Uint8Array> {
-    const mechanism = this.hmacMechanism(spec);
+    const mechanism = hmacMechanism(this.lib, spec);
     if (mechanism === undefined) throw new ByokError('INVALID_KEY_USAGE');
     this.p11.C_SignInit(session, { mechanism }, object);
     return new Uint8Array(await this.p11.C_SignAsync(session, Buffer.from(message), Buffer.alloc(64)));

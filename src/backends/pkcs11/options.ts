@@ -1,0 +1,65 @@
+/** How a PKCS#11 backend (or its KAT operations) is pointed at a device. */
+import type { Clock } from '../../clock.js';
+import { ByokError } from '../../errors.js';
+import { Pkcs11Capabilities } from './capabilities.js';
+import { findPkcs11Module, Pkcs11Device } from './device.js';
+
+export interface Pkcs11BackendOptions {
+  /** Path of the PKCS#11 module (.so). */
+  readonly modulePath: string;
+  /** Select the token by label (preferred) or by index in the slot list. */
+  readonly tokenLabel?: string;
+  readonly slotIndex?: number;
+  /** User PIN: from configuration or the environment, never from argv. */
+  readonly pin: string;
+  /** Sessions in the pool (default 4). */
+  readonly sessions?: number;
+  /**
+   * Opt-in: where the device lacks an OAEP hash (SoftHSM2: SHA-256) decrypt raw with
+   * CKM_RSA_X_509 and decode in TypeScript. The material then passes through host memory.
+   */
+  readonly allowHostOaepDecode?: boolean;
+  /** Mechanism code of AES key wrap with padding: 0x210A (SoftHSM2), 0x210B (PKCS#11 3.0 KWP). */
+  readonly kwpMechanism?: number;
+  /** Wrapping keys live this long after generation before the sweeper may destroy them (default 25 h). */
+  readonly wrappingKeyLifetimeSeconds?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * Options from the environment: BYOK_PKCS11_MODULE (default: SoftHSM2 in the usual Debian
+ * paths), BYOK_PKCS11_TOKEN_LABEL or BYOK_PKCS11_SLOT, BYOK_PKCS11_PIN (never a command-line
+ * argument: ps shows those), BYOK_PKCS11_SESSIONS, BYOK_PKCS11_HOST_DECODE=1 for the opt-in
+ * TypeScript OAEP decode, BYOK_PKCS11_KWP_MECHANISM (e.g. 0x210B).
+ */
+export function pkcs11OptionsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Pkcs11BackendOptions> = {}): Pkcs11BackendOptions {
+  const modulePath = overrides.modulePath ?? env.BYOK_PKCS11_MODULE ?? findPkcs11Module();
+  if (!modulePath) throw new ByokError('BACKEND_UNAVAILABLE', 'No PKCS#11 module: set BYOK_PKCS11_MODULE or install SoftHSM2.');
+  const pin = overrides.pin ?? env.BYOK_PKCS11_PIN;
+  if (!pin) throw new ByokError('BACKEND_UNAVAILABLE', 'Set the token PIN in BYOK_PKCS11_PIN.');
+  return {
+    modulePath,
+    pin,
+    ...(env.BYOK_PKCS11_TOKEN_LABEL ? { tokenLabel: env.BYOK_PKCS11_TOKEN_LABEL } : {}),
+    ...(env.BYOK_PKCS11_SLOT ? { slotIndex: Number(env.BYOK_PKCS11_SLOT) } : {}),
+    ...(env.BYOK_PKCS11_SESSIONS ? { sessions: Number(env.BYOK_PKCS11_SESSIONS) } : {}),
+    ...(env.BYOK_PKCS11_HOST_DECODE === '1' ? { allowHostOaepDecode: true } : {}),
+    ...(env.BYOK_PKCS11_KWP_MECHANISM ? { kwpMechanism: Number(env.BYOK_PKCS11_KWP_MECHANISM) } : {}),
+    ...overrides,
+  };
+}
+
+/** Open the device the options name, and learn what it can do. */
+export async function openPkcs11Device(options: Pkcs11BackendOptions): Promise<{ device: Pkcs11Device; capabilities: Pkcs11Capabilities }> {
+  const device = await Pkcs11Device.open({
+    modulePath: options.modulePath, pin: options.pin, sessions: options.sessions ?? 4,
+    ...(options.tokenLabel !== undefined ? { tokenLabel: options.tokenLabel } : {}),
+    ...(options.slotIndex !== undefined ? { slotIndex: options.slotIndex } : {}),
+  });
+  try {
+    return { device, capabilities: new Pkcs11Capabilities(device, options.kwpMechanism ?? device.lib.CKM_AES_KEY_WRAP_PAD, options.allowHostOaepDecode ?? false) };
+  } catch (e) {
+    device.close();
+    throw e;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The PKCS#11 backend: the same CryptoBackend as the pure one, on a device through pkcs11js.
+ * BackendBase does the shared checks; this class composes the device's jobs:
+ * capabilities.ts (what the device can do), wrapping-keys.ts (in-device wrapping keys and their
+ * sweeper), unwrap.ts (C_UnwrapKey, the opt-in host decode), private-keys.ts (imported private
+ * and HMAC keys), persistence.ts (token objects), templates.ts (what is asked of the device).
+ * Material lives in sensitive, non-extractable objects: fingerprinted with CKM_AES_CMAC (or the
+ * key's HMAC) and used with CKM_AES_GCM in the device. What the device cannot do is refused
+ * with ALGORITHM_UNSUPPORTED, with the reason.
+ */
+import { randomBytes } from 'node:crypto';
+import type * as Pkcs11Js from 'pkcs11js';
+import { MATERIAL_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { concatBytes } from '../../bytes.js';
+import { systemClock } from '../../clock.js';
+import { ByokError } from '../../errors.js';
+import { BackendBase, GCM_IV_LENGTH, GCM_TAG_LENGTH } from '../backend-base.js';
+import type { MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
+import type { Pkcs11Capabilities } from './capabilities.js';
+import type { Pkcs11Device } from './device.js';
+import { Pkcs11MaterialHandle } from './handle.js';
+import { openPkcs11Device, type Pkcs11BackendOptions } from './options.js';
+import { Pkcs11Persistence } from './persistence.js';
+import type { Pkcs11Lib } from './pkcs11js.js';
+import { Pkcs11KeyOperations } from './private-keys.js';
+import { gcmMechanism, hmacTemplate, materialTemplate } from './templates.js';
+import { Pkcs11Unwrapper } from './unwrap.js';
+import { Pkcs11WrappingKeys } from './wrapping-keys.js';
+
+const DEFAULT_WRAPPING_KEY_LIFETIME_SECONDS = 25 * 3600;
+
+export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
+  readonly id = 'pkcs11' as const;
+  readonly verifiesMaterialLength: boolean;
+  private readonly lib: Pkcs11Lib;
+  private readonly p11: Pkcs11Js.PKCS11;
+  private readonly wrappingKeys: Pkcs11WrappingKeys;
+  private readonly keys: Pkcs11KeyOperations;
+  private readonly unwrapper: Pkcs11Unwrapper;
+  private readonly persistence: Pkcs11Persistence;
+
+  private constructor(readonly device: Pkcs11Device, private readonly capabilities: Pkcs11Capabilities, options: Pkcs11BackendOptions) {
+    super();
+    this.lib = device.lib;
+    this.p11 = device.p11;
+    this.verifiesMaterialLength = capabilities.reportsValueLength;
+    this.wrappingKeys = new Pkcs11WrappingKeys(device, options.clock ?? systemClock,
+      options.wrappingKeyLifetimeSeconds ?? DEFAULT_WRAPPING_KEY_LIFETIME_SECONDS, capabilities.hostDecode);
+    this.keys = new Pkcs11KeyOperations(this.p11, this.lib, capabilities.kwp);
+    this.unwrapper = new Pkcs11Unwrapper(device, capabilities, this.wrappingKeys, this.keys);
+    this.persistence = new Pkcs11Persistence(device);
+  }
+
+  /** Load pkcs11js and the module, log in, probe the device. */
+  static async open(options: Pkcs11BackendOptions): Promise<Pkcs11Backend> {
+    const { device, capabilities } = await openPkcs11Device(options);
+    return new Pkcs11Backend(device, capabilities, options);
+  }
+
+  protected override owns(handle: MaterialHandle): handle is Pkcs11MaterialHandle {
+    return handle instanceof Pkcs11MaterialHandle;
+  }
+
+  protected override materialUnsupportedReason(materialSpec: MaterialSpec): string | undefined {
+    return this.capabilities.materialUnsupportedReason(materialSpec);
+  }
+
+  protected override wrappingUnsupportedReason(algorithm: WrappingAlgorithm, _keySpec: WrappingKeySpec): string | undefined {
+    const plan = this.capabilities.unwrapPlan(algorithm);
+    return 'reason' in plan ? plan.reason : undefined;
+  }
+
+  // ---- wrapping keys ---------------------------------------------------------------------------
+
+  generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
+    return this.wrappingKeys.generate(keySpec);
+  }
+
+  /** Destroy wrapping keys past their lifetime (at most once a minute unless forced). */
+  sweepExpiredWrappingKeys(force = false): Promise<number> {
+    return this.wrappingKeys.sweepExpired(force);
+  }
+
+  // ---- unwrap ----------------------------------------------------------------------------------
+
+  protected override onUnwrapMaterial(request: UnwrapRequest): Promise<Pkcs11MaterialHandle> {
+    return this.unwrapper.unwrapMaterial(request);
+  }
+
+  protected override onUnwrapWithTemporaryKey(temporaryKey: Pkcs11MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<Pkcs11MaterialHandle> {
+    return this.unwrapper.unwrapWithTemporaryKey(temporaryKey, wrapped, materialSpec);
+  }
+
+  // ---- use -------------------------------------------------------------------------------------
+
+  protected override onSign(handle: Pkcs11MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+    return this.device.withSession((session) => this.keys.sign(session, handle.object, algorithm, message), 'Signing');
+  }
+
+  protected override onGenerateMac(handle: Pkcs11MaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    return this.device.withSession((session) => this.keys.hmac(session, handle.object, handle.materialSpec, message), 'An HMAC');
+  }
+
+  protected override async onGenerateMaterial(materialSpec: MaterialSpec): Promise<Pkcs11MaterialHandle> {
+    const info = MATERIAL_SPECS[materialSpec];
+    if (info.kind === 'private-key') throw new ByokError('ALGORITHM_UNSUPPORTED', 'Keys of origin KMS with a private key are generated by the pure backend only.');
+    const l = this.lib;
+    return this.device.withSession((session) => {
+      const object = info.kind === 'hmac'
+        ? this.p11.C_GenerateKey(session, { mechanism: l.CKM_GENERIC_SECRET_KEY_GEN }, [...hmacTemplate(l), { type: l.CKA_VALUE_LEN, value: info.length }])
+        : this.p11.C_GenerateKey(session, { mechanism: l.CKM_AES_KEY_GEN }, materialTemplate(l, [{ type: l.CKA_VALUE_LEN, value: 32 }]));
+      return new Pkcs11MaterialHandle(materialSpec, object, true, 'generated');
+    }, 'Generating key material');
+  }
+
+  // The material as a PRF key: HMAC keys are their own PRF, AES keys use CMAC.
+  protected override onFingerprint(handle: Pkcs11MaterialHandle, message: Uint8Array): Promise<Uint8Array> {
+    return this.device.withSession(async (session) => {
+      if (MATERIAL_SPECS[handle.materialSpec].kind === 'hmac') return this.keys.hmac(session, handle.object, handle.materialSpec, message);
+      this.p11.C_SignInit(session, { mechanism: this.lib.CKM_AES_CMAC }, handle.object);
+      return new Uint8Array(await this.p11.C_SignAsync(session, Buffer.from(message), Buffer.alloc(16)));
+    }, 'Fingerprinting key material');
+  }
+
+  protected override async onEncrypt(handle: Pkcs11MaterialHandle, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    const iv = new Uint8Array(randomBytes(GCM_IV_LENGTH));
+    return this.device.withSession(async (session) => {
+      this.p11.C_EncryptInit(session, gcmMechanism(this.lib, iv, aad), handle.object);
+      const out = await this.p11.C_EncryptAsync(session, Buffer.from(plaintext), Buffer.alloc(plaintext.length + GCM_TAG_LENGTH));
+      return concatBytes(iv, out);
+    }, 'Encrypting');
+  }
+
+  protected override onDecrypt(handle: Pkcs11MaterialHandle, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array> {
+    return this.device.withSession(async (session) => {
+      try {
+        this.p11.C_DecryptInit(session, gcmMechanism(this.lib, ciphertext.subarray(0, GCM_IV_LENGTH), aad), handle.object);
+        return new Uint8Array(await this.p11.C_DecryptAsync(session, Buffer.from(ciphertext.subarray(GCM_IV_LENGTH)), Buffer.alloc(ciphertext.length)));
+      } catch {
+        throw new ByokError('CIPHERTEXT_INVALID');
+      }
+    });
+  }
+
+  // ---- persistence -----------------------------------------------------------------------------
+
+  protected override onPersist(handle: Pkcs11MaterialHandle, keyId: string): Promise<Uint8Array> {
+    return this.persistence.persist(handle, keyId);
+  }
+
+  loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, _keyId: string): Promise<MaterialHandle> {
+    return this.persistence.load(stored, materialSpec);
+  }
+
+  destroyPersistedMaterial(stored: Uint8Array, _keyId: string): Promise<void> {
+    return this.persistence.destroy(stored);
+  }
+
+  // Session objects also go when their session closes: a failed destroy (or a closed backend)
+  // leaves nothing behind for long, so release never rejects.
+  protected override async onRelease(handle: Pkcs11MaterialHandle): Promise<void> {
+    if (!handle.sessionObject || this.device.isClosed) return;
+    await this.device.withSession((session) => {
+      try {
+        this.p11.C_DestroyObject(session, handle.object);
+      } catch { /* already gone */ }
+    }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.device.close();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * What the backend asks the device for: the attribute templates of every object it makes and
+ * the mechanism parameters it passes. Secrets default to sensitive and non-extractable, with
+ * only the uses they need (unlike node-webcrypto-p11's defaults).
+ */
+import type * as Pkcs11Js from 'pkcs11js';
+import { MATERIAL_SPECS, type MaterialSpec, type PrivateKeyInfo } from '../../algorithms/specs.js';
+import type { Pkcs11Lib } from './pkcs11js.js';
+
+/** An imported HMAC key: a sensitive, non-extractable generic secret that only signs and verifies. */
+export function hmacTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
+  return [
+    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET },
+    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+    { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: true },
+    { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false },
+    { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
+  ];
+}
+
+/** An imported private key: signs only. */
+export function privateKeyTemplate(l: Pkcs11Lib, key: PrivateKeyInfo): Pkcs11Js.Template {
+  return [
+    { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: key.type === 'rsa' ? l.CKK_RSA : l.CKK_EC },
+    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+    { type: l.CKA_SIGN, value: true }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_UNWRAP, value: false },
+    // EC: derivation with G is how the public point is learnt; it is switched off right after.
+    { type: l.CKA_DERIVE, value: key.type === 'ec' },
+  ];
+}
+
+/** Imported AES material: encrypts, decrypts, and CMACs (for its fingerprint). */
+export function materialTemplate(l: Pkcs11Lib, extra: Pkcs11Js.Template = []): Pkcs11Js.Template {
+  // No CKA_VALUE_LEN: SoftHSM2 refuses it in unwrap templates (CKR_ATTRIBUTE_READ_ONLY).
+  return [
+    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
+    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+    { type: l.CKA_ENCRYPT, value: true }, { type: l.CKA_DECRYPT, value: true },
+    // CMAC for the material fingerprint.
+    { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: false },
+    { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
+    ...extra,
+  ];
+}
+
+/** The temporary AES-256 key of an envelope import: it unwraps the next layer and nothing else. */
+export function temporaryKeyTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
+  return [
+    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
+    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+    { type: l.CKA_UNWRAP, value: true }, { type: l.CKA_WRAP, value: false },
+    { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_SIGN, value: false },
+  ];
+}
+
+/** The template of what an unwrap makes: material of the spec, or a temporary key-unwrapping key. */
+export function unwrapTemplate(l: Pkcs11Lib, spec: MaterialSpec, temporaryKey: boolean | undefined): Pkcs11Js.Template {
+  if (MATERIAL_SPECS[spec].kind === 'hmac') return hmacTemplate(l);
+  return temporaryKey ? temporaryKeyTemplate(l) : materialTemplate(l);
+}
+
+/**
+ * A wrapping key pair: the public half is a session object (read once, then destroyed); the
+ * private half a token object, found by `id`, that only unwraps — plus raw decryption in the
+ * opt-in host-decode mode. The label carries its expiry for the sweeper.
+ */
+export function wrappingKeyPairTemplates(l: Pkcs11Lib, bits: number, id: Buffer, label: string, hostDecode: boolean): [Pkcs11Js.Template, Pkcs11Js.Template] {
+  return [[
+    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_MODULUS_BITS, value: bits },
+    { type: l.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, { type: l.CKA_ENCRYPT, value: true }, { type: l.CKA_WRAP, value: true },
+  ], [
+    { type: l.CKA_TOKEN, value: true }, { type: l.CKA_PRIVATE, value: true }, { type: l.CKA_ID, value: id },
+    { type: l.CKA_LABEL, value: label },
+    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
+    { type: l.CKA_UNWRAP, value: true },
+    { type: l.CKA_DECRYPT, value: hostDecode }, { type: l.CKA_SIGN, value: false },
+  ]];
+}
+
+/** CKM_RSA_PKCS_OAEP with MGF1 of the same hash (the only pairs the KMS APIs use). */
+export function oaepMechanism(l: Pkcs11Lib, hash: 'sha1' | 'sha256', label?: Uint8Array): Pkcs11Js.Mechanism {
+  const parameter: Pkcs11Js.RsaOAEP = {
+    type: l.CK_PARAMS_RSA_OAEP,
+    hashAlg: hash === 'sha1' ? l.CKM_SHA_1 : l.CKM_SHA256,
+    mgf: hash === 'sha1' ? l.CKG_MGF1_SHA1 : l.CKG_MGF1_SHA256,
+    source: 1, // CKZ_DATA_SPECIFIED
+    ...(label && label.length ? { sourceData: Buffer.from(label) } : {}),
+  };
+  return { mechanism: l.CKM_RSA_PKCS_OAEP, parameter };
+}
+
+/** AES-GCM with a 96-bit IV and a 128-bit tag: the layout both backends share. */
+export function gcmMechanism(l: Pkcs11Lib, iv: Uint8Array, aad?: Uint8Array): Pkcs11Js.Mechanism {
+  const parameter: Pkcs11Js.GcmParams = { type: l.CK_PARAMS_AES_GCM, iv: Buffer.from(iv), ivBits: 96, tagBits: 128, ...(aad && aad.length ? { aad: Buffer.from(aad) } : {}) };
+  return { mechanism: l.CKM_AES_GCM, parameter };
+}
+
+/** The HMAC mechanism of an HMAC spec, or undefined for other specs. */
+export function hmacMechanism(l: Pkcs11Lib, spec: MaterialSpec): number | undefined {
+  switch (MATERIAL_SPECS[spec].hmacHash) {
+    case 'sha224': return l.CKM_SHA224_HMAC;
+    case 'sha256': return l.CKM_SHA256_HMAC;
+    case 'sha384': return l.CKM_SHA384_HMAC;
+    case 'sha512': return l.CKM_SHA512_HMAC;
+    default: return undefined;
+  }
+}

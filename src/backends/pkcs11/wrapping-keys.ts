@@ -1,0 +1,102 @@
+/**
+ * Wrapping key pairs made in the device (CKM_RSA_PKCS_KEY_PAIR_GEN). The private key is a token
+ * object, sensitive, non-extractable, CKA_UNWRAP only, found by a random CKA_ID that the import
+ * token carries (blob: 1 ‖ CKA_ID(16)); any engine sharing the device can use any token. A
+ * sweeper destroys wrapping keys past their lifetime, so the number of objects stays bounded.
+ */
+import { randomBytes } from 'node:crypto';
+import { rsaSpki } from '../../algorithms/asn1/index.js';
+import { WRAPPING_KEY_SPECS, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { bytesToBigInt, concatBytes } from '../../bytes.js';
+import type { Clock } from '../../clock.js';
+import { ByokError } from '../../errors.js';
+import type { WrappingKeyPair } from '../crypto-backend.js';
+import { ExpiringCache } from '../key-cache.js';
+import { NO_SM2 } from './capabilities.js';
+import type { Pkcs11Device } from './device.js';
+import type { Handle } from './pkcs11js.js';
+import { wrappingKeyPairTemplates } from './templates.js';
+
+const BLOB_VERSION = 1;
+const WRAPPING_LABEL_PREFIX = 'byok-wrapping-key/';
+/** A sweep lists every private key on the token: at most once a minute unless forced. */
+const SWEEP_INTERVAL_SECONDS = 60;
+
+export class Pkcs11WrappingKeys {
+  private lastSweep = 0;
+  /** Wrapping-key object handles by token digest, so an unwrap need not search the token each time. */
+  private readonly handles: ExpiringCache<Handle>;
+
+  constructor(
+    private readonly device: Pkcs11Device,
+    private readonly clock: Clock,
+    /** Seconds a wrapping key lives after generation before the sweeper may destroy it. */
+    private readonly lifetimeSeconds: number,
+    /** The private key may also decrypt raw (the opt-in host-decode mode). */
+    private readonly hostDecode: boolean,
+  ) {
+    this.handles = new ExpiringCache<Handle>(1024, clock);
+  }
+
+  async generate(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
+    const info = WRAPPING_KEY_SPECS[keySpec];
+    if (info.family !== 'RSA') throw new ByokError('ALGORITHM_UNSUPPORTED', NO_SM2);
+    await this.sweepExpired();
+    const { lib: l, p11 } = this.device;
+    const id = randomBytes(16);
+    const expiresAt = Math.floor(this.clock.now() / 1000) + this.lifetimeSeconds;
+    const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`, this.hostDecode);
+    return this.device.withSession(async (session) => {
+      const pair = await p11.C_GenerateKeyPairAsync(session, { mechanism: l.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
+      try {
+        const [modulus, exponent] = p11.C_GetAttributeValue(session, pair.publicKey, [{ type: l.CKA_MODULUS }, { type: l.CKA_PUBLIC_EXPONENT }]);
+        const spki = rsaSpki(bytesToBigInt(modulus.value!), bytesToBigInt(exponent.value!));
+        return { keySpec, publicKeySpki: spki, privateKeyBlob: concatBytes(Uint8Array.of(BLOB_VERSION), id) };
+      } finally {
+        p11.C_DestroyObject(session, pair.publicKey);
+      }
+    }, 'Generating a wrapping key pair');
+  }
+
+  /** The private key a token's blob names; IMPORT_TOKEN_EXPIRED once swept (or on another device). */
+  find(session: Handle, blob: Uint8Array, cacheKey?: string, cacheUntil?: number): Handle {
+    if (blob.length !== 17 || blob[0] !== BLOB_VERSION) throw new ByokError('INTERNAL_ERROR', 'Wrapping key reference is malformed.');
+    const cached = cacheKey !== undefined ? this.handles.get(cacheKey) : undefined;
+    if (cached) return cached;
+    const { lib: l } = this.device;
+    const [key] = this.device.findObjects(session, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_ID, value: Buffer.from(blob.subarray(1)) }], 1);
+    if (!key) throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    if (cacheKey !== undefined && cacheUntil !== undefined) this.handles.set(cacheKey, key, cacheUntil);
+    return key;
+  }
+
+  /** Destroy wrapping keys past their lifetime; the number destroyed. */
+  async sweepExpired(force = false): Promise<number> {
+    const now = Math.floor(this.clock.now() / 1000);
+    if (!force && now - this.lastSweep < SWEEP_INTERVAL_SECONDS) return 0;
+    this.lastSweep = now;
+    const { lib: l, p11 } = this.device;
+    return this.device.withSession((session) => {
+      let destroyed = 0;
+      p11.C_FindObjectsInit(session, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_TOKEN, value: true }]);
+      const found: Handle[] = [];
+      try {
+        for (let batch = p11.C_FindObjects(session, 256); batch.length; batch = p11.C_FindObjects(session, 256)) found.push(...batch);
+      } finally {
+        p11.C_FindObjectsFinal(session);
+      }
+      for (const obj of found) {
+        const [label] = p11.C_GetAttributeValue(session, obj, [{ type: l.CKA_LABEL }]);
+        const text = label.value?.toString('utf8') ?? '';
+        if (!text.startsWith(WRAPPING_LABEL_PREFIX)) continue;
+        const expiresAt = Number(text.slice(WRAPPING_LABEL_PREFIX.length));
+        if (Number.isFinite(expiresAt) && expiresAt <= now) {
+          p11.C_DestroyObject(session, obj);
+          destroyed++;
+        }
+      }
+      if (destroyed) this.handles.clear();
+      return destroyed;
+    }, 'Sweeping expired wrapping keys');
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The pure backend's known-answer operations: the same decoders as its import path, keyed by
+ * the vectors' own keys. Holds nothing, so close() has nothing to do.
+ */
+import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
+import { rsaesDecryptForKat } from '../../algorithms/rsa/rsa-unwrap.js';
+import { destroySm2PrivateKey, sm2Decrypt, sm2PrivateKeyFromScalar } from '../../algorithms/sm2/index.js';
+import type { KatOperations } from '../kat-operations.js';
+
+export function pureKatOperations(): KatOperations {
+  return {
+    rsaesDecrypt: async (pkcs8, params, ciphertext) => rsaesDecryptForKat(pkcs8, params, ciphertext),
+    aesKwpUnwrap: async (kek, wrapped) => aesKwpUnwrap(kek, wrapped),
+    sm2Decrypt: async (d, ciphertext, options) => {
+      const key = sm2PrivateKeyFromScalar(d, options.curve);
+      try {
+        return sm2Decrypt(key, ciphertext, options);
+      } finally {
+        destroySm2PrivateKey(key);
+      }
+    },
+    close: async () => {},
+  };
+}
