@@ -7,16 +7,27 @@ import type * as Pkcs11Js from 'pkcs11js';
 import { MATERIAL_SPECS, type MaterialSpec, type PrivateKeyInfo } from '../../algorithms/specs.js';
 import type { Pkcs11Lib } from './pkcs11js.js';
 
-/** An imported HMAC key: a sensitive, non-extractable generic secret that only signs and verifies. */
-export function hmacTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
+type SecretKeyUse = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'wrap' | 'unwrap';
+
+/**
+ * A sensitive, non-extractable, private session secret key of `keyType` allowed exactly `uses`
+ * (every other use of the six is set false, not left to the device's default).
+ */
+function secretKeyTemplate(l: Pkcs11Lib, keyType: number, uses: readonly SecretKeyUse[]): Pkcs11Js.Template {
+  const attribute: Record<SecretKeyUse, number> = {
+    encrypt: l.CKA_ENCRYPT, decrypt: l.CKA_DECRYPT, sign: l.CKA_SIGN, verify: l.CKA_VERIFY, wrap: l.CKA_WRAP, unwrap: l.CKA_UNWRAP,
+  };
   return [
-    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET },
+    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: keyType },
     { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
     { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
-    { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: true },
-    { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false },
-    { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
+    ...(Object.keys(attribute) as SecretKeyUse[]).map((use) => ({ type: attribute[use], value: uses.includes(use) })),
   ];
+}
+
+/** An imported HMAC key: a generic secret that only signs and verifies. */
+export function hmacTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
+  return secretKeyTemplate(l, l.CKK_GENERIC_SECRET, ['sign', 'verify']);
 }
 
 /** An imported private key: signs only. */
@@ -31,30 +42,15 @@ export function privateKeyTemplate(l: Pkcs11Lib, key: PrivateKeyInfo): Pkcs11Js.
   ];
 }
 
-/** Imported AES material: encrypts, decrypts, and CMACs (for its fingerprint). */
+/** Imported AES material: encrypts, decrypts, and signs (CMAC, for its fingerprint). */
 export function materialTemplate(l: Pkcs11Lib, extra: Pkcs11Js.Template = []): Pkcs11Js.Template {
   // No CKA_VALUE_LEN: SoftHSM2 refuses it in unwrap templates (CKR_ATTRIBUTE_READ_ONLY).
-  return [
-    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
-    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
-    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
-    { type: l.CKA_ENCRYPT, value: true }, { type: l.CKA_DECRYPT, value: true },
-    // CMAC for the material fingerprint.
-    { type: l.CKA_SIGN, value: true }, { type: l.CKA_VERIFY, value: false },
-    { type: l.CKA_WRAP, value: false }, { type: l.CKA_UNWRAP, value: false },
-    ...extra,
-  ];
+  return [...secretKeyTemplate(l, l.CKK_AES, ['encrypt', 'decrypt', 'sign']), ...extra];
 }
 
 /** The temporary AES-256 key of an envelope import: it unwraps the next layer and nothing else. */
 export function temporaryKeyTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
-  return [
-    { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
-    { type: l.CKA_TOKEN, value: false }, { type: l.CKA_PRIVATE, value: true },
-    { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false },
-    { type: l.CKA_UNWRAP, value: true }, { type: l.CKA_WRAP, value: false },
-    { type: l.CKA_ENCRYPT, value: false }, { type: l.CKA_DECRYPT, value: false }, { type: l.CKA_SIGN, value: false },
-  ];
+  return secretKeyTemplate(l, l.CKK_AES, ['unwrap']);
 }
 
 /** The template of what an unwrap makes: material of the spec, or a temporary key-unwrapping key. */
