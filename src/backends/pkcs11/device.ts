@@ -112,7 +112,11 @@ export class Pkcs11Device {
     } catch (e) {
       // A failed multi-part operation may leave the session busy (SoftHSM2 keeps a failed
       // C_Decrypt active): replace the session rather than hand it on in an unknown state.
-      session = this.recycle(session);
+      try {
+        session = this.recycle(session);
+      } catch (r) {
+        throw fromPkcs11Error(this.lib, r, 'Replacing a PKCS#11 session after a failure');
+      }
       throw fromPkcs11Error(this.lib, e, what);
     } finally {
       const next = this.waiters.shift();

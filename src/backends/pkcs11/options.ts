@@ -2,6 +2,7 @@
 import type { Clock } from '../../clock.js';
 import { ByokError } from '../../errors.js';
 import { Pkcs11Capabilities } from './capabilities.js';
+import { fromPkcs11Error } from './ckr.js';
 import { findPkcs11Module, Pkcs11Device } from './device.js';
 
 export interface Pkcs11BackendOptions {
@@ -60,6 +61,6 @@ export async function openPkcs11Device(options: Pkcs11BackendOptions): Promise<{
     return { device, capabilities: new Pkcs11Capabilities(device, options.kwpMechanism ?? device.lib.CKM_AES_KEY_WRAP_PAD, options.allowHostOaepDecode ?? false) };
   } catch (e) {
     device.close();
-    throw e;
+    throw fromPkcs11Error(device.lib, e, 'Probing the PKCS#11 device');
   }
 }
