@@ -17,6 +17,7 @@ import {
   type Sm2Ciphertext, type Sm2CurveParams, type Sm2Hash, type Sm2Mode,
 } from '../src/algorithms/sm2/index.js';
 import type { KatOperations } from '../src/backends/kat-operations.js';
+import { pureKatOperations } from '../src/backends/pure/kat-operations.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import { ByokError, ERROR_CODES } from '../src/errors.js';
 import { sm2VectorsRunner } from '../src/kat/sm2-vectors.js';
@@ -39,19 +40,7 @@ const TEST_CURVE_KEY = fromHex(file.vectors.find((v) => v.curve === 'GBT32918-te
 
 /** The temporary KatOperations of this test: our decoder, with the vector's own scalar. */
 const unsupported = async (): Promise<Uint8Array> => { throw new ByokError('ALGORITHM_UNSUPPORTED', 'not in this test'); };
-const katOps: KatOperations = {
-  rsaesDecrypt: unsupported,
-  aesKwpUnwrap: unsupported,
-  sm2Decrypt: async (d, ciphertext, options) => {
-    const key = sm2PrivateKeyFromScalar(d, options.curve);
-    try {
-      return sm2Decrypt(key, ciphertext, options);
-    } finally {
-      destroySm2PrivateKey(key);
-    }
-  },
-  close: async () => {},
-};
+const katOps: KatOperations = { ...pureKatOperations(), rsaesDecrypt: unsupported, aesKwpUnwrap: unsupported };
 
 // ---- reference encryptor (GM/T 0003.4 §6.1 A1–A8), test-only --------------------------------
 
