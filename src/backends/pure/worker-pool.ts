@@ -33,9 +33,12 @@ export interface WorkerPoolOptions {
  * must still be plain JS: the compiled one in dist/ (built by `npm test` before vitest runs).
  */
 export function defaultWorkerUrl(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('../../../dist/src/backends/pure/private-key-worker.js', import.meta.url)
-    : new URL('./private-key-worker.js', import.meta.url);
+  // A CommonJS bundle has no import.meta.url: there is nothing to resolve against.
+  const here = (import.meta as { url?: string }).url;
+  if (!here) throw new ByokError('BACKEND_UNAVAILABLE', 'This build has no import.meta.url (a CommonJS bundle?): pass workerUrl, the private-key-worker.js shipped with byok-hsm.');
+  return here.endsWith('.ts')
+    ? new URL('../../../dist/src/backends/pure/private-key-worker.js', here)
+    : new URL('./private-key-worker.js', here);
 }
 
 function asUrl(url: URL | string): URL {
