@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readConfig, serviceConfig } from '../src/config/config.js';
 import { AuthTokens, loadAuthTokens, parseTokenPairs } from '../src/server/auth.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-auth-'));
@@ -27,26 +28,30 @@ describe('auth tokens', () => {
   it('env beats --auth-file beats the data directory file', () => {
     const file = join(dir, 'tokens');
     writeFileSync(file, '{"f": "from-file"}');
-    expect(loadAuthTokens({ dataDir: dir, authFile: file, env: { BYOK_AUTH_TOKENS: 'e=from-env' } }).tokens.tenantOf('e')).toBe('from-env');
-    const fromFile = loadAuthTokens({ dataDir: dir, authFile: file, env: {} });
+    const auth = (argv: string[], env: NodeJS.ProcessEnv) => serviceConfig(readConfig('serve', ['--data-dir', dir, ...argv], env)).auth;
+    expect(auth(['--auth-file', file], { BYOK_AUTH_TOKENS: 'e=from-env' })).toEqual({ tokens: 'e=from-env', source: 'BYOK_AUTH_TOKENS' });
+    expect(loadAuthTokens(auth(['--auth-file', file], { BYOK_AUTH_TOKENS: 'e=from-env' })).tokens.tenantOf('e')).toBe('from-env');
+    expect(auth(['--auth-file', file], {})).toEqual({ file, createIfMissing: false });
+    expect(auth([], {})).toEqual({ file: join(dir, 'auth-tokens.json'), createIfMissing: true });
+    const fromFile = loadAuthTokens({ file, createIfMissing: false });
     expect([fromFile.source, fromFile.tokens.tenantOf('f')]).toEqual([file, 'from-file']);
     const broken = join(dir, 'broken');
     writeFileSync(broken, '{"f": ');
-    expect(() => loadAuthTokens({ dataDir: dir, authFile: broken, env: {} })).toThrow(/not valid JSON/);
+    expect(() => loadAuthTokens({ file: broken, createIfMissing: false })).toThrow(/not valid JSON/);
     writeFileSync(broken, '{"f": 1}');
-    expect(() => loadAuthTokens({ dataDir: dir, authFile: broken, env: {} })).toThrow(/tenant names/);
-    expect(() => loadAuthTokens({ dataDir: dir, authFile: join(dir, 'absent'), env: {} })).toThrow(/cannot be read \(ENOENT\)/);
+    expect(() => loadAuthTokens({ file: broken, createIfMissing: false })).toThrow(/tenant names/);
+    expect(() => loadAuthTokens({ file: join(dir, 'absent'), createIfMissing: false })).toThrow(/cannot be read \(ENOENT\)/);
   });
 
   it('first run creates DATA_DIR/auth-tokens.json (0600) with one admin token, reported once', () => {
     const dataDir = join(dir, 'data');
-    const first = loadAuthTokens({ dataDir, env: {} });
+    const first = loadAuthTokens({ file: join(dataDir, 'auth-tokens.json'), createIfMissing: true });
     expect(first.createdAdminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(first.tokens.tenantOf(first.createdAdminToken!)).toBe('admin');
     const path = join(dataDir, 'auth-tokens.json');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ [first.createdAdminToken!]: 'admin' });
-    const second = loadAuthTokens({ dataDir, env: {} });
+    const second = loadAuthTokens({ file: join(dataDir, 'auth-tokens.json'), createIfMissing: true });
     expect(second.createdAdminToken).toBeUndefined();
     expect(second.tokens.tenantOf(first.createdAdminToken!)).toBe('admin');
   });

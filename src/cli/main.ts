@@ -1,13 +1,8 @@
 /**
  * `byok` command dispatch. Each subcommand lives in its own module under src/cli/commands/
- * and exports `run(argv): Promise<number>` (the exit code) and `usage` (its --help text).
+ * and exports `command` (see command-line.ts): `run(argv)` resolves the exit code.
  */
-export interface Command {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  run(argv: string[]): Promise<number>;
-}
+import { EXIT, packageVersion, UsageError, type Command } from './command-line.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).command,
@@ -25,10 +20,8 @@ const SUMMARIES: Record<string, string> = {
   bench: 'throughput benchmarks against openssl speed',
 };
 
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
-
 function topUsage(): string {
-  const lines = ['Usage: byok <command> [options]', '', 'Commands:'];
+  const lines = ['Usage: byok <command> [options]', '       byok --version', '', 'Commands:'];
   for (const [name, summary] of Object.entries(SUMMARIES)) lines.push(`  ${name.padEnd(8)}${summary}`);
   lines.push('', 'Run `byok <command> --help` for a command\'s options.');
   return lines.join('\n');
@@ -40,6 +33,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(topUsage() + '\n');
     return name ? EXIT.OK : EXIT.USAGE;
   }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(packageVersion() + '\n');
+    return EXIT.OK;
+  }
   const load = COMMANDS[name];
   if (!load) {
     process.stderr.write(`byok: unknown command '${name}'. Run 'byok --help'.\n`);
@@ -50,5 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.usage + '\n');
     return EXIT.OK;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`byok ${name}: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
 }

@@ -4,8 +4,6 @@
  */
 export { ImportEngine, MAX_MATERIAL_EXPIRY } from './import-engine.js';
 export type { AuditRecord, Closable, ImportEngineOptions } from './import-engine.js';
-export { WIRE_ERRORS } from './error-map.js';
-export type { WireError } from './error-map.js';
 export { WrappingKeyPool } from './wrapping-key-pool.js';
 export type * from './types.js';
 /** openEngine binds its store; an embedder building an ImportEngine itself calls `bindEngineKeys` first. */

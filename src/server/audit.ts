@@ -9,7 +9,7 @@ import type { AuditRecord } from '../engine/import-engine.js';
 
 export interface RequestContext {
   readonly requestId: string;
-  readonly dialect: 'huawei' | 'tencent';
+  readonly dialect: string;
   readonly action: string;
 }
 

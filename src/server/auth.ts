@@ -1,12 +1,13 @@
 /**
- * Tenancy: an API token maps to a tenant. Tokens come from env BYOK_AUTH_TOKENS
- * ("token=tenant,token=tenant"), from --auth-file (JSON {"token": "tenant"} or token=tenant
- * lines), else from <dataDir>/auth-tokens.json, created on first run with one random admin
- * token that is printed once. Lookups compare digests in constant time.
+ * Tenancy: an API token maps to a tenant. Tokens come as "token=tenant,token=tenant" pairs or
+ * from a file (JSON {"token": "tenant"} or token=tenant lines); the default file is created on
+ * first run with one random admin token that is printed once (config.ts picks the source).
+ * Lookups compare digests in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import type { AuthSource } from '../config/config.js';
 import { ByokError } from '../errors.js';
 
 export class AuthTokens {
@@ -57,37 +58,37 @@ export interface LoadedAuth {
   readonly source: string;
 }
 
-export function loadAuthTokens(options: { dataDir: string; authFile?: string; env?: NodeJS.ProcessEnv }): LoadedAuth {
-  const env = options.env ?? process.env;
-  if (env.BYOK_AUTH_TOKENS) return { tokens: new AuthTokens(parseTokenPairs(env.BYOK_AUTH_TOKENS)), source: 'BYOK_AUTH_TOKENS' };
-  const readFile = (path: string): Map<string, string> => {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new ByokError('INVALID_PARAMETER', `The auth file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+function readTokenFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ByokError('INVALID_PARAMETER', `The auth file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  if (!text.trimStart().startsWith('{')) return parseTokenPairs(text);
+  let entries: Array<[string, unknown]>;
+  try {
+    entries = Object.entries(JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    throw new ByokError('INVALID_PARAMETER', `The auth file ${path} is not valid JSON.`);
+  }
+  return new Map(entries.map(([token, tenant]) => {
+    if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || token.length === 0) {
+      throw new ByokError('INVALID_PARAMETER', `The auth file ${path} must map tokens to tenant names.`);
     }
-    if (!text.trimStart().startsWith('{')) return parseTokenPairs(text);
-    let entries: Array<[string, unknown]>;
-    try {
-      entries = Object.entries(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      throw new ByokError('INVALID_PARAMETER', `The auth file ${path} is not valid JSON.`);
-    }
-    return new Map(entries.map(([token, tenant]) => {
-      if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || token.length === 0) {
-        throw new ByokError('INVALID_PARAMETER', `The auth file ${path} must map tokens to tenant names.`);
-      }
-      return [token, tenant];
-    }));
-  };
-  if (options.authFile) return { tokens: new AuthTokens(readFile(options.authFile)), source: options.authFile };
-  const path = join(options.dataDir, 'auth-tokens.json');
+    return [token, tenant];
+  }));
+}
+
+/** The tokens of a source (config.ts decides which): given pairs, or a file, created on first run when asked. */
+export function loadAuthTokens(source: AuthSource): LoadedAuth {
+  if ('tokens' in source) return { tokens: new AuthTokens(parseTokenPairs(source.tokens)), source: source.source };
+  const path = source.file;
   let createdAdminToken: string | undefined;
-  if (!existsSync(path)) {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  if (source.createIfMissing && !existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     createdAdminToken = randomBytes(24).toString('base64url');
     writeFileSync(path, JSON.stringify({ [createdAdminToken]: 'admin' }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   }
-  return { tokens: new AuthTokens(readFile(path)), source: path, ...(createdAdminToken ? { createdAdminToken } : {}) };
+  return { tokens: new AuthTokens(readTokenFile(path)), source: path, ...(createdAdminToken ? { createdAdminToken } : {}) };
 }

@@ -12,7 +12,7 @@ import { allWrappingCombinations, MATERIAL_SPECS, type MaterialSpec } from '../.
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { ManualClock } from '../../src/clock.js';
 import { ImportEngine } from '../../src/engine/import-engine.js';
-import { WIRE_ERRORS } from '../../src/engine/error-map.js';
+import { WIRE_ERRORS } from '../../src/server/dialects/wire-errors.js';
 import { ByokError, ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
 import { BACKENDS } from '../helpers/backends.js';

@@ -1,5 +1,5 @@
 /** `byok bench [--quick]`: the benchmarks in bench/run.ts, with the machine's limit in the same run. */
-import type { Command } from '../main.js';
+import { EXIT, type Command } from '../command-line.js';
 
 const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11]
 
@@ -20,7 +20,7 @@ export const command: Command = {
     const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--out'].includes(a) && argv[i - 1] !== '--out');
     if (unknown.length) {
       process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
-      return 2;
+      return EXIT.USAGE;
     }
     const { runBenchmarks } = await import('../../../bench/run.js');
     return runBenchmarks(argv);

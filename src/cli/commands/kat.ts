@@ -1,48 +1,47 @@
 /**
  * `byok kat [--backend pure|pkcs11] [FILE|DIR ...]`: run known-answer vector files against a
- * backend; per-file counts; exit 1 on any failure.
+ * backend (default: the vectors shipped with the package); per-file counts; exit 1 on any failure.
  */
-import { parseArgs } from 'node:util';
-import { KAT_BACKENDS } from '../../kat/backends.js';
+import { join } from 'node:path';
+import type { KatOperations } from '../../backends/kat-operations.js';
+import { pureKatOperations } from '../../backends/pure/kat-operations.js';
+import { pkcs11Options, type Config } from '../../config/config.js';
+import { settingsHelp } from '../../config/settings-table.js';
 import { expandVectorPaths, formatReport, runVectorFile } from '../../kat/runner.js';
-import type { Command } from '../main.js';
+import { commandConfig, EXIT, packageRoot, UsageError, type Command } from '../command-line.js';
 
 const usage = `Usage: byok kat [--backend pure|pkcs11] [--verbose] [FILE|DIR ...]
 
 Runs known-answer vector files (Wycheproof RsaesOaepDecrypt, RsaesPkcs1Decrypt, KeywrapTest,
 RFC 5649 / NIST KWP, the SM2 set) exactly as they stand, against a backend. Directories are
-searched for the vector files a runner understands. Default: ./vectors.
+searched for the vector files a runner understands. Default: the vectors/ shipped with byok.
 
 Prints "N passed, N failed[, N skipped]" per file and a total; skipped cases name the reason.
-  --backend pure     the pure TypeScript backend (default)
-  --backend pkcs11   a PKCS#11 device: BYOK_PKCS11_MODULE (default SoftHSM2), BYOK_PKCS11_TOKEN_LABEL
-                     or BYOK_PKCS11_SLOT, BYOK_PKCS11_PIN; BYOK_PKCS11_HOST_DECODE=1 for the opt-in
-                     TypeScript OAEP decode. What the device cannot do is reported as skipped.
-  --verbose          also list the IDs of skipped cases
+With --backend pkcs11, what the device cannot do is reported as skipped.
+
+${settingsHelp('kat')}
 
 Exit codes: 0 all passed (skips allowed), 1 a case failed, 2 usage error.`;
+
+/** The KAT operations of each backend `byok kat` can drive, from the backend's own factory. */
+const KAT_OPERATIONS: Record<Config['settings']['backend'], (config: Config) => Promise<KatOperations>> = {
+  pure: async () => pureKatOperations(),
+  // Loaded only when asked for: the pure core runs without pkcs11js.
+  pkcs11: async (config) => {
+    const options = pkcs11Options(config);
+    return (await import('../../backends/pkcs11/index.js')).pkcs11KatOperations(options);
+  },
+};
 
 export const command: Command = {
   name: 'kat',
   summary: 'run known-answer vectors against a backend',
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { backend: { type: 'string', default: 'pure' }, verbose: { type: 'boolean', default: false } },
-    });
-    const openKatOperations = KAT_BACKENDS[values.backend];
-    if (!openKatOperations) {
-      process.stderr.write(`byok kat: unknown backend '${values.backend}' (${Object.keys(KAT_BACKENDS).join('|')})\n`);
-      return 2;
-    }
-    const files = expandVectorPaths(positionals.length ? positionals : ['vectors']);
-    if (files.length === 0) {
-      process.stderr.write('byok kat: no vector files found\n');
-      return 2;
-    }
-    const ops = await openKatOperations();
+    const config = commandConfig('kat', argv, { positionals: true });
+    const files = expandVectorPaths(config.positionals.length ? [...config.positionals] : [join(packageRoot(), 'vectors')]);
+    if (files.length === 0) throw new UsageError('no vector files found');
+    const ops = await KAT_OPERATIONS[config.settings.backend](config);
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -52,12 +51,12 @@ export const command: Command = {
         passed += report.passed;
         failed += report.failed;
         skipped += report.skipped;
-        process.stdout.write(formatReport(report, values.verbose) + '\n');
+        process.stdout.write(formatReport(report, config.settings.katVerbose) + '\n');
       }
     } finally {
       await ops.close();
     }
     process.stdout.write(`total: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '') + '\n');
-    return failed === 0 ? 0 : 1;
+    return failed === 0 ? EXIT.OK : EXIT.FAILURE;
   },
 };

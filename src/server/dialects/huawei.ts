@@ -1,25 +1,49 @@
 /**
  * The Huawei Cloud style REST dialect: POST /v1.0/{project_id}/kms/<action>, X-Auth-Token,
- * snake_case bodies, errors {"error":{"error_code":"KMS.xxxx","error_msg":"..."}} with the
- * table's HTTP status. Field rules follow the seeds (key ID regex, token pattern, base64
- * material, wrapping algorithm enumeration, 36-byte sequence).
+ * snake_case bodies, errors {"error":{"error_code":"KMS.xxxx","error_msg":"..."}} with the code's
+ * HTTP status. Field rules follow the seeds (key ID regex, token pattern, base64 material,
+ * wrapping algorithm enumeration, 36-byte sequence).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ImportEngine } from '../engine/import-engine.js';
-import type { KeyMetadata } from '../engine/types.js';
-import { asBuffer, zeroize } from '../bytes.js';
-import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../algorithms/specs.js';
-import { ByokError } from '../errors.js';
-import { withRequestContext } from './audit.js';
-import type { AuthTokens } from './auth.js';
-import type { Metrics } from './metrics.js';
+import type { FastifyRequest } from 'fastify';
+import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../../algorithms/specs.js';
+import { asBuffer, zeroize } from '../../bytes.js';
+import type { KeyMetadata, KeyState } from '../../engine/types.js';
+import { ByokError } from '../../errors.js';
+import type { Body, Dialect, Operation } from './dialect.js';
 import {
   BASE64_SCHEMA, EPOCH_SECONDS_SCHEMA, KEY_ID_SCHEMA, objectSchema, SEQUENCE_SCHEMA, TOKEN_SCHEMA,
   WRAPPING_ALGORITHM_SCHEMA, WRAPPING_KEY_SPEC_SCHEMA,
 } from './schemas.js';
-import { HUAWEI_KEY_STATE, mapError } from './wire.js';
 
 export const HUAWEI_AUTH_HEADER = 'x-auth-token';
+
+/** Huawei key_state codes: 2 enabled, 3 disabled, 4 pending deletion, 5 pending import. */
+export const HUAWEI_KEY_STATE: Readonly<Record<KeyState, string>> = {
+  Enabled: '2', Disabled: '3', PendingDeletion: '4', PendingImport: '5',
+};
+
+/** Huawei-style KMS.xxxx codes (23xx: the import API; 0xxx: the gateway). */
+const HUAWEI_ERROR_CODES = {
+  DECRYPT_MATERIAL_FAILED: 'KMS.2310',
+  IMPORT_TOKEN_INVALID: 'KMS.2311',
+  IMPORT_TOKEN_EXPIRED: 'KMS.2312',
+  IMPORT_TOKEN_EXHAUSTED: 'KMS.2313',
+  KEY_MATERIAL_MISMATCH: 'KMS.2314',
+  KEY_STATE_UNSUPPORTED: 'KMS.2315',
+  NOT_EXTERNAL_KEY: 'KMS.2316',
+  KEY_NOT_FOUND: 'KMS.2301',
+  INVALID_KEY_ID: 'KMS.2302',
+  INVALID_PARAMETER: 'KMS.2300',
+  ALGORITHM_UNSUPPORTED: 'KMS.2317',
+  INVALID_KEY_USAGE: 'KMS.2320',
+  INVALID_PRIVATE_KEY: 'KMS.2318',
+  CIPHERTEXT_INVALID: 'KMS.2319',
+  UNAUTHORIZED: 'KMS.0401',
+  BACKEND_UNAVAILABLE: 'KMS.0503',
+  STORE_UNAVAILABLE: 'KMS.0503',
+  DEPENDENCY_MISSING: 'KMS.0500',
+  INTERNAL_ERROR: 'KMS.0500',
+} as const;
 
 /** Every Huawei body may carry the optional `sequence`. */
 const body = (properties: Record<string, unknown>, required: string[]) => objectSchema({ ...properties, sequence: SEQUENCE_SCHEMA }, required);
@@ -56,41 +80,26 @@ function keyInfo(m: KeyMetadata) {
   };
 }
 
-export interface RouteDeps {
-  readonly engine: ImportEngine;
-  readonly auth: AuthTokens;
-  readonly metrics: Metrics;
-}
+const op = (name: string, schema: object, run: Operation['run'], metric?: 'import'): Operation => ({ name, body: schema, run, ...(metric ? { metric } : {}) });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the route's schema
-type Body = Record<string, any>;
+const keyOnly = body({ key_id: KEY_ID_SCHEMA }, ['key_id']);
 
-export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { engine, auth, metrics } = deps;
+// Signing takes the raw message only: a DIGEST would let callers sign hashes we never saw.
+const signFields = {
+  key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, signing_algorithm: { type: 'string', maxLength: 64 },
+  message_type: { type: 'string', enum: ['RAW'] },
+};
+const macFields = { key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, mac_algorithm: { type: 'string', maxLength: 64 } };
 
-  const route = (action: string, schema: object, handler: (tenant: string, b: Body) => Promise<unknown>) => {
-    app.post(`/v1.0/:project_id/kms/${action}`, {
-      schema: { body: schema, params: PARAMS_SCHEMA },
-      config: { dialect: 'huawei', action },
-      // Authenticate before validating: a caller without a token learns nothing about the API.
-      onRequest: async (req: FastifyRequest) => {
-        req.tenant = auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined);
-      },
-    }, async (req: FastifyRequest, reply: FastifyReply) => {
-      const result = await withRequestContext({ requestId: req.id, dialect: 'huawei', action }, () => handler(req.tenant, req.body as Body));
-      metrics.countRequest('huawei', action, 200);
-      return reply.send(result ?? {});
-    });
-  };
-
-  route('create-key', body({
+const OPERATIONS: readonly Operation[] = [
+  op('create-key', body({
     key_alias: { type: 'string', pattern: '^[a-zA-Z0-9:/_-]{1,255}$' },
     key_spec: { type: 'string', enum: KEY_SPEC_NAMES },
     key_usage: { type: 'string', enum: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] },
     key_description: { type: 'string', maxLength: 255 },
     origin: { type: 'string', enum: ['kms', 'external'] },
     enterprise_project_id: { type: 'string', maxLength: 64 },
-  }, ['key_alias']), async (tenant, b) => {
+  }, ['key_alias']), async (engine, tenant, b) => {
     const keySpec = parseMaterialSpec(b.key_spec ?? 'AES_256');
     if (b.key_usage !== undefined && b.key_usage !== MATERIAL_SPECS[keySpec].usage) {
       throw new ByokError('INVALID_PARAMETER', `A ${b.key_spec ?? 'AES_256'} key has key_usage ${MATERIAL_SPECS[keySpec].usage}.`);
@@ -100,56 +109,49 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
       ...(b.key_description !== undefined ? { description: b.key_description } : {}),
     });
     return { key_info: { key_id: m.keyId, domain_id: tenant } };
-  });
+  }),
 
-  route('get-parameters-for-import', body({
+  op('get-parameters-for-import', body({
     key_id: KEY_ID_SCHEMA, wrapping_algorithm: WRAPPING_ALGORITHM_SCHEMA, wrapping_key_spec: WRAPPING_KEY_SPEC_SCHEMA,
-  }, ['key_id', 'wrapping_algorithm']), async (tenant, b) => {
+  }, ['key_id', 'wrapping_algorithm']), async (engine, tenant, b) => {
     const p = await engine.getParametersForImport({
       tenant, keyId: b.key_id, wrappingAlgorithm: b.wrapping_algorithm,
       ...(b.wrapping_key_spec !== undefined ? { wrappingKeySpec: b.wrapping_key_spec } : {}),
     });
     return { key_id: p.keyId, import_token: p.importToken, expiration_time: p.expirationTime, public_key: p.publicKey };
-  });
+  }),
 
-  route('import-key-material', body({
+  op('import-key-material', body({
     key_id: KEY_ID_SCHEMA, import_token: TOKEN_SCHEMA, encrypted_key_material: BASE64_SCHEMA,
     // The seeds say {200,6144} characters, but an EC P-256 key wraps to 192: any canonical base64.
     encrypted_privatekey: BASE64_SCHEMA, expiration_time: EPOCH_SECONDS_SCHEMA,
-  }, ['key_id', 'import_token', 'encrypted_key_material']), async (tenant, b) => {
-    const started = process.hrtime.bigint();
-    try {
-      await engine.importKeyMaterial({
-        tenant, keyId: b.key_id, importToken: b.import_token, encryptedKeyMaterial: b.encrypted_key_material,
-        ...(b.encrypted_privatekey !== undefined ? { encryptedPrivateKey: b.encrypted_privatekey } : {}),
-        ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}),
-      });
-    } finally {
-      metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
-    }
+  }, ['key_id', 'import_token', 'encrypted_key_material']), async (engine, tenant, b) => {
+    await engine.importKeyMaterial({
+      tenant, keyId: b.key_id, importToken: b.import_token, encryptedKeyMaterial: b.encrypted_key_material,
+      ...(b.encrypted_privatekey !== undefined ? { encryptedPrivateKey: b.encrypted_privatekey } : {}),
+      ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}),
+    });
     return {};
-  });
+  }, 'import'),
 
-  route('delete-imported-key-material', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => {
+  op('delete-imported-key-material', keyOnly, async (engine, tenant, b) => {
     await engine.deleteKeyMaterial({ tenant, keyId: b.key_id });
     return {};
-  });
+  }),
 
-  route('describe-key', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => ({
+  op('describe-key', keyOnly, async (engine, tenant, b) => ({
     key_info: keyInfo(await engine.describeKey({ tenant, keyId: b.key_id })),
-  }));
+  })),
 
-  for (const [action, op] of [['enable-key', 'enableKey'], ['disable-key', 'disableKey']] as const) {
-    route(action, body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => {
-      const m = await engine[op]({ tenant, keyId: b.key_id });
-      return { key_info: { key_id: m.keyId, key_state: HUAWEI_KEY_STATE[m.state] } };
-    });
-  }
+  ...([['enable-key', 'enableKey'], ['disable-key', 'disableKey']] as const).map(([name, call]) => op(name, keyOnly, async (engine, tenant, b) => {
+    const m = await engine[call]({ tenant, keyId: b.key_id });
+    return { key_info: { key_id: m.keyId, key_state: HUAWEI_KEY_STATE[m.state] } };
+  })),
 
-  route('encrypt-data', body({
+  op('encrypt-data', body({
     key_id: KEY_ID_SCHEMA, plain_text: { type: 'string', minLength: 1, maxLength: 4096 },
     encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] },
-  }, ['key_id', 'plain_text']), async (tenant, b) => {
+  }, ['key_id', 'plain_text']), async (engine, tenant, b) => {
     const plaintext = new Uint8Array(Buffer.from(b.plain_text, 'utf8'));
     try {
       const r = await engine.encrypt({ tenant, keyId: b.key_id, plaintext });
@@ -157,42 +159,36 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
     } finally {
       zeroize(plaintext);
     }
-  });
+  }),
 
-  route('get-publickey', body({ key_id: KEY_ID_SCHEMA }, ['key_id']), async (tenant, b) => {
+  op('get-publickey', keyOnly, async (engine, tenant, b) => {
     const r = await engine.getPublicKey({ tenant, keyId: b.key_id });
     return { key_id: r.keyId, key_spec: HUAWEI_KEY_SPEC[r.keySpec] ?? r.keySpec, public_key: r.publicKey, signing_algorithms: r.signingAlgorithms };
-  });
+  }),
 
-  // Signing takes the raw message only: a DIGEST would let callers sign hashes we never saw.
-  const signFields = {
-    key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, signing_algorithm: { type: 'string', maxLength: 64 },
-    message_type: { type: 'string', enum: ['RAW'] },
-  };
-  route('sign', body(signFields, ['key_id', 'message', 'signing_algorithm']), async (tenant, b) => {
+  op('sign', body(signFields, ['key_id', 'message', 'signing_algorithm']), async (engine, tenant, b) => {
     const r = await engine.sign({ tenant, keyId: b.key_id, message: bytes(b.message), signingAlgorithm: b.signing_algorithm });
     return { key_id: r.keyId, signature: Buffer.from(r.signature).toString('base64') };
-  });
+  }),
 
-  route('verify', body({ ...signFields, signature: BASE64_SCHEMA }, ['key_id', 'message', 'signing_algorithm', 'signature']), async (tenant, b) => {
+  op('verify', body({ ...signFields, signature: BASE64_SCHEMA }, ['key_id', 'message', 'signing_algorithm', 'signature']), async (engine, tenant, b) => {
     const r = await engine.verify({ tenant, keyId: b.key_id, message: bytes(b.message), signingAlgorithm: b.signing_algorithm, signature: bytes(b.signature) });
     return { key_id: r.keyId, signature_valid: String(r.signatureValid) };
-  });
+  }),
 
-  const macFields = { key_id: KEY_ID_SCHEMA, message: MESSAGE_SCHEMA, mac_algorithm: { type: 'string', maxLength: 64 } };
-  route('generate-mac', body(macFields, ['key_id', 'message']), async (tenant, b) => {
+  op('generate-mac', body(macFields, ['key_id', 'message']), async (engine, tenant, b) => {
     const r = await engine.generateMac({ tenant, keyId: b.key_id, message: bytes(b.message), ...(b.mac_algorithm !== undefined ? { macAlgorithm: b.mac_algorithm } : {}) });
     return { key_id: r.keyId, mac_algorithm: r.macAlgorithm, mac: Buffer.from(r.mac).toString('base64') };
-  });
+  }),
 
-  route('verify-mac', body({ ...macFields, mac: BASE64_SCHEMA }, ['key_id', 'message', 'mac']), async (tenant, b) => {
+  op('verify-mac', body({ ...macFields, mac: BASE64_SCHEMA }, ['key_id', 'message', 'mac']), async (engine, tenant, b) => {
     const r = await engine.verifyMac({ tenant, keyId: b.key_id, message: bytes(b.message), mac: bytes(b.mac), ...(b.mac_algorithm !== undefined ? { macAlgorithm: b.mac_algorithm } : {}) });
     return { key_id: r.keyId, mac_valid: String(r.macValid) };
-  });
+  }),
 
-  route('decrypt-data', body({
+  op('decrypt-data', body({
     cipher_text: BASE64_SCHEMA, key_id: KEY_ID_SCHEMA, encryption_algorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT'] },
-  }, ['cipher_text']), async (tenant, b) => {
+  }, ['cipher_text']), async (engine, tenant, b: Body) => {
     const r = await engine.decrypt({
       tenant, ciphertextBlob: new Uint8Array(Buffer.from(b.cipher_text, 'base64')), ...(b.key_id !== undefined ? { keyId: b.key_id } : {}),
     });
@@ -202,10 +198,19 @@ export function registerHuaweiRoutes(app: FastifyInstance, deps: RouteDeps): voi
     } finally {
       zeroize(r.plaintext);
     }
-  });
-}
+  }),
+];
 
-export function huaweiErrorBody(e: unknown) {
-  const m = mapError(e);
-  return { status: m.http, mapped: m, body: { error: { error_code: m.huawei, error_msg: m.message } } };
-}
+export const huaweiDialect = {
+  name: 'huawei',
+  errorCodes: HUAWEI_ERROR_CODES,
+  operations: OPERATIONS,
+  route: (operation) => ({ url: `/v1.0/:project_id/kms/${operation.name}`, params: PARAMS_SCHEMA }),
+  authenticate: (req: FastifyRequest, auth) => auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined),
+  success: (result) => result,
+  error: (failure) => ({ status: failure.status, body: { error: { error_code: failure.code, error_msg: failure.message } } }),
+  // Listed last in DIALECTS: whatever no other dialect claims gets Huawei's REST errors.
+  owns: () => true,
+  unmatchedAction: () => '',
+  notFound: () => ({ status: 404, body: { error: { error_code: 'KMS.0404', error_msg: 'Not found.' } } }),
+} as const satisfies Dialect<'huawei'>;

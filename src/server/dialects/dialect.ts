@@ -1,0 +1,76 @@
+/**
+ * What a wire dialect is: one module per KMS API (Huawei REST, Tencent actions, …) declaring its
+ * operations, where they are served, how a caller authenticates, and how a success, an error and
+ * an unknown request look on its wire, with its own code for every engine error. The dialects
+ * hold no fastify value (types only): `registerDialects` (register.ts) is the one place that
+ * turns them into routes, so a dialect is one file plus one line in `DIALECTS` (index.ts).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ImportEngine } from '../../engine/import-engine.js';
+import type { ErrorCode } from '../../errors.js';
+import type { AuthTokens } from '../auth.js';
+
+/** A request body, already checked against the operation's JSON schema. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the operation's schema
+export type Body = Record<string, any>;
+
+export interface Operation {
+  /** The name on the wire (`import-key-material`, `ImportKeyMaterial`): route, metric and audit label. */
+  readonly name: string;
+  /** JSON schema of the body (compiled with coercion and additional-property removal off). */
+  readonly body: object;
+  /** Counted in `byok_import_seconds` (the import latency histogram). */
+  readonly metric?: 'import';
+  /** The engine call: the tenant is the authenticated caller's; returns the response fields. */
+  run(engine: ImportEngine, tenant: string, body: Body): Promise<object>;
+}
+
+/** Where an operation is served: a POST URL, path-parameter schema and routing constraints. */
+export interface RouteShape {
+  readonly url: string;
+  readonly params?: object;
+  /** Values for the dialect's routing constraints (e.g. the X-TC-Action header). */
+  readonly constraints?: Readonly<Record<string, string>>;
+}
+
+/** A routing constraint: find-my-way's strategy shape (a header chooses among routes on one URL). */
+export interface RouteConstraint {
+  readonly name: string;
+  storage(): { get(value: string): unknown; set(value: string, store: unknown): void };
+  validate(value: unknown): void;
+  deriveConstraint(req: { headers: Record<string, string | string[] | undefined> }): string | undefined;
+  readonly mustMatchWhenDerived: boolean;
+}
+
+/** An error as this dialect sends it: its own code, the message, and the REST status of the code. */
+export interface WireFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly status: number;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: object;
+}
+
+export interface Dialect<Name extends string = string> {
+  /** Metric label, audit `dialect` field and the column of WIRE_ERRORS. */
+  readonly name: Name;
+  /** This API's code for every engine error code. */
+  readonly errorCodes: Readonly<Record<ErrorCode, string>>;
+  readonly operations: readonly Operation[];
+  readonly constraints?: readonly RouteConstraint[];
+  route(operation: Operation): RouteShape;
+  /** The caller's tenant; throws UNAUTHORIZED. Runs before the body is parsed or validated. */
+  authenticate(req: FastifyRequest, auth: AuthTokens): string;
+  /** The body of a success. */
+  success(result: object, requestId: string): object;
+  error(failure: WireFailure, requestId: string): Reply;
+  /** A request no route matched: does it look like one of ours (then errors speak our format)? */
+  owns(req: FastifyRequest): boolean;
+  /** The action label (metrics) of a request of ours that no route matched. */
+  unmatchedAction(req: FastifyRequest): string;
+  /** The answer to a request of ours that names no operation. */
+  notFound(req: FastifyRequest): Reply;
+}

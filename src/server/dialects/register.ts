@@ -1,0 +1,74 @@
+/**
+ * The one registration path: every dialect's operations become POST routes the same way —
+ * authenticate first (before the body is parsed), run the engine call inside its audit context,
+ * count it, time imports — and every error and unknown request is answered by its dialect.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ImportEngine } from '../../engine/import-engine.js';
+import { ByokError, isByokError } from '../../errors.js';
+import { withRequestContext } from '../audit.js';
+import type { AuthTokens } from '../auth.js';
+import type { Metrics } from '../metrics.js';
+import type { Body, Dialect, Reply } from './dialect.js';
+import { HTTP_STATUS } from './wire-errors.js';
+
+export interface DialectDeps {
+  readonly dialects: readonly Dialect[];
+  readonly engine: ImportEngine;
+  readonly auth: AuthTokens;
+  readonly metrics: Metrics;
+  readonly bodyLimit: number;
+}
+
+interface RouteTag {
+  readonly dialect: string;
+  readonly action: string;
+}
+
+/** The request's dialect and action: from its route, else the first dialect that owns it. */
+export function dialectOf(dialects: readonly Dialect[], req: FastifyRequest): { dialect: Dialect; action: string } {
+  const tag = req.routeOptions?.config as Partial<RouteTag> | undefined;
+  const routed = tag?.dialect !== undefined ? dialects.find((d) => d.name === tag.dialect) : undefined;
+  if (routed) return { dialect: routed, action: tag!.action ?? '' };
+  const owner = dialects.find((d) => d.owns(req)) ?? dialects[dialects.length - 1];
+  return { dialect: owner, action: owner.unmatchedAction(req) };
+}
+
+/** Any thrown value as the dialect sends it. Non-ByokErrors become a generic 500: no message, no stack. */
+export function errorReply(dialect: Dialect, e: unknown, requestId: string): Reply {
+  const err = isByokError(e) ? e : new ByokError('INTERNAL_ERROR');
+  return dialect.error({ code: dialect.errorCodes[err.code], message: err.message, status: HTTP_STATUS[err.code] }, requestId);
+}
+
+export function registerDialects(app: FastifyInstance, deps: DialectDeps): void {
+  const { engine, auth, metrics } = deps;
+  const tenants = new WeakMap<FastifyRequest, string>();
+  for (const dialect of deps.dialects) {
+    for (const c of dialect.constraints ?? []) if (!app.hasConstraintStrategy(c.name)) app.addConstraintStrategy(c as never);
+    for (const operation of dialect.operations) {
+      const route = dialect.route(operation);
+      const config: RouteTag = { dialect: dialect.name, action: operation.name };
+      app.post(route.url, {
+        schema: { body: operation.body, ...(route.params ? { params: route.params } : {}) },
+        ...(route.constraints ? { constraints: route.constraints } : {}),
+        bodyLimit: deps.bodyLimit,
+        config,
+        // Authenticate before validating: a caller without credentials learns nothing about the API.
+        onRequest: async (req: FastifyRequest) => {
+          tenants.set(req, dialect.authenticate(req, auth));
+        },
+      }, async (req: FastifyRequest, reply: FastifyReply) => {
+        const tenant = tenants.get(req)!;
+        const started = operation.metric === 'import' ? process.hrtime.bigint() : undefined;
+        let result: object;
+        try {
+          result = await withRequestContext({ requestId: req.id, dialect: dialect.name, action: operation.name }, () => operation.run(engine, tenant, req.body as Body));
+        } finally {
+          if (started !== undefined) metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
+        }
+        metrics.countRequest(dialect.name, operation.name, 200);
+        return reply.send(dialect.success(result, req.id));
+      });
+    }
+  }
+}

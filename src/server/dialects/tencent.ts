@@ -1,0 +1,159 @@
+/**
+ * The Tencent Cloud style action dialect: POST / with X-TC-Action, PascalCase bodies, responses
+ * {"Response": {..., "RequestId"}} and errors {"Response": {"Error": {"Code", "Message"},
+ * "RequestId"}} with the seeds' codes. Like the real API, errors travel with HTTP 200.
+ * Authentication is a bearer token (TC3 request signing is out of scope for a local KMS).
+ */
+import type { FastifyRequest } from 'fastify';
+import { zeroize } from '../../bytes.js';
+import type { KeyMetadata, KeyState } from '../../engine/types.js';
+import type { Dialect, Operation, RouteConstraint } from './dialect.js';
+import {
+  BASE64_SCHEMA, KEY_ID_SCHEMA, objectSchema, TENCENT_VALID_TO_SCHEMA, TENCENT_WRAPPING_ALGORITHM_SCHEMA, TOKEN_SCHEMA,
+  WRAPPING_KEY_SPEC_SCHEMA,
+} from './schemas.js';
+
+export const TC_ACTION_HEADER = 'x-tc-action';
+
+/** Tencent KeyState names. */
+export const TENCENT_KEY_STATE: Readonly<Record<KeyState, string>> = {
+  Enabled: 'Enabled', Disabled: 'Disabled', PendingDeletion: 'PendingDelete', PendingImport: 'PendingImport',
+};
+
+/** Tencent Cloud KMS codes (the seeds' ImportKeyMaterial list). */
+const TENCENT_ERROR_CODES = {
+  DECRYPT_MATERIAL_FAILED: 'InvalidParameter.DecryptMaterialError',
+  IMPORT_TOKEN_INVALID: 'InvalidParameter',
+  IMPORT_TOKEN_EXPIRED: 'ResourceUnavailable.TokenExpired',
+  IMPORT_TOKEN_EXHAUSTED: 'ResourceUnavailable.TokenExpired',
+  KEY_MATERIAL_MISMATCH: 'InvalidParameterValue.MaterialNotMatch',
+  KEY_STATE_UNSUPPORTED: 'ResourceUnavailable.CmkStateNotSupport',
+  NOT_EXTERNAL_KEY: 'UnsupportedOperation.NotExternalCmk',
+  KEY_NOT_FOUND: 'ResourceUnavailable.CmkNotFound',
+  INVALID_KEY_ID: 'InvalidParameterValue.InvalidKeyId',
+  INVALID_PARAMETER: 'InvalidParameter',
+  ALGORITHM_UNSUPPORTED: 'UnsupportedOperation',
+  INVALID_KEY_USAGE: 'UnsupportedOperation',
+  INVALID_PRIVATE_KEY: 'InvalidParameter',
+  CIPHERTEXT_INVALID: 'InvalidParameter',
+  UNAUTHORIZED: 'AuthFailure',
+  BACKEND_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
+  STORE_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
+  DEPENDENCY_MISSING: 'InternalError',
+  INTERNAL_ERROR: 'InternalError',
+} as const;
+
+function keyMetadata(m: KeyMetadata) {
+  return {
+    KeyId: m.keyId, Alias: m.alias ?? '', Description: m.description ?? '', CreateTime: m.createdAt,
+    KeyState: TENCENT_KEY_STATE[m.state], KeyUsage: 'ENCRYPT_DECRYPT', Type: m.origin === 'EXTERNAL' ? 2 : 1,
+    Origin: m.origin === 'EXTERNAL' ? 'EXTERNAL' : 'TENCENT_KMS', DeletionDate: m.deletionDate ?? 0,
+    ValidTo: m.materialExpiresAt ?? 0, KeyCheckValue: m.keyCheckValue ?? '',
+  };
+}
+
+/** Routes one POST / per action, chosen by the X-TC-Action header (a fastify route constraint). */
+const tcActionConstraint: RouteConstraint = {
+  name: 'tcAction',
+  storage() {
+    const handlers = new Map<string, unknown>();
+    return { get: (v: string) => handlers.get(v) ?? null, set: (v: string, s: unknown) => void handlers.set(v, s) };
+  },
+  validate(value: unknown) {
+    if (typeof value !== 'string') throw new Error('tcAction constraint must be a string');
+  },
+  deriveConstraint: (req) => req.headers[TC_ACTION_HEADER] as string | undefined,
+  mustMatchWhenDerived: true,
+};
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
+}
+
+const op = (name: string, schema: object, run: Operation['run'], metric?: 'import'): Operation => ({ name, body: schema, run, ...(metric ? { metric } : {}) });
+
+const keyOnly = objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']);
+
+const OPERATIONS: readonly Operation[] = [
+  op('CreateKey', objectSchema({
+    Alias: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,60}$' }, Description: { type: 'string', maxLength: 1024 },
+    KeyUsage: { type: 'string', enum: ['ENCRYPT_DECRYPT'] }, Type: { type: 'integer', enum: [1, 2] },
+  }, ['Alias']), async (engine, tenant, b) => {
+    const m = await engine.createKey({
+      tenant, alias: b.Alias, origin: b.Type === 2 ? 'EXTERNAL' : 'KMS', ...(b.Description !== undefined ? { description: b.Description } : {}),
+    });
+    return { KeyId: m.keyId, Alias: m.alias ?? '', CreateTime: m.createdAt, Description: m.description ?? '', KeyState: TENCENT_KEY_STATE[m.state], KeyUsage: 'ENCRYPT_DECRYPT' };
+  }),
+
+  op('GetParametersForImport', objectSchema({
+    KeyId: KEY_ID_SCHEMA, WrappingAlgorithm: TENCENT_WRAPPING_ALGORITHM_SCHEMA, WrappingKeySpec: WRAPPING_KEY_SPEC_SCHEMA,
+  }, ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec']), async (engine, tenant, b) => {
+    const p = await engine.getParametersForImport({ tenant, keyId: b.KeyId, wrappingAlgorithm: b.WrappingAlgorithm, wrappingKeySpec: b.WrappingKeySpec });
+    return { KeyId: p.keyId, ImportToken: p.importToken, PublicKey: p.publicKey, ParametersValidTo: p.expirationTime };
+  }),
+
+  op('ImportKeyMaterial', objectSchema({
+    KeyId: KEY_ID_SCHEMA, ImportToken: TOKEN_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: TENCENT_VALID_TO_SCHEMA,
+  }, ['KeyId', 'ImportToken', 'EncryptedKeyMaterial']), async (engine, tenant, b) => {
+    await engine.importKeyMaterial({
+      tenant, keyId: b.KeyId, importToken: b.ImportToken, encryptedKeyMaterial: b.EncryptedKeyMaterial,
+      ...(b.ValidTo !== undefined ? { expirationTime: Number(b.ValidTo) } : {}),
+    });
+    return {};
+  }, 'import'),
+
+  op('DeleteImportedKeyMaterial', keyOnly, async (engine, tenant, b) => {
+    await engine.deleteKeyMaterial({ tenant, keyId: b.KeyId });
+    return {};
+  }),
+
+  op('DescribeKey', keyOnly, async (engine, tenant, b) => ({
+    KeyMetadata: keyMetadata(await engine.describeKey({ tenant, keyId: b.KeyId })),
+  })),
+
+  ...([['EnableKey', 'enableKey'], ['DisableKey', 'disableKey']] as const).map(([name, call]) => op(name, keyOnly, async (engine, tenant, b) => {
+    await engine[call]({ tenant, keyId: b.KeyId });
+    return {};
+  })),
+
+  op('Encrypt', objectSchema({ KeyId: KEY_ID_SCHEMA, Plaintext: BASE64_SCHEMA }, ['KeyId', 'Plaintext']), async (engine, tenant, b) => {
+    const plaintext = new Uint8Array(Buffer.from(b.Plaintext, 'base64'));
+    try {
+      const r = await engine.encrypt({ tenant, keyId: b.KeyId, plaintext });
+      return { KeyId: r.keyId, CiphertextBlob: Buffer.from(r.ciphertextBlob).toString('base64') };
+    } finally {
+      zeroize(plaintext);
+    }
+  }),
+
+  op('Decrypt', objectSchema({ CiphertextBlob: BASE64_SCHEMA }, ['CiphertextBlob']), async (engine, tenant, b) => {
+    const r = await engine.decrypt({ tenant, ciphertextBlob: new Uint8Array(Buffer.from(b.CiphertextBlob, 'base64')) });
+    try {
+      return { KeyId: r.keyId, Plaintext: Buffer.from(r.plaintext).toString('base64') };
+    } finally {
+      zeroize(r.plaintext);
+    }
+  }),
+];
+
+const errorBody = (code: string, message: string, requestId: string) => ({ Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
+
+export const tencentDialect = {
+  name: 'tencent',
+  errorCodes: TENCENT_ERROR_CODES,
+  operations: OPERATIONS,
+  constraints: [tcActionConstraint],
+  route: (operation) => ({ url: '/', constraints: { [tcActionConstraint.name]: operation.name } }),
+  authenticate: (req, auth) => auth.tenantOf(bearer(req)),
+  success: (result, requestId) => ({ Response: { ...result, RequestId: requestId } }),
+  // Errors travel with HTTP 200, as in the real API.
+  error: (failure, requestId) => ({ status: 200, body: errorBody(failure.code, failure.message, requestId) }),
+  owns: (req) => req.method === 'POST' && req.url === '/',
+  unmatchedAction: (req) => String(req.headers[TC_ACTION_HEADER] ?? ''),
+  notFound: (req) => {
+    const action = req.headers[TC_ACTION_HEADER];
+    const message = action ? `The action ${String(action).slice(0, 64)} is not supported.` : 'The X-TC-Action header is required.';
+    return { status: 200, body: errorBody('InvalidAction', message, req.id) };
+  },
+} as const satisfies Dialect<'tencent'>;

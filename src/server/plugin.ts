@@ -1,0 +1,113 @@
+/**
+ * The service as a fastify plugin: mount it in an existing fastify app (`app.register(byokService,
+ * { engine, auth })`) or let `buildServer` run it standalone. It is encapsulated (no
+ * fastify-plugin wrapper): its validator, error handler, hooks and content-type rules apply to
+ * its own routes only, never to the host's.
+ */
+import { createRequire } from 'node:module';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ImportEngine } from '../engine/import-engine.js';
+import { ByokError, isByokError } from '../errors.js';
+import type { AuthTokens } from './auth.js';
+import type { Dialect } from './dialects/dialect.js';
+import { DIALECTS } from './dialects/index.js';
+import { dialectOf, errorReply, registerDialects } from './dialects/register.js';
+import { Metrics } from './metrics.js';
+
+export interface ServicePluginOptions {
+  readonly engine: ImportEngine;
+  readonly auth: AuthTokens;
+  /** Counters the host may render itself; default a fresh set. */
+  readonly metrics?: Metrics;
+  /** Bytes (default 64 KiB; the largest legitimate body is an RSA-4096 import, ~7 KiB). */
+  readonly bodyLimit?: number;
+  /** Answer requests that match no route in the dialects' formats (default false: the host's 404 stays). */
+  readonly notFound?: boolean;
+  /** Also serve GET /healthz and GET /metrics (default false). */
+  readonly operationalRoutes?: boolean;
+  /** Default: every dialect (DIALECTS). */
+  readonly dialects?: readonly Dialect[];
+}
+
+/** Unknown fields and wrong types are errors, not silently dropped or coerced: whatever the host's ajv settings. */
+const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } as const;
+
+type ValidatorCompiler = Parameters<FastifyInstance['setValidatorCompiler']>[0];
+let strictCompiler: ValidatorCompiler | undefined;
+
+/** fastify's own ajv compiler with our options, resolved from fastify's location (its dependency, not ours). */
+function strictValidatorCompiler(): ValidatorCompiler {
+  if (!strictCompiler) {
+    const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+    const { AjvCompiler } = fromFastify('@fastify/ajv-compiler') as { AjvCompiler: () => (external: object, options: object) => ValidatorCompiler };
+    strictCompiler = AjvCompiler()({}, { customOptions: AJV_OPTIONS });
+  }
+  return strictCompiler;
+}
+
+/** Framework errors that are the client's fault, as a clear ByokError (never the raw error). */
+function clientError(err: FastifyError): ByokError | undefined {
+  if (err.validation) return new ByokError('INVALID_PARAMETER', `Invalid request: ${err.message}`);
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ByokError('INVALID_PARAMETER', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is empty.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ByokError('INVALID_PARAMETER', 'The request body must be application/json.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ByokError('INVALID_PARAMETER', 'The Content-Length does not match the body.');
+    default: return undefined;
+  }
+}
+
+export async function byokService(app: FastifyInstance, options: ServicePluginOptions): Promise<void> {
+  const dialects = options.dialects ?? DIALECTS;
+  const metrics = options.metrics ?? new Metrics();
+  app.setValidatorCompiler(strictValidatorCompiler());
+  // The dialects speak JSON only: any other body type is refused with a clear message.
+  app.removeContentTypeParser('text/plain');
+
+  // While closing: in-flight requests finish and are answered with Connection: close (so their
+  // keep-alive sockets do not hold the shutdown open); new ones get a 503 in their own dialect.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ByokError('BACKEND_UNAVAILABLE', 'The service is shutting down.');
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    if (closing) reply.header('connection', 'close');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const known = isByokError(err) ? err : clientError(err);
+    if (!known) {
+      // The message of a foreign error may carry bytes: log its type and frames, never its text.
+      req.log.error({ err: { type: err.name, code: err.code, stack: err.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
+    } else {
+      req.log[known.fault === 'server' ? 'error' : 'info']({ errorCode: known.code }, 'request refused');
+    }
+    const error = known ?? new ByokError('INTERNAL_ERROR');
+    metrics.countError(error.code);
+    const { dialect, action } = dialectOf(dialects, req);
+    const { status, body } = errorReply(dialect, error, req.id);
+    metrics.countRequest(dialect.name, action, status);
+    return reply.status(status).send(body);
+  });
+
+  if (options.notFound) {
+    app.setNotFoundHandler((req, reply) => {
+      const { dialect } = dialectOf(dialects, req);
+      const { status, body } = dialect.notFound(req);
+      metrics.countRequest(dialect.name, 'unknown', status);
+      return reply.status(status).send(body);
+    });
+  }
+
+  if (options.operationalRoutes) {
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  }
+
+  registerDialects(app, { dialects, engine: options.engine, auth: options.auth, metrics, bodyLimit: options.bodyLimit ?? 64 * 1024 });
+}
