@@ -17,7 +17,8 @@ function valueHint(d: SettingDeclaration): string {
     case 'boolean': return '';
     case 'integer': return ' N';
     case 'choice': return ` ${d.type.choices.join('|')}`;
-    case 'string': return ' VALUE';
+    // The flag's last word names the value: --data-dir DIR, --auth-file FILE, --key-id ID.
+    case 'string': return ` ${(d.flag ?? '').split('-').pop()!.toUpperCase()}`;
   }
 }
 

@@ -209,8 +209,8 @@ export const huaweiDialect = {
   authenticate: (req: FastifyRequest, auth) => auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined),
   success: (result) => result,
   error: (failure) => ({ status: failure.status, body: { error: { error_code: failure.code, error_msg: failure.message } } }),
-  // Listed last in DIALECTS: whatever no other dialect claims gets Huawei's REST errors.
-  owns: () => true,
+  // First in DIALECTS: it also answers whatever no dialect owns, with its REST errors.
+  owns: (req) => req.url.startsWith('/v1.0/'),
   unmatchedAction: () => '',
   notFound: () => ({ status: 404, body: { error: { error_code: 'KMS.0404', error_msg: 'Not found.' } } }),
 } as const satisfies Dialect<'huawei'>;

@@ -25,12 +25,12 @@ interface RouteTag {
   readonly action: string;
 }
 
-/** The request's dialect and action: from its route, else the first dialect that owns it. */
+/** The request's dialect and action: from its route, else the first dialect that owns it, else the first. */
 export function dialectOf(dialects: readonly Dialect[], req: FastifyRequest): { dialect: Dialect; action: string } {
   const tag = req.routeOptions?.config as Partial<RouteTag> | undefined;
   const routed = tag?.dialect !== undefined ? dialects.find((d) => d.name === tag.dialect) : undefined;
   if (routed) return { dialect: routed, action: tag!.action ?? '' };
-  const owner = dialects.find((d) => d.owns(req)) ?? dialects[dialects.length - 1];
+  const owner = dialects.find((d) => d.owns(req)) ?? dialects[0];
   return { dialect: owner, action: owner.unmatchedAction(req) };
 }
 

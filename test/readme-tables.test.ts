@@ -1,0 +1,24 @@
+/** The README's generated tables equal what the source generates (`npm run docs:tables` rewrites them). */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { settingsMarkdownTable } from '../src/config/settings-table.js';
+import { errorCodesMarkdownTable } from '../src/server/dialects/error-table.js';
+import { ERROR_CODES } from '../src/errors.js';
+import { DIALECTS } from '../src/server/dialects/index.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const section = (name: string) => readme.split(`<!-- ${name}:start -->\n`)[1]?.split(`\n<!-- ${name}:end -->`)[0];
+
+describe('README tables generated from the source', () => {
+  it('the configuration table is settings.ts', () => {
+    expect(section('config-table')).toBe(settingsMarkdownTable());
+  });
+
+  it('the error-code table is ERROR_CODES and WIRE_ERRORS: one row per code, one column per dialect', () => {
+    expect(section('error-table')).toBe(errorCodesMarkdownTable());
+    const lines = errorCodesMarkdownTable().split('\n');
+    expect(lines).toHaveLength(2 + Object.keys(ERROR_CODES).length);
+    expect(lines[0]).toBe(`| code | fault | HTTP status | ${DIALECTS.map((d) => `${d.name[0]!.toUpperCase()}${d.name.slice(1)} code`).join(' | ')} | message |`);
+    expect(lines).toContain('| `DECRYPT_MATERIAL_FAILED` | client | 400 | `KMS.2310` | `InvalidParameter.DecryptMaterialError` | The encrypted key material could not be decrypted. |');
+  });
+});
