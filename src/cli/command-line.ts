@@ -34,6 +34,14 @@ export function commandFailure(name: string): ((message: string, code: number) =
   return Object.assign(fail, { usage: (message: string) => fail(`${message} (see byok ${name} --help)`, EXIT.USAGE) });
 }
 
+export type Failure = ReturnType<typeof commandFailure>;
+
+/** A command from its help texts and its body; the body gets the command's failure helper. */
+export function defineCommand(meta: { readonly name: string; readonly summary: string; readonly usage: string }, run: (argv: string[], fail: Failure) => Promise<number>): Command {
+  const fail = commandFailure(meta.name);
+  return { ...meta, run: (argv) => run(argv, fail) };
+}
+
 /** The command's settings (flags, environment, files); a bad one is a UsageError. */
 export function commandConfig(name: CommandName, argv: readonly string[], options: { positionals?: boolean } = {}): Config {
   try {

@@ -1,5 +1,6 @@
 /** `byok bench [--quick]`: the benchmarks in bench/run.ts, with the machine's limit in the same run. */
-import { EXIT, type Command } from '../command-line.js';
+import { loadOptional } from '../../optional-dependency.js';
+import { defineCommand, EXIT } from '../command-line.js';
 
 const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11]
 
@@ -12,17 +13,13 @@ same run's \`openssl speed\` figure, as a ratio. Writes JSON and benny charts to
 
 Exit codes: 0 ran, 1 a measurement failed, 2 usage error.`;
 
-export const command: Command = {
-  name: 'bench',
-  summary: 'throughput benchmarks against openssl speed',
-  usage,
-  async run(argv) {
-    const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--out'].includes(a) && argv[i - 1] !== '--out');
-    if (unknown.length) {
-      process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
-      return EXIT.USAGE;
-    }
-    const { runBenchmarks } = await import('../../../bench/run.js');
-    return runBenchmarks(argv);
-  },
-};
+export const command = defineCommand({ name: 'bench', summary: 'throughput benchmarks against openssl speed', usage }, async (argv) => {
+  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--out'].includes(a) && argv[i - 1] !== '--out');
+  if (unknown.length) {
+    process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
+    return EXIT.USAGE;
+  }
+  // benny is a devDependency: from an install without it, DEPENDENCY_MISSING names it.
+  const { runBenchmarks } = await loadOptional('benny', () => import('../../../bench/run.js'));
+  return runBenchmarks(argv);
+});

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { KmsServiceClient, ServiceError } from '../../client/service-client.js';
 import { settingsHelp } from '../../config/settings-table.js';
 import { isByokError } from '../../errors.js';
-import { commandConfig, commandFailure, EXIT, materialSource, UsageError, type Command } from '../command-line.js';
+import { commandConfig, defineCommand, EXIT, materialSource, UsageError } from '../command-line.js';
 
 const usage = `Usage: byok import --endpoint URL --key-id ID (--in material.bin | --private-key key.pem)
                    [--algorithm RSAES_OAEP_SHA_256] [--wrapping-key-spec RSA_2048]
@@ -25,39 +25,32 @@ Prints "imported into ID: key_state N, key_check_value HEX" (key_state 2 = enabl
 Exit codes: 0 imported, 1 the service refused or could not be reached (one line on stderr with
 its error code, e.g. KMS.2314 for different material), 2 usage error.`;
 
-const fail = commandFailure('import');
+export const command = defineCommand({ name: 'import', summary: 'import key material into a running service', usage }, async (argv, fail) => {
+  const s = commandConfig('import', argv).settings;
+  const source = materialSource(s);
+  if (!s.endpoint || !s.keyId || !source) throw new UsageError('--endpoint, --key-id and one of --in / --private-key are required (see byok import --help)');
+  if (!s.authToken) return fail('set the API token in the environment variable BYOK_AUTH_TOKEN', EXIT.USAGE);
 
-export const command: Command = {
-  name: 'import',
-  summary: 'import key material into a running service',
-  usage,
-  async run(argv) {
-    const s = commandConfig('import', argv).settings;
-    const source = materialSource(s);
-    if (!s.endpoint || !s.keyId || !source) throw new UsageError('--endpoint, --key-id and one of --in / --private-key are required (see byok import --help)');
-    if (!s.authToken) return fail('set the API token in the environment variable BYOK_AUTH_TOKEN', EXIT.USAGE);
-
-    let material: Uint8Array;
-    try {
-      material = new Uint8Array(readFileSync(source.path));
-    } catch (e) {
-      return fail(`cannot read ${source.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, EXIT.USAGE);
-    }
-    try {
-      const client = new KmsServiceClient({ endpoint: s.endpoint, authToken: s.authToken, projectId: s.projectId });
-      const info = await client.importMaterial({
-        keyId: s.keyId, [source.kind]: material, wrappingAlgorithm: s.importAlgorithm,
-        ...(s.wrappingKeySpec ? { wrappingKeySpec: s.wrappingKeySpec } : {}),
-        ...(s.expirationTime !== undefined ? { expirationTime: s.expirationTime } : {}),
-      });
-      process.stdout.write(`imported into ${info.key_id}: key_state ${info.key_state}, key_check_value ${info.key_check_value ?? ''}\n`);
-      return EXIT.OK;
-    } catch (e) {
-      if (e instanceof ServiceError) return fail(e.message + (e.requestId ? ` (request ${e.requestId})` : ''), EXIT.FAILURE);
-      if (isByokError(e)) return fail(e.message, e.code === 'INVALID_PARAMETER' ? EXIT.USAGE : EXIT.FAILURE);
-      throw e;
-    } finally {
-      material.fill(0);
-    }
-  },
-};
+  let material: Uint8Array;
+  try {
+    material = new Uint8Array(readFileSync(source.path));
+  } catch (e) {
+    return fail(`cannot read ${source.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, EXIT.USAGE);
+  }
+  try {
+    const client = new KmsServiceClient({ endpoint: s.endpoint, authToken: s.authToken, projectId: s.projectId });
+    const info = await client.importMaterial({
+      keyId: s.keyId, [source.kind]: material, wrappingAlgorithm: s.importAlgorithm,
+      ...(s.wrappingKeySpec ? { wrappingKeySpec: s.wrappingKeySpec } : {}),
+      ...(s.expirationTime !== undefined ? { expirationTime: s.expirationTime } : {}),
+    });
+    process.stdout.write(`imported into ${info.key_id}: key_state ${info.key_state}, key_check_value ${info.key_check_value ?? ''}\n`);
+    return EXIT.OK;
+  } catch (e) {
+    if (e instanceof ServiceError) return fail(e.message + (e.requestId ? ` (request ${e.requestId})` : ''), EXIT.FAILURE);
+    if (isByokError(e)) return fail(e.message, e.code === 'INVALID_PARAMETER' ? EXIT.USAGE : EXIT.FAILURE);
+    throw e;
+  } finally {
+    material.fill(0);
+  }
+});

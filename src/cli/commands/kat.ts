@@ -8,7 +8,7 @@ import { pureKatOperations } from '../../backends/pure/kat-operations.js';
 import { pkcs11Options, type Config } from '../../config/config.js';
 import { settingsHelp } from '../../config/settings-table.js';
 import { expandVectorPaths, formatReport, runVectorFile } from '../../kat/runner.js';
-import { commandConfig, EXIT, packageRoot, UsageError, type Command } from '../command-line.js';
+import { commandConfig, defineCommand, EXIT, packageRoot, UsageError } from '../command-line.js';
 
 const usage = `Usage: byok kat [--backend pure|pkcs11] [--verbose] [FILE|DIR ...]
 
@@ -33,30 +33,25 @@ const KAT_OPERATIONS: Record<Config['settings']['backend'], (config: Config) => 
   },
 };
 
-export const command: Command = {
-  name: 'kat',
-  summary: 'run known-answer vectors against a backend',
-  usage,
-  async run(argv) {
-    const config = commandConfig('kat', argv, { positionals: true });
-    const files = expandVectorPaths(config.positionals.length ? [...config.positionals] : [join(packageRoot(), 'vectors')]);
-    if (files.length === 0) throw new UsageError('no vector files found');
-    const ops = await KAT_OPERATIONS[config.settings.backend](config);
-    let passed = 0;
-    let failed = 0;
-    let skipped = 0;
-    try {
-      for (const file of files) {
-        const report = await runVectorFile(file, ops);
-        passed += report.passed;
-        failed += report.failed;
-        skipped += report.skipped;
-        process.stdout.write(formatReport(report, config.settings.katVerbose) + '\n');
-      }
-    } finally {
-      await ops.close();
+export const command = defineCommand({ name: 'kat', summary: 'run known-answer vectors against a backend', usage }, async (argv) => {
+  const config = commandConfig('kat', argv, { positionals: true });
+  const files = expandVectorPaths(config.positionals.length ? [...config.positionals] : [join(packageRoot(), 'vectors')]);
+  if (files.length === 0) throw new UsageError('no vector files found');
+  const ops = await KAT_OPERATIONS[config.settings.backend](config);
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  try {
+    for (const file of files) {
+      const report = await runVectorFile(file, ops);
+      passed += report.passed;
+      failed += report.failed;
+      skipped += report.skipped;
+      process.stdout.write(formatReport(report, config.settings.katVerbose) + '\n');
     }
-    process.stdout.write(`total: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '') + '\n');
-    return failed === 0 ? EXIT.OK : EXIT.FAILURE;
-  },
-};
+  } finally {
+    await ops.close();
+  }
+  process.stdout.write(`total: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '') + '\n');
+  return failed === 0 ? EXIT.OK : EXIT.FAILURE;
+});

@@ -25,6 +25,11 @@ export interface Operation {
   run(engine: ImportEngine, tenant: string, body: Body): Promise<object>;
 }
 
+/** An operation from its parts (the dialects' tables read as one line per operation head). */
+export function operation(name: string, body: object, run: Operation['run'], metric?: 'import'): Operation {
+  return { name, body, run, ...(metric ? { metric } : {}) };
+}
+
 /** Where an operation is served: a POST URL, path-parameter schema and routing constraints. */
 export interface RouteShape {
   readonly url: string;

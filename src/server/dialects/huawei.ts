@@ -9,7 +9,7 @@ import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../../algo
 import { asBuffer, zeroize } from '../../bytes.js';
 import type { KeyMetadata, KeyState } from '../../engine/types.js';
 import { ByokError } from '../../errors.js';
-import type { Body, Dialect, Operation } from './dialect.js';
+import { operation as op, type Body, type Dialect, type Operation } from './dialect.js';
 import {
   BASE64_SCHEMA, EPOCH_SECONDS_SCHEMA, KEY_ID_SCHEMA, objectSchema, SEQUENCE_SCHEMA, TOKEN_SCHEMA,
   WRAPPING_ALGORITHM_SCHEMA, WRAPPING_KEY_SPEC_SCHEMA,
@@ -79,8 +79,6 @@ function keyInfo(m: KeyMetadata) {
     key_check_value: m.keyCheckValue ?? '',
   };
 }
-
-const op = (name: string, schema: object, run: Operation['run'], metric?: 'import'): Operation => ({ name, body: schema, run, ...(metric ? { metric } : {}) });
 
 const keyOnly = body({ key_id: KEY_ID_SCHEMA }, ['key_id']);
 

@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { zeroize } from '../../bytes.js';
 import type { KeyMetadata, KeyState } from '../../engine/types.js';
-import type { Dialect, Operation, RouteConstraint } from './dialect.js';
+import { operation as op, type Dialect, type Operation, type RouteConstraint } from './dialect.js';
 import {
   BASE64_SCHEMA, KEY_ID_SCHEMA, objectSchema, TENCENT_VALID_TO_SCHEMA, TENCENT_WRAPPING_ALGORITHM_SCHEMA, TOKEN_SCHEMA,
   WRAPPING_KEY_SPEC_SCHEMA,
@@ -70,8 +70,6 @@ function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
-
-const op = (name: string, schema: object, run: Operation['run'], metric?: 'import'): Operation => ({ name, body: schema, run, ...(metric ? { metric } : {}) });
 
 const keyOnly = objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']);
 
