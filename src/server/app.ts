@@ -11,6 +11,7 @@ import type { AuthTokens } from './auth.js';
 import { Metrics } from './metrics.js';
 import { byokService } from './plugin.js';
 
+/** The standalone app's inputs: an open engine, its API tokens, a pino logger. */
 export interface ServerOptions {
   readonly engine: ImportEngine;
   readonly auth: AuthTokens;
@@ -20,6 +21,7 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
 }
 
+/** The standalone fastify app (not listening): the plugin at the root, unknown requests and /healthz, /metrics. */
 export function buildServer(options: ServerOptions): { app: FastifyInstance; metrics: Metrics } {
   const metrics = options.metrics ?? new Metrics();
   const app = Fastify({

@@ -20,6 +20,7 @@ export function withRequestContext<T>(ctx: RequestContext, fn: () => Promise<T>)
   return context.run(ctx, fn);
 }
 
+/** The audit record as logged: named fields only, with the request it belongs to. */
 export interface AuditLine {
   readonly operation: string;
   readonly tenant: string;

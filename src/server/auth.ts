@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { AuthSource } from '../config/config.js';
 import { ByokError } from '../errors.js';
 
+/** API token → tenant, for every dialect's authentication. */
 export class AuthTokens {
   private readonly entries: Array<{ digest: Buffer; tenant: string }>;
 
@@ -51,6 +52,7 @@ export function parseTokenPairs(text: string): Map<string, string> {
   return map;
 }
 
+/** Tokens loaded, and from where (for the start-up line). */
 export interface LoadedAuth {
   readonly tokens: AuthTokens;
   /** Set only when the file was just created: the admin token, to print once. */

@@ -16,6 +16,7 @@ import { loadAuthTokens, type LoadedAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
 
+/** What `startService` needs: the resolved configuration (config.ts builds it for `byok serve`). */
 export interface ServiceOptions extends ServiceConfig {
   /** Default: a pino logger at `logLevel` on stdout (credentials redacted). */
   readonly logger?: Logger;
@@ -23,6 +24,7 @@ export interface ServiceOptions extends ServiceConfig {
   readonly sweepIntervalMs?: number;
 }
 
+/** A listening service and what it runs on. */
 export interface RunningService {
   readonly url: string;
   readonly app: FastifyInstance;
@@ -44,6 +46,7 @@ async function createLogger(level: string): Promise<Logger> {
   });
 }
 
+/** Open the engine (and PKCS#11 backend if asked), load the tokens, listen, sweep tokens periodically. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const clock = options.engine.clock ?? systemClock;
   const logger = options.logger ?? await createLogger(options.logLevel);

@@ -10,6 +10,7 @@ function labels(l: Record<string, string>): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+/** The service's counters, histogram and pool gauges; `render()` gives the /metrics text. */
 export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly errors = new Map<string, number>();

@@ -14,6 +14,7 @@ import { DIALECTS } from './dialects/index.js';
 import { dialectOf, errorReply, registerDialects } from './dialects/register.js';
 import { Metrics } from './metrics.js';
 
+/** The plugin's options: an open engine (the host owns and closes it) and the API tokens. */
 export interface ServicePluginOptions {
   readonly engine: ImportEngine;
   readonly auth: AuthTokens;
@@ -58,6 +59,7 @@ function clientError(err: FastifyError): ByokError | undefined {
   }
 }
 
+/** The fastify plugin: both dialects over one engine, in an encapsulated context of the host app. */
 export async function byokService(app: FastifyInstance, options: ServicePluginOptions): Promise<void> {
   const dialects = options.dialects ?? DIALECTS;
   const metrics = options.metrics ?? new Metrics();

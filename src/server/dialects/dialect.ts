@@ -14,6 +14,7 @@ import type { AuthTokens } from '../auth.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the operation's schema
 export type Body = Record<string, any>;
 
+/** One API call of a dialect: its wire name, body schema and engine call. */
 export interface Operation {
   /** The name on the wire (`import-key-material`, `ImportKeyMaterial`): route, metric and audit label. */
   readonly name: string;
@@ -54,11 +55,13 @@ export interface WireFailure {
   readonly status: number;
 }
 
+/** A status and body to send. */
 export interface Reply {
   readonly status: number;
   readonly body: object;
 }
 
+/** One wire API: everything `registerDialects` needs to serve it. */
 export interface Dialect<Name extends string = string> {
   /** Metric label, audit `dialect` field and the column of WIRE_ERRORS. */
   readonly name: Name;

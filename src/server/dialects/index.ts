@@ -5,7 +5,9 @@
 import { huaweiDialect } from './huawei.js';
 import { tencentDialect } from './tencent.js';
 
+/** Every dialect, in the order that decides who answers a request no route matched. */
 export const DIALECTS = [huaweiDialect, tencentDialect] as const;
 
+/** `huawei`, `tencent`: a dialect's metric label and WIRE_ERRORS column. */
 export type DialectName = (typeof DIALECTS)[number]['name'];
 export type { Dialect, Operation } from './dialect.js';

@@ -6,6 +6,7 @@
 import { ERROR_CODES, type ErrorCode } from '../../errors.js';
 import { DIALECTS, type DialectName } from './index.js';
 
+/** The HTTP statuses the service answers errors with. */
 export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 500 | 503;
 
 /** The REST status of each code (Huawei answers with it; Tencent always with 200). */
@@ -34,6 +35,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, HttpStatus>> = {
 /** One row: the HTTP status and every dialect's code (`huawei`, `tencent`, …). */
 export type WireError = { readonly http: HttpStatus } & { readonly [D in DialectName]: string };
 
+/** Every engine error code on the wire: `WIRE_ERRORS.KEY_MATERIAL_MISMATCH.huawei` is `KMS.2314`. */
 export const WIRE_ERRORS: Readonly<Record<ErrorCode, WireError>> = Object.fromEntries(
   (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => [
     code,
