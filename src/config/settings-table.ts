@@ -18,7 +18,7 @@ function valueHint(d: SettingDeclaration): string {
     case 'integer': return ' N';
     case 'choice': return ` ${d.type.choices.join('|')}`;
     // The flag's last word names the value: --data-dir DIR, --auth-file FILE, --key-id ID.
-    case 'string': return ` ${(d.flag ?? '').split('-').pop()!.toUpperCase()}`;
+    case 'string': return ` ${(d.flag ?? '').split('-').pop()!.replace('config', 'file').toUpperCase()}`;
   }
 }
 
@@ -37,11 +37,11 @@ export function settingsMarkdownTable(): string {
   ].join('\n');
 }
 
-/** The --help lines of a command's settings: flag or variable, meaning, default. */
+/** The --help lines of a command's settings: where each is set, its default, what it means. */
 export function settingsHelp(command: CommandName): string {
   return declarations.filter((d) => d.commands.includes(command)).map((d) => {
-    const name = d.flag ? `--${d.flag}${valueHint(d)}` : `env ${d.env}`;
-    const also = [d.flag && d.env ? `env ${d.env}` : '', defaultOf(d) ? `default ${defaultOf(d)}` : ''].filter(Boolean).join('; ');
-    return `  ${name.padEnd(28)}${d.meaning}${also ? ` (${also})` : ''}`;
+    const where = [d.flag ? `--${d.flag}${valueHint(d)}` : '', d.env ? `env ${d.env}` : '', d.file ? `file ${d.file}` : ''].filter(Boolean);
+    const fallback = defaultOf(d);
+    return `  ${where.join(', ')}${fallback ? ` (default ${fallback})` : ''}\n      ${d.meaning}`;
   }).join('\n');
 }
