@@ -8,7 +8,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapMaterial } from '../src/client/wrap.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
-import { openEngine } from '../src/engine/index.js';
+import { openEngine } from '../src/open-engine.js';
 import type { ImportEngine } from '../src/engine/import-engine.js';
 import { AuthTokens, byokService, Metrics } from '../src/server/index.js';
 import { customerDecrypt } from './helpers/customer.js';

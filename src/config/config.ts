@@ -13,7 +13,7 @@ import type { Pkcs11BackendOptions } from '../backends/pkcs11/options.js';
 import type { Clock } from '../clock.js';
 import { ByokError } from '../errors.js';
 import { isPostgresUrl, redactStoreUrl, type PostgresUrl } from '../store/store-url.js';
-import { loadEngineKeys, type EngineKeys } from './key-files.js';
+import { engineKeysFromEnv, type EngineKeys } from './key-files.js';
 import { SETTINGS, type CommandName, type SettingDeclaration, type SettingName, type Settings, type SettingType } from './settings.js';
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
@@ -150,16 +150,13 @@ export function offsetClock(seconds: number): Clock {
   return { now: () => Date.now() + seconds * 1000 };
 }
 
-/** The engine keys from the environment, or undefined: then `<dataDir>/keys.json`. */
-function engineKeys(s: Settings, dataDir: string): EngineKeys | undefined {
-  if (!s.masterKey && !s.tokenSealingKey && !s.commitmentKey) return undefined;
-  const env: Record<string, string | undefined> = {
+/** The engine keys from their variables (key-files.ts parses them), or undefined: then `<dataDir>/keys.json`. */
+function engineKeys(s: Settings): EngineKeys | undefined {
+  return engineKeysFromEnv({
     BYOK_MASTER_KEY: s.masterKey, BYOK_TOKEN_SEALING_KEY: s.tokenSealingKey, BYOK_COMMITMENT_KEY: s.commitmentKey,
     BYOK_MASTER_KEY_ID: s.masterKeyId, BYOK_TOKEN_SEALING_KEY_ID: s.tokenSealingKeyId,
     BYOK_PREVIOUS_MASTER_KEYS: s.previousMasterKeys, BYOK_PREVIOUS_TOKEN_SEALING_KEYS: s.previousTokenSealingKeys,
-  };
-  // With any of the three set, key-files reads the environment form only (no file is touched).
-  return loadEngineKeys(dataDir, env);
+  });
 }
 
 /** The PKCS#11 backend's options. BACKEND_UNAVAILABLE without a module or a PIN (a start-up failure). */
@@ -221,7 +218,7 @@ export function serviceConfig(config: Config): ServiceConfig {
   const auth: AuthSource = s.authTokens !== undefined ? { tokens: s.authTokens, source: tokensFrom }
     : s.authFile !== undefined ? { file: s.authFile, createIfMissing: false }
     : { file: join(dataDir, 'auth-tokens.json'), createIfMissing: true };
-  const keys = engineKeys(s, dataDir);
+  const keys = engineKeys(s);
   return {
     listen: { host: s.host, port: s.port },
     engine: {
