@@ -1,6 +1,7 @@
 /**
  * The wire dialects the service speaks, one module each. A request no route matched is answered
- * by the first dialect that owns it; the first dialect (Huawei's REST API) answers the rest.
+ * by the first dialect in this list that owns it (so a narrower owner goes before a broader one
+ * on the same URL); the first dialect (Huawei's REST API) also answers what none owns.
  */
 import { huaweiDialect } from './huawei.js';
 import { tencentDialect } from './tencent.js';
