@@ -18,6 +18,7 @@ import { SETTINGS, type CommandName, type SettingDeclaration, type SettingName, 
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
 
+/** The settings of one command, resolved, with where each came from. */
 export interface Config {
   readonly command: CommandName;
   readonly settings: Settings;
@@ -178,6 +179,7 @@ export type AuthSource =
   | { readonly tokens: string; readonly source: string }
   | { readonly file: string; readonly createIfMissing: boolean };
 
+/** The service's resolved options: where to listen, the engine's options, the backend, the tokens, the log level. */
 export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly engine: {
