@@ -24,6 +24,13 @@ const FINGERPRINT_DOMAIN = 'byok/material-fingerprint/v1\0';
 export interface BackendHandle extends MaterialHandle {
   /** Private keys: the DER SubjectPublicKeyInfo checked at import (or generation). */
   readonly publicKeySpki?: Uint8Array;
+  /**
+   * A temporary key whose own unwrap failed (bad padding, or a key of the wrong length): a
+   * random substitute, so that the next layer's unwrap runs all the same (implicit rejection,
+   * the countermeasure of RFC 5246 §7.4.7.1). onUnwrapWithTemporaryKey must then fail with the
+   * uniform error after its unwrap, and never validate what that unwrap gave.
+   */
+  readonly rejected?: boolean;
 }
 
 export abstract class BackendBase<H extends BackendHandle> implements CryptoBackend {

@@ -50,7 +50,11 @@ export interface UnwrapRequest {
   readonly cacheUntil?: number;
   /**
    * The result is a temporary AES-256 key that only unwraps the next layer (RFC 5649), never
-   * material: a device gives it CKA_UNWRAP and nothing else.
+   * material: a device gives it CKA_UNWRAP and nothing else. A secret-dependent failure (bad
+   * padding, a key of the wrong length) does not throw here: the handle is then a random
+   * substitute that `unwrapWithTemporaryKey` runs on and fails with the uniform error after,
+   * so whether the first layer was valid costs the same time either way (implicit rejection).
+   * Public failures (ciphertext length, c >= n, unsupported) still throw here.
    */
   readonly temporaryKey?: boolean;
 }
@@ -90,8 +94,9 @@ export interface CryptoBackend {
   /**
    * Unwrap an RFC 5649 (AES key wrap with padding) blob under a temporary AES-256 key that an
    * earlier `unwrapMaterial` produced. HMAC keys: length checked. Private keys: PKCS#8,
-   * validated against the spec (INVALID_PRIVATE_KEY names the problem). A KWP failure or a
-   * wrong length is the uniform DECRYPT_MATERIAL_FAILED.
+   * validated against the spec (INVALID_PRIVATE_KEY names the problem). A KWP failure, a
+   * wrong length or a substitute temporary key is the uniform DECRYPT_MATERIAL_FAILED, after
+   * the same unwrap work.
    */
   unwrapWithTemporaryKey(temporaryKey: MaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<MaterialHandle>;
 

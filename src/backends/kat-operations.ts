@@ -4,12 +4,10 @@
  * backend has its own factory (pure/kat-operations.ts, pkcs11/kat-operations.ts) that goes
  * through the same decoders and mechanisms as the import path.
  */
+import type { RsaesKatParams } from '../algorithms/rsa/rsa-unwrap.js';
 import type { Sm2CurveParams } from '../algorithms/sm2/curve.js';
 
-/** RSAES decrypt parameters for the known-answer runner (any hash pair, any label). */
-export type RsaesKatParams =
-  | { readonly padding: 'oaep'; readonly hash: string; readonly mgf1Hash: string; readonly label: Uint8Array }
-  | { readonly padding: 'pkcs1v15' };
+export type { RsaesKatParams };
 
 export interface Sm2KatOptions {
   readonly curve: Sm2CurveParams;

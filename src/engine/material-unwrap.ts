@@ -7,6 +7,12 @@
  * - the AWS / Vault / GCP single blob (RSA_AES_KEY_WRAP_SHA_*): RSA-OAEP(temporary key) ‖
  *   RFC 5649 wrap, split at the wrapping key's modulus length, never a hard-coded 512.
  * The temporary key is a backend handle, released (zeroized / destroyed) on every path.
+ *
+ * Both envelope shapes always run the key-wrap step: the backend does not refuse a temporary
+ * key for bad padding but hands back a random substitute marked rejected (implicit rejection,
+ * UnwrapRequest.temporaryKey), and the RFC 5649 unwrap under it fails with the same uniform
+ * DECRYPT_MATERIAL_FAILED as a wrong temporary key does. So the time taken does not tell
+ * whether the RSA part's padding was valid (issue 14 defect 6; bench/ct.ts measures it).
  */
 import {
   envelopeKeyAlgorithm, MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec,
@@ -58,6 +64,7 @@ export async function unwrapImport(backend: CryptoBackend, shape: ImportShape, r
     head = request.ciphertext.subarray(0, k);
     wrappedKey = request.ciphertext.subarray(k);
   }
+  // Throws only for public reasons (e.g. the ciphertext length): a padding failure is a substitute key.
   const temporaryKey = await backend.unwrapMaterial({ ...base, algorithm: envelopeKeyAlgorithm(request.algorithm), materialSpec: 'AES_256', ciphertext: head, temporaryKey: true });
   try {
     return await backend.unwrapWithTemporaryKey(temporaryKey, wrappedKey!, request.materialSpec);

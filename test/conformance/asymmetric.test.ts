@@ -7,11 +7,11 @@
  * spec unsupported, the test asserts ALGORITHM_UNSUPPORTED with its reason.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aesKwpWrap } from '../../src/algorithms/aes-kwp.js';
 import { MATERIAL_SPECS, SIGNING_ALGORITHMS, type MaterialSpec, type SigningAlgorithm } from '../../src/algorithms/specs.js';
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
@@ -271,6 +271,66 @@ describe.each(BACKENDS)('asymmetric and HMAC import on the $name backend', (entr
     expect((await engine.describeKey({ tenant: TENANT, keyId: e.keyId })).state).toBe('PendingImport');
     // And the good blob still imports: failures changed nothing.
     expect((await impBlob(blob)).state).toBe('Enabled');
+  });
+
+  /** An RSA part whose padding is bad: a random block below n, raw-encrypted (no padding at all). */
+  function badPaddingHead(publicKey: string): Uint8Array {
+    const key = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+    return new Uint8Array(publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.of(0), randomBytes(255)])));
+  }
+
+  it('envelope imports run the key-wrap step when the RSA part\'s padding is bad, with the same work and error as a bad key wrap, and count against the budget (issue 14 defect 6)', async () => {
+    if (skipReason) return;
+    const k = customerKey('ECC_NIST_P256');
+    const kwp = vi.spyOn(backend, 'unwrapWithTemporaryKey');
+    const release = vi.spyOn(backend, 'release');
+    // On a device: every C_UnwrapKey (the RSA part's and the key wrap's) is counted.
+    const p11 = (backend as { device?: { p11: { C_UnwrapKeyAsync: (...args: never[]) => unknown } } }).device?.p11;
+    const deviceUnwraps = p11 ? vi.spyOn(p11, 'C_UnwrapKeyAsync') : undefined;
+    try {
+      const two = await params('ECC_NIST_P256');
+      const blob = await params('ECC_NIST_P256', ENVELOPE);
+      const classes = {
+        'two fields, RSA part bad': () => ({ p: two, fields: { ...twoFields(two.publicKey, OAEP, k.pkcs8), encryptedKeyMaterial: badPaddingHead(two.publicKey) } }),
+        'two fields, RSA ok, key wrap bad': () => ({ p: two, fields: { ...twoFields(two.publicKey, OAEP, k.pkcs8), encryptedPrivateKey: aesKwpWrap(new Uint8Array(randomBytes(32)), k.pkcs8) } }),
+        'single blob, RSA part bad': () => {
+          const good = singleBlob(blob.publicKey, envelopeHash, k.pkcs8);
+          good.set(badPaddingHead(blob.publicKey), 0);
+          return { p: blob, fields: { encryptedKeyMaterial: good } };
+        },
+        'single blob, RSA ok, key wrap bad': () => {
+          const good = singleBlob(blob.publicKey, envelopeHash, k.pkcs8);
+          good[good.length - 1] ^= 1;
+          return { p: blob, fields: { encryptedKeyMaterial: good } };
+        },
+      };
+      const work: Record<string, number[]> = {};
+      for (const [name, make] of Object.entries(classes)) {
+        // Twice each, so that both tokens spend 4 of their 10 attempts on these classes.
+        for (let i = 0; i < 2; i++) {
+          kwp.mockClear();
+          release.mockClear();
+          deviceUnwraps?.mockClear();
+          const { p, fields } = make();
+          await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...fields }), 'DECRYPT_MATERIAL_FAILED', /^The encrypted key material could not be decrypted\.$/);
+          work[name] = [kwp.mock.calls.length, release.mock.calls.length, deviceUnwraps?.mock.calls.length ?? 0];
+        }
+      }
+      expect(work['two fields, RSA part bad'][0], 'the key-wrap step ran on a substitute key').toBe(1);
+      expect(work['two fields, RSA part bad']).toEqual(work['two fields, RSA ok, key wrap bad']);
+      expect(work['single blob, RSA part bad'][0]).toBe(1);
+      expect(work['single blob, RSA part bad']).toEqual(work['single blob, RSA ok, key wrap bad']);
+      // The budget as before: every failure counted (10 per token; 4 spent, 6 left, then exhausted).
+      for (const [p, make] of [[two, classes['two fields, RSA part bad']], [blob, classes['single blob, RSA part bad']]] as const) {
+        for (let i = 0; i < 6; i++) await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...make().fields }), 'DECRYPT_MATERIAL_FAILED');
+        await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...make().fields }), 'IMPORT_TOKEN_EXHAUSTED');
+        expect((await engine.describeKey({ tenant: TENANT, keyId: p.keyId })).state).toBe('PendingImport');
+      }
+    } finally {
+      kwp.mockRestore();
+      release.mockRestore();
+      deviceUnwraps?.mockRestore();
+    }
   });
 
   describe.each(HMAC_SPECS)('%s', (spec) => {

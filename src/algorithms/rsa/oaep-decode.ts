@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { decryptMaterialFailed } from '../../errors.js';
 import { zeroize } from '../../bytes.js';
-import { ctEq, ctGe, ctSelect } from './ct.js';
+import { ctEq, ctGe, ctSelect, expectGood, type MaskedDecode } from './ct.js';
 import { hashLength, mgf1, nodeHashName } from './mgf1.js';
 
 export interface OaepParams {
@@ -81,18 +81,20 @@ export function oaepDecode(em: Uint8Array, k: number, params: OaepParams): Uint8
 /**
  * Decode a message whose length is fixed and public (the import path): a wrong length folds
  * into the same mask as bad padding, and the copy-out position does not depend on the data.
+ * The failure is a mask (see MaskedDecode); oaepDecodeExpectLength is the throwing form.
  */
-export function oaepDecodeExpectLength(em: Uint8Array, k: number, params: OaepParams, expectedLength: number): Uint8Array {
+export function oaepDecodeMasked(em: Uint8Array, k: number, params: OaepParams, expectedLength: number): MaskedDecode {
   const { good: paddingGood, msgStart, db } = decodeCore(em, k, params);
   try {
     const good = paddingGood & ctEq(db.length - msgStart, expectedLength) & ctGe(db.length, expectedLength);
-    const out = db.slice(Math.max(0, db.length - expectedLength));
-    if (good !== 1) {
-      zeroize(out);
-      throw decryptMaterialFailed();
-    }
-    return out;
+    const out = new Uint8Array(expectedLength);
+    out.set(db.subarray(Math.max(0, db.length - expectedLength)), expectedLength - Math.min(expectedLength, db.length));
+    return { good, out };
   } finally {
     zeroize(db);
   }
+}
+
+export function oaepDecodeExpectLength(em: Uint8Array, k: number, params: OaepParams, expectedLength: number): Uint8Array {
+  return expectGood(oaepDecodeMasked(em, k, params, expectedLength));
 }

@@ -9,8 +9,7 @@
  * RSA_PKCS1_PADDING for private decryption (CVE-2023-46809), hence raw RSA plus this decoder.
  */
 import { decryptMaterialFailed } from '../../errors.js';
-import { zeroize } from '../../bytes.js';
-import { ctEq, ctGe, ctSelect } from './ct.js';
+import { ctEq, ctGe, ctSelect, expectGood, type MaskedDecode } from './ct.js';
 
 const MIN_PS = 8;
 
@@ -38,14 +37,18 @@ export function pkcs1v15Decode(em: Uint8Array, k: number): Uint8Array {
   return em.slice(msgStart);
 }
 
-/** The import path: the material length is fixed and public, folded into the same mask. */
-export function pkcs1v15DecodeExpectLength(em: Uint8Array, k: number, expectedLength: number): Uint8Array {
+/**
+ * The import path: the material length is fixed and public, folded into the same mask. The
+ * failure is a mask (see MaskedDecode); pkcs1v15DecodeExpectLength is the throwing form.
+ */
+export function pkcs1v15DecodeMasked(em: Uint8Array, k: number, expectedLength: number): MaskedDecode {
   const { good: paddingGood, msgStart } = decodeCore(em, k);
   const good = paddingGood & ctEq(k - msgStart, expectedLength) & ctGe(k, expectedLength + 11);
-  const out = em.slice(Math.max(0, k - expectedLength));
-  if (good !== 1) {
-    zeroize(out);
-    throw decryptMaterialFailed();
-  }
-  return out;
+  const out = new Uint8Array(expectedLength);
+  out.set(em.subarray(Math.max(0, k - expectedLength)), expectedLength - Math.min(expectedLength, k));
+  return { good, out };
+}
+
+export function pkcs1v15DecodeExpectLength(em: Uint8Array, k: number, expectedLength: number): Uint8Array {
+  return expectGood(pkcs1v15DecodeMasked(em, k, expectedLength));
 }

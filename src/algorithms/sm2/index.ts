@@ -5,5 +5,5 @@ export { generateSm2KeyPair, parseSm2PrivateKey, sm2PrivateKeyFromScalar, destro
 export type { Sm2PrivateKey } from './sm2-keys.js';
 export { parseSm2Ciphertext, parseSm2Der, parseSm2Raw, encodeSm2CiphertextDer, encodeSm2CiphertextRaw } from './sm2-ciphertext.js';
 export type { Sm2Ciphertext, Sm2Encoding, Sm2Mode } from './sm2-ciphertext.js';
-export { sm2Decrypt, sm2Unwrap } from './sm2-decrypt.js';
+export { sm2Decrypt, sm2Unwrap, sm2UnwrapMasked } from './sm2-decrypt.js';
 export type { Sm2DecryptOptions, Sm2Hash } from './sm2-decrypt.js';

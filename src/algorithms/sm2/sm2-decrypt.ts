@@ -38,6 +38,7 @@ import { createHash, ECDH, randomBytes } from 'node:crypto';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import { bigIntToBytes, bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
+import { expectGood, type MaskedDecode } from '../rsa/ct.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, type Sm2CurveParams } from './curve.js';
 import { parseSm2Ciphertext, type Sm2Encoding, type Sm2Mode } from './sm2-ciphertext.js';
 import type { Sm2PrivateKey } from './sm2-keys.js';
@@ -149,7 +150,7 @@ function nonZero(t: Uint8Array): number {
  * B1–B7 for one ciphertext. `expectedLength`, if given, joins the same final failure (the
  * import path: material of the wrong length is the uniform error, not a distinct one).
  */
-function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions, expectedLength?: number): Uint8Array {
+function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions, expectedLength?: number): MaskedDecode {
   if (options.curve && !sameCurve(options.curve, key.curve)) throw new ByokError('INVALID_PARAMETER', 'The SM2 key is on another curve.');
   const hash = options.hash ?? 'sm3';
   if (hash !== 'sm3' && hash !== 'sha256') throw new ByokError('INVALID_PARAMETER', 'Unknown SM2 hash.');
@@ -185,11 +186,7 @@ function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2Decrypt
       good |= ok;
     }
     const lengthOk = expectedLength === undefined || klen === expectedLength ? 1 : 0;
-    if ((good & lengthOk) !== 1) {
-      zeroize(result);
-      throw decryptMaterialFailed();
-    }
-    return result; // B7
+    return { good: good & lengthOk, out: result }; // B7 (the caller throws or substitutes)
   } finally {
     zeroize(...scratch);
   }
@@ -201,7 +198,7 @@ function sameCurve(a: Sm2CurveParams, b: Sm2CurveParams): boolean {
 
 /** Low-level decoder: any supported curve, SM3 or SHA-256, either field order, raw or DER. */
 export function sm2Decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2DecryptOptions = {}): Uint8Array {
-  return decrypt(key, ciphertext, options);
+  return expectGood(decrypt(key, ciphertext, options));
 }
 
 /**
@@ -209,6 +206,11 @@ export function sm2Decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: 
  * byte, 30 vs 04). Material of any length other than `expectedLength` is the same error.
  */
 export function sm2Unwrap(key: Sm2PrivateKey, ciphertext: Uint8Array, expectedLength: number): Uint8Array {
+  return expectGood(sm2UnwrapMasked(key, ciphertext, expectedLength));
+}
+
+/** sm2Unwrap with the secret-dependent failure as a mask (a temporary key's implicit rejection). */
+export function sm2UnwrapMasked(key: Sm2PrivateKey, ciphertext: Uint8Array, expectedLength: number): MaskedDecode {
   if (!key.ecdh || !isSm2p256v1(key.curve)) throw decryptMaterialFailed();
   return decrypt(key, ciphertext, { hash: 'sm3', mode: 'C1C3C2', encoding: 'auto' }, expectedLength);
 }

@@ -14,6 +14,8 @@ export class Pkcs11MaterialHandle implements BackendHandle {
     readonly path: UnwrapPath | 'stored' | 'generated',
     /** Private keys: the DER SubjectPublicKeyInfo checked at import. */
     readonly publicKeySpki?: Uint8Array,
+    /** A temporary key that is a random substitute (implicit rejection, see BackendHandle). */
+    readonly rejected = false,
   ) {}
 
   get unwrapPath(): string {

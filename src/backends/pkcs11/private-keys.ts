@@ -47,9 +47,10 @@ export class Pkcs11KeyOperations {
 
   /**
    * RFC 5649-unwrap a PKCS#8 key under `kek` into a private-key session object and check it.
-   * Returns the object and the DER SubjectPublicKeyInfo of its public key.
+   * Returns the object and the DER SubjectPublicKeyInfo of its public key. `kekRejected`: the
+   * kek is a substitute (implicit rejection): the same unwraps run, then the uniform error.
    */
-  async unwrapPrivateKey(session: Handle, kek: Handle, wrapped: Uint8Array, spec: MaterialSpec): Promise<{ object: Handle; spki: Uint8Array }> {
+  async unwrapPrivateKey(session: Handle, kek: Handle, wrapped: Uint8Array, spec: MaterialSpec, kekRejected: boolean): Promise<{ object: Handle; spki: Uint8Array }> {
     const key = MATERIAL_SPECS[spec].privateKey!;
     let object: Handle;
     try {
@@ -65,7 +66,13 @@ export class Pkcs11KeyOperations {
       } finally {
         if (probe) this.p11.C_DestroyObject(session, probe);
       }
+      if (kekRejected) throw decryptMaterialFailed();
       throw invalidKey(`the device could not read it as a PKCS#8 ${spec} key; ${CONVERT_HINT}.`);
+    }
+    if (kekRejected) {
+      // Under a substitute the RFC 5649 check passes but for ~2^-32 odds: never check the key.
+      this.p11.C_DestroyObject(session, object);
+      throw decryptMaterialFailed();
     }
     try {
       const spki = key.type === 'rsa' ? await this.checkRsa(session, object, key.bits) : await this.checkEc(session, object, key);

@@ -16,8 +16,8 @@ let unwrapper: WrappingKeyUnwrapper | undefined;
 parentPort?.on('message', (message: WorkerRequest) => {
   unwrapper ??= new WrappingKeyUnwrapper(systemClock, message.cacheSize);
   try {
-    const material = unwrapper.unwrap(message.request);
-    const reply: WorkerReply = { id: message.id, ok: true, material };
+    const { material, rejected } = unwrapper.unwrap(message.request);
+    const reply: WorkerReply = { id: message.id, ok: true, material, rejected };
     parentPort!.postMessage(reply, [material.buffer as ArrayBuffer]);
   } catch (e) {
     const reply: WorkerReply = { id: message.id, ok: false, code: isByokError(e) ? e.code : 'INTERNAL_ERROR' };

@@ -62,6 +62,8 @@ class PureMaterialHandle implements MaterialHandle {
     material: Uint8Array,
     /** Private keys: the DER SubjectPublicKeyInfo derived when the key was validated. */
     readonly publicKeySpki?: Uint8Array,
+    /** A temporary key that is a random substitute (implicit rejection, see BackendHandle). */
+    readonly rejected = false,
   ) {
     this.#material = material;
   }
@@ -132,12 +134,18 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
   }
 
   protected override async onUnwrapMaterial(request: UnwrapRequest): Promise<PureMaterialHandle> {
-    const material = this.pool ? await this.pool.unwrap(request) : this.unwrapper.unwrap(request);
-    return new PureMaterialHandle(request.materialSpec, material);
+    const { material, rejected } = this.pool ? await this.pool.unwrap(request) : this.unwrapper.unwrap(request);
+    return new PureMaterialHandle(request.materialSpec, material, undefined, rejected);
   }
 
   protected override async onUnwrapWithTemporaryKey(temporaryKey: PureMaterialHandle, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<PureMaterialHandle> {
     const plain = aesKwpUnwrap(temporaryKey.material(), wrapped);
+    // Under a substitute key the RFC 5649 integrity check fails but for ~2^-32 odds; should it
+    // pass, the result is never looked at (no length check, no PKCS#8 parse on it).
+    if (temporaryKey.rejected) {
+      zeroize(plain);
+      throw decryptMaterialFailed();
+    }
     const info = MATERIAL_SPECS[materialSpec];
     if (info.kind !== 'private-key') {
       if (plain.length !== info.length) {

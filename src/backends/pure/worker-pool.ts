@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ByokError, decryptMaterialFailed, ERROR_CODES, type ErrorCode } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
+import type { UnwrapOutcome } from './wrapping-key-unwrapper.js';
 import { WORKER_HELLO, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -56,7 +57,7 @@ interface Slot {
 
 interface Waiter {
   readonly slot: Slot;
-  readonly resolve: (material: Uint8Array) => void;
+  readonly resolve: (outcome: UnwrapOutcome) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -139,12 +140,12 @@ export class PrivateKeyWorkerPool {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
-    if (reply.ok) waiter.resolve(new Uint8Array(reply.material));
+    if (reply.ok) waiter.resolve({ material: new Uint8Array(reply.material), rejected: reply.rejected });
     else if (reply.code === 'DECRYPT_MATERIAL_FAILED') waiter.reject(decryptMaterialFailed());
     else waiter.reject(new ByokError(reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL_ERROR'));
   }
 
-  async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
+  async unwrap(request: UnwrapRequest): Promise<UnwrapOutcome> {
     if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
     if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
     let slot = this.slots[0];
@@ -154,7 +155,7 @@ export class PrivateKeyWorkerPool {
     try {
       await slot.ready;
       const id = this.nextId++;
-      return await new Promise<Uint8Array>((resolve, reject) => {
+      return await new Promise<UnwrapOutcome>((resolve, reject) => {
         this.pending.set(id, { slot, resolve, reject });
         const message: WorkerRequest = { id, request, cacheSize: this.cacheSize };
         slot.worker.postMessage(message);

@@ -17,5 +17,5 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly material: Uint8Array }
+  | { readonly id: number; readonly ok: true; readonly material: Uint8Array; readonly rejected: boolean }
   | { readonly id: number; readonly ok: false; readonly code: string };
