@@ -4,12 +4,9 @@
  * each. Run: npm run build && node dist/bench/pkcs11-unwrap.js [seconds]
  * Needs SoftHSM2; makes a throw-away token under a temporary SOFTHSM2_CONF.
  */
-import { execFileSync } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createPkcs11Backend, findPkcs11Module } from '../src/backends/pkcs11/index.js';
+import { createPkcs11Backend } from '../src/backends/pkcs11/index.js';
+import { throwAwaySoftHsmToken } from './softhsm-token.js';
 
 export interface Pkcs11UnwrapResult {
   readonly raw: number;
@@ -18,20 +15,10 @@ export interface Pkcs11UnwrapResult {
 
 /** Returns undefined when SoftHSM2 is not installed. */
 export async function measurePkcs11Unwrap(seconds: number, log: (line: string) => void = console.log): Promise<Pkcs11UnwrapResult | undefined> {
-const module = process.env.BYOK_PKCS11_MODULE ?? findPkcs11Module();
-if (!module) return undefined;
-try {
-  execFileSync('sh', ['-c', 'command -v softhsm2-util'], { stdio: 'ignore' });
-} catch {
-  return undefined;
-}
-const dir = mkdtempSync(join(tmpdir(), 'byok-bench-hsm-'));
-mkdirSync(join(dir, 'tokens'));
-writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\n`);
-process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
-execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--so-pin', '5678', '--pin', '1234'], { stdio: 'pipe' });
+const token = throwAwaySoftHsmToken();
+if (!token) return undefined;
 
-const backend = await createPkcs11Backend({ modulePath: module, tokenLabel: 'bench', pin: '1234', sessions: 1 });
+const backend = await createPkcs11Backend({ modulePath: token.module, tokenLabel: token.label, pin: token.pin, sessions: 1 });
 const pair = await backend.generateWrappingKeyPair('RSA_2048');
 const pub = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
 const ciphertexts = Array.from({ length: 64 }, () => publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, randomBytes(32)));
