@@ -26,6 +26,27 @@ beforeAll(async () => {
 afterAll(() => pooled.close());
 
 describe('worker pool', () => {
+  it('a temporary key comes back from a worker as a substitute when its padding is bad (RSA and SM2), and the key wrap under it fails uniformly; a good one opens its key wrap', async () => {
+    const { aesKwpWrap } = await import('../src/algorithms/aes-kwp.js');
+    const hmacKey = new Uint8Array(randomBytes(32));
+    for (const pair of [rsa, sm2]) {
+      const algorithm = pair === sm2 ? 'SM2_ENCRYPT' : 'RSAES_OAEP_SHA_256';
+      const temporaryKey = new Uint8Array(randomBytes(32));
+      const good = opensslPkeyutlEncrypt(pair.publicKeySpki, temporaryKey, pair === sm2 ? [] : SEED_PKEYOPTS.RSAES_OAEP_SHA_256);
+      const bad = Uint8Array.from(good);
+      bad[bad.length - 1] ^= 1; // RSA: another block, bad padding; SM2: C2 changed, C3 no longer matches
+      const wrapped = aesKwpWrap(temporaryKey, hmacKey);
+      const request = (ciphertext: Uint8Array) => ({ keySpec: pair.keySpec, algorithm, materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext, temporaryKey: true } as const);
+      const substitute = await pooled.unwrapMaterial(request(bad));
+      await expect(pooled.unwrapWithTemporaryKey(substitute, wrapped, 'HMAC_256')).rejects.toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED' });
+      await pooled.release(substitute);
+      const real = await pooled.unwrapMaterial(request(good));
+      const handle = await pooled.unwrapWithTemporaryKey(real, wrapped, 'HMAC_256');
+      await pooled.release(real);
+      await pooled.release(handle);
+    }
+  });
+
   it('runs unwraps on 2 workers, many in flight, with and without a cache key', async () => {
     expect(pooled.workerCount).toBe(2);
     const materials = Array.from({ length: 24 }, () => new Uint8Array(randomBytes(32)));
