@@ -18,7 +18,7 @@ import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialS
 import { zeroize } from '../../bytes.js';
 import { ByokError, decryptMaterialFailed, isByokError } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
-import type { Pkcs11Capabilities, UnwrapPath } from './capabilities.js';
+import type { Pkcs11Capabilities } from './capabilities.js';
 import type { Pkcs11Device } from './device.js';
 import { Pkcs11MaterialHandle } from './handle.js';
 import type { Handle } from './pkcs11js.js';

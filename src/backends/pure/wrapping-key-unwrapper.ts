@@ -7,7 +7,7 @@ import { expectGood, withSubstitute, type MaskedDecode } from '../../algorithms/
 import { rsaUnwrapMasked } from '../../algorithms/rsa/rsa-unwrap.js';
 import { destroySm2PrivateKey, parseSm2PrivateKey, sm2UnwrapMasked, type Sm2PrivateKey } from '../../algorithms/sm2/index.js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type WrappingKeySpec } from '../../algorithms/specs.js';
-import { asBuffer, zeroize } from '../../bytes.js';
+import { asBuffer } from '../../bytes.js';
 import type { Clock } from '../../clock.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
