@@ -1,6 +1,51 @@
-// Public entry point: re-exports by name only.
+/**
+ * byok-hsm: the import engine a KMS server embeds. `openEngine` gives an {@link Engine} over the
+ * pure backend (or a {@link CryptoBackend} of your own) and a {@link KeyStore} (the memory store
+ * here; SQLite and PostgreSQL at `byok-hsm/stores/sqlite` and `byok-hsm/stores/postgres`, or your
+ * own). The customer's side of the import is `byok-hsm/client`, a PKCS#11 device `byok-hsm/pkcs11`,
+ * the HTTP service `byok-hsm/server`. Re-exports by name only.
+ *
+ * @packageDocumentation
+ */
+export { openEngine } from './engine/index.js';
+export type { OpenEngineOptions } from './engine/index.js';
+export type {
+  Engine,
+  KeyState,
+  KeyOrigin,
+  KeyRef,
+  KeyMetadata,
+  CreateKeyInput,
+  GetParametersForImportInput,
+  ImportParameters,
+  ImportKeyMaterialInput,
+  ImportResult,
+  ScheduleDeletionInput,
+  EncryptInput,
+  EncryptResult,
+  DecryptInput,
+  DecryptResult,
+  PublicKeyResult,
+  SignInput,
+  SignResult,
+  VerifyInput,
+  MacInput,
+  MacResult,
+  VerifyMacInput,
+} from './engine/types.js';
+export type { AuditRecord } from './engine/import-engine.js';
+
+export type { KeyStore, KeyRecord, KeyMutation } from './store/key-store.js';
+export { MemoryKeyStore } from './store/memory-store.js';
+
+export { generateEngineKeys, loadEngineKeys } from './config/key-files.js';
+export type { EngineKeys, NamedKey } from './config/key-files.js';
+
 export { ByokError, ERROR_CODES, isByokError } from './errors.js';
 export type { ErrorCode, Fault } from './errors.js';
+export { WIRE_ERRORS } from './engine/error-map.js';
+export type { WireError } from './engine/error-map.js';
+
 export {
   WRAPPING_ALGORITHMS,
   WRAPPING_KEY_SPECS,
@@ -11,6 +56,5 @@ export {
 } from './algorithms/specs.js';
 export type { WrappingAlgorithm, WrappingKeySpec, MaterialSpec } from './algorithms/specs.js';
 export type { CryptoBackend, MaterialHandle, WrappingKeyPair, UnwrapRequest } from './backends/crypto-backend.js';
-export type * from './engine/types.js';
 export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
