@@ -92,12 +92,10 @@ describe('an engine-only install', () => {
     const out = join(work, 'bundle');
     await build({
       absWorkingDir: consumer,
-      entryPoints: { main: 'bundle-entry.mjs', 'private-key-worker': createRequire(join(consumer, 'package.json')).resolve('byok-hsm/worker') },
+      entryPoints: { main: 'bundle-entry.mjs', 'private-key-worker': 'byok-hsm/worker' }, // as the README says
       outdir: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
       // Loaded on demand only (stores, service, device): not part of an engine-only bundle.
       external: OPTIONAL_PEERS,
-      // CommonJS dependencies bundled into ESM call require() for Node's built-ins.
-      banner: { js: "import { createRequire as __byokCreateRequire } from 'node:module'; const require = __byokCreateRequire(import.meta.url);" },
     });
     // Run where no node_modules is reachable: the bundle must be self-contained.
     const elsewhere = mkdtempSync(join(tmpdir(), 'byok-bundle-'));
