@@ -52,6 +52,10 @@ describe('the tarball', () => {
     expect(files.filter((f) => /^dist\/bench\/(ct|multi-instance)\./.test(f))).toEqual([]);
     expect(readFileSync(join(consumer, 'node_modules', 'byok-hsm', 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0');
   });
+
+  it('byok-hsm-service holds its bin, README and LICENSE only', () => {
+    expect(tarballFiles(tarballs.service).sort()).toEqual(['LICENSE', 'README.md', 'bin/byok-hsm-service.js', 'package.json']);
+  });
 });
 
 describe('an engine-only install', () => {
@@ -60,6 +64,12 @@ describe('an engine-only install', () => {
     expect(OPTIONAL_PEERS.filter((p) => existsSync(join(modules, p)))).toEqual([]);
     const native = run('find', [modules, '-name', '*.node', '-o', '-name', 'binding.gyp'], consumer).trim();
     expect(native).toBe('');
+  });
+
+  it('refuses the SQLite store with a ByokError naming better-sqlite3, and writes nothing', () => {
+    const out = lastJson(node(['missing-peer.mjs']));
+    expect(out).toMatchObject({ code: 'DEPENDENCY_MISSING', written: [] });
+    expect(out.message).toContain('better-sqlite3');
   });
 
   it('runs the library flow through the public entry in ESM', () => {
