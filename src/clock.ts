@@ -4,6 +4,7 @@ export interface Clock {
   now(): number;
 }
 
+/** The real time. */
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock tests move by hand. */
@@ -12,14 +13,17 @@ export class ManualClock implements Clock {
   now(): number {
     return this.ms;
   }
+  /** Move the clock forward by `ms` milliseconds. */
   advance(ms: number): void {
     this.ms += ms;
   }
+  /** Set the clock to `ms` milliseconds since the epoch. */
   set(ms: number): void {
     this.ms = ms;
   }
 }
 
+/** The clock's time in whole seconds since the epoch. */
 export function nowSeconds(clock: Clock): number {
   return Math.floor(clock.now() / 1000);
 }

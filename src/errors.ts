@@ -6,8 +6,10 @@
  * (no padding oracle). Never pass a raw library message through: it may carry key bytes.
  */
 
+/** Whose fault an error is: the caller's request (client) or this side (server). */
 export type Fault = 'client' | 'server';
 
+/** Every error code, with its fault and its fixed message (the wire codes are in WIRE_ERRORS). */
 export const ERROR_CODES = {
   /** Every unwrap failure: bad length, padding, point, tag, DER, material length. */
   DECRYPT_MATERIAL_FAILED: { fault: 'client', message: 'The encrypted key material could not be decrypted.' },
@@ -31,6 +33,7 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { fault: 'server', message: 'Internal error.' },
 } as const satisfies Record<string, { fault: Fault; message: string }>;
 
+/** A stable error code: one of ERROR_CODES. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Codes whose message must never vary: a detail would be an oracle. */
@@ -40,8 +43,11 @@ const FIXED_MESSAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CIPHERTEXT_INVALID',
 ]);
 
+/** The one error class: a stable `code`, its `fault`, a message (fixed for the unwrap codes) and, where it may, a `cause`. */
 export class ByokError extends Error {
+  /** The stable code: match on this, never on the message. */
   readonly code: ErrorCode;
+  /** The code's fault: client or server. */
   readonly fault: Fault;
 
   /**
@@ -61,6 +67,7 @@ export class ByokError extends Error {
   }
 }
 
+/** Whether `e` is a ByokError. */
 export function isByokError(e: unknown): e is ByokError {
   return e instanceof ByokError;
 }
