@@ -4,7 +4,7 @@
  * ESM and CommonJS, tsc under node16 and bundler resolution, an esbuild bundle with a worker,
  * publint and attw, `examples/`, the CLI — and measure what an engine-only install costs.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -131,6 +131,12 @@ describe('an engine-only install', () => {
 
   it('has the byok CLI: --version', () => {
     expect(run(join(consumer, 'node_modules', '.bin', 'byok'), ['--version'], consumer).trim()).toContain(version);
+  });
+
+  it('has the byok CLI: bench names benny, the package it needs, when it is not installed', () => {
+    const r = spawnSync(join(consumer, 'node_modules', '.bin', 'byok'), ['bench', '--quick'], { cwd: consumer, env: cleanEnv(), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('npm install benny');
   });
 
   it('has the byok CLI: kat on the shipped vectors, from any directory', () => {
