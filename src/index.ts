@@ -7,12 +7,13 @@
  *
  * @packageDocumentation
  */
-export { openEngine } from './engine/index.js';
-export type { OpenEngineOptions } from './engine/index.js';
+export { openEngine } from './open-engine.js';
+export type { OpenEngineOptions } from './open-engine.js';
+export type { ImportEngine } from './engine/import-engine.js';
+export { WrappingKeyPool } from './engine/wrapping-key-pool.js';
+export type { WrappingKeyPoolOptions } from './engine/wrapping-key-pool.js';
 export type {
   Engine,
-  KeyState,
-  KeyOrigin,
   KeyRef,
   KeyMetadata,
   CreateKeyInput,
@@ -29,16 +30,19 @@ export type {
   SignInput,
   SignResult,
   VerifyInput,
+  VerifyResult,
   MacInput,
   MacResult,
   VerifyMacInput,
+  VerifyMacResult,
 } from './engine/types.js';
-export type { AuditRecord } from './engine/import-engine.js';
+export type { AuditRecord, AuditDetails, AuditSink } from './engine/audit.js';
 
-export type { KeyStore, KeyRecord, KeyMutation } from './store/key-store.js';
+export type { KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin } from './store/key-store.js';
 export { MemoryKeyStore } from './store/memory-store.js';
+export type { PostgresUrl } from './store/store-url.js';
 
-export { generateEngineKeys, loadEngineKeys } from './config/key-files.js';
+export { generateEngineKeys, loadEngineKeys, readEngineKeysFile, writeEngineKeysFile, engineKeysFromEnv, rotateEngineKey } from './config/key-files.js';
 export type { EngineKeys, NamedKey } from './config/key-files.js';
 
 export { ByokError, ERROR_CODES, isByokError } from './errors.js';
@@ -54,7 +58,24 @@ export {
   parseWrappingKeySpec,
   parseMaterialSpec,
 } from './algorithms/specs.js';
-export type { WrappingAlgorithm, WrappingKeySpec, MaterialSpec } from './algorithms/specs.js';
-export type { CryptoBackend, MaterialHandle, WrappingKeyPair, UnwrapRequest } from './backends/crypto-backend.js';
+export type {
+  WrappingAlgorithm,
+  WrappingKeySpec,
+  MaterialSpec,
+  SymmetricSpec,
+  HmacSpec,
+  PrivateKeySpec,
+  KeyUsage,
+  SigningAlgorithm,
+  MacAlgorithm,
+  KeyFamily,
+  RsaPadding,
+  EcCurve,
+  PrivateKeyInfo,
+  WrappingAlgorithmInfo,
+  WrappingKeySpecInfo,
+  MaterialSpecInfo,
+} from './algorithms/specs.js';
+export type { CryptoBackend, MaterialHandle, WrappingKeyPair, UnwrapRequest, BackendId } from './backends/crypto-backend.js';
 export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
