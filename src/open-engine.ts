@@ -29,6 +29,7 @@ import type { KeyStore } from './store/key-store.js';
 import { MemoryKeyStore } from './store/memory-store.js';
 import { isPostgresUrl, type PostgresUrl } from './store/store-url.js';
 
+/** What `openEngine` opens: each part a default the engine creates (and closes), or an instance of yours (which stays yours). */
 export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' | 'store' | 'tokenSealingKeys' | 'commitmentKey' | 'owned'> {
   /** Where keys.json and byok.sqlite live (default ./data); nothing is written outside it. */
   readonly dataDir?: string;
@@ -57,6 +58,7 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly wrappingKeyPoolDepth?: number;
 }
 
+/** Open an engine: by default the pure backend, the SQLite store and the keys under `dataDir`; give a store, a backend or keys to replace each. */
 export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
   const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, workerUrl, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
   /** What we open, in order; closed in reverse by the engine, or here if a later step fails. */

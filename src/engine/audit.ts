@@ -12,12 +12,14 @@ export interface AuditDetails {
   unwrapPath?: string;
 }
 
+/** One audit record per key operation (`onAudit`): operation, tenant, key, algorithm, outcome; never material, tokens or keys. */
 export interface AuditRecord extends Readonly<AuditDetails> {
   readonly operation: string;
   readonly tenant: string;
   readonly outcome: 'ok' | string;
 }
 
+/** Receives every audit record (`OpenEngineOptions.onAudit`). */
 export type AuditSink = (record: AuditRecord) => void;
 
 export class Audit {

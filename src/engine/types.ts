@@ -10,6 +10,7 @@ import type { KeyDescription, KeyOrigin, KeyState } from '../store/key-store.js'
 /** The record model lives with the store (which never imports the engine); named here too. */
 export type { KeyOrigin, KeyState } from '../store/key-store.js';
 
+/** `createKey`: a new key of a tenant, waiting for imported material (EXTERNAL) or with material made by the engine (KMS). */
 export interface CreateKeyInput {
   readonly tenant: string;
   /** Default EXTERNAL (material imported); KMS keys get material made by the engine. */
@@ -25,6 +26,7 @@ export interface CreateKeyInput {
   readonly description?: string;
 }
 
+/** What `describeKey`, `listKeys` and the life-cycle calls return about a key: never its material. */
 export interface KeyMetadata extends KeyDescription {
   /** The same as materialSpec, under the cloud APIs' name. */
   readonly keySpec: MaterialSpec;
@@ -42,17 +44,20 @@ export interface KeyMetadata extends KeyDescription {
   readonly keyCheckValue?: string;
 }
 
+/** Names one key of one tenant; another tenant's key is KEY_NOT_FOUND, as a missing one is. */
 export interface KeyRef {
   readonly tenant: string;
   readonly keyId: string;
 }
 
+/** `getParametersForImport`: which wrapping algorithm (and key spec) the customer will wrap with. */
 export interface GetParametersForImportInput extends KeyRef {
   readonly wrappingAlgorithm: WrappingAlgorithm;
   /** Default RSA_2048 for RSA algorithms, SM2 for SM2_ENCRYPT. */
   readonly wrappingKeySpec?: WrappingKeySpec;
 }
 
+/** A fresh wrapping public key and the import token bound to it, the key and the algorithm. */
 export interface ImportParameters {
   readonly keyId: string;
   /** base64 DER SubjectPublicKeyInfo. */
@@ -65,6 +70,7 @@ export interface ImportParameters {
   readonly wrappingKeySpec: WrappingKeySpec;
 }
 
+/** `importKeyMaterial`: the import token and the material wrapped under its public key. */
 export interface ImportKeyMaterialInput extends KeyRef {
   readonly importToken: string;
   /**
@@ -81,6 +87,7 @@ export interface ImportKeyMaterialInput extends KeyRef {
   readonly wrappingAlgorithm?: WrappingAlgorithm;
 }
 
+/** The key after a successful import: enabled, with its material's expiry and check value. */
 export interface ImportResult {
   readonly keyId: string;
   readonly state: KeyState;
@@ -88,16 +95,19 @@ export interface ImportResult {
   readonly keyCheckValue: string;
 }
 
+/** `scheduleKeyDeletion`: the key and how many days until it is deleted. */
 export interface ScheduleDeletionInput extends KeyRef {
   /** 7..1096 days (the seeds' window); default 30. */
   readonly pendingDays?: number;
 }
 
+/** `encrypt`: plaintext (and optional AAD) for a symmetric key's AES-256-GCM or SM4-GCM. */
 export interface EncryptInput extends KeyRef {
   readonly plaintext: Uint8Array;
   readonly aad?: Uint8Array;
 }
 
+/** `decrypt`: a ciphertext blob made by `encrypt` (or by the customer with its own material). */
 export interface DecryptInput {
   readonly tenant: string;
   /** The ciphertext blob names its key (Tencent's Decrypt takes no KeyId). */
@@ -107,16 +117,19 @@ export interface DecryptInput {
   readonly aad?: Uint8Array;
 }
 
+/** The ciphertext blob: `0x01 ‖ key ID ‖ iv ‖ ciphertext ‖ tag`. */
 export interface EncryptResult {
   readonly keyId: string;
   readonly ciphertextBlob: Uint8Array;
 }
 
+/** The plaintext, and the key the blob named. */
 export interface DecryptResult {
   readonly keyId: string;
   readonly plaintext: Uint8Array;
 }
 
+/** `getPublicKey`: an asymmetric key's public key and the signing algorithms it allows. */
 export interface PublicKeyResult {
   readonly keyId: string;
   readonly keySpec: MaterialSpec;
@@ -125,12 +138,14 @@ export interface PublicKeyResult {
   readonly signingAlgorithms: SigningAlgorithm[];
 }
 
+/** `sign`: a raw message and the signing algorithm. */
 export interface SignInput extends KeyRef {
   /** The raw message (1..4096 bytes); the algorithm hashes it. */
   readonly message: Uint8Array;
   readonly signingAlgorithm: SigningAlgorithm;
 }
 
+/** The signature and the algorithm that made it. */
 export interface SignResult {
   readonly keyId: string;
   readonly signingAlgorithm: SigningAlgorithm;
@@ -138,31 +153,37 @@ export interface SignResult {
   readonly signature: Uint8Array;
 }
 
+/** `verify`: the message, the algorithm and the signature to check. */
 export interface VerifyInput extends SignInput {
   readonly signature: Uint8Array;
 }
 
+/** Whether the signature is valid. */
 export interface VerifyResult {
   readonly keyId: string;
   readonly signatureValid: boolean;
 }
 
+/** `generateMac`: a message for an HMAC key. */
 export interface MacInput extends KeyRef {
   readonly message: Uint8Array;
   /** If given, must be the key spec's own (HMAC_SHA_256 for HMAC_256, ...). */
   readonly macAlgorithm?: MacAlgorithm;
 }
 
+/** The MAC and the HMAC algorithm that made it. */
 export interface MacResult {
   readonly keyId: string;
   readonly macAlgorithm: MacAlgorithm;
   readonly mac: Uint8Array;
 }
 
+/** `verifyMac`: the message and the MAC to check (compared in constant time). */
 export interface VerifyMacInput extends MacInput {
   readonly mac: Uint8Array;
 }
 
+/** Whether the MAC is valid. */
 export interface VerifyMacResult {
   readonly keyId: string;
   readonly macValid: boolean;
@@ -170,22 +191,40 @@ export interface VerifyMacResult {
 
 /** What the service (src/server) and the CLI code against. */
 export interface Engine {
+  /** Create a key: PendingImport (origin EXTERNAL) or Enabled with engine-made material (origin KMS). */
   createKey(input: CreateKeyInput): Promise<KeyMetadata>;
+  /** The key's metadata, with its effective state. */
   describeKey(ref: KeyRef): Promise<KeyMetadata>;
+  /** Every key of the tenant. */
   listKeys(tenant: string): Promise<KeyMetadata[]>;
+  /** A fresh wrapping key pair: its public key (base64 DER SPKI) and an import token bound to it. */
   getParametersForImport(input: GetParametersForImportInput): Promise<ImportParameters>;
+  /** Verify the token, unwrap, match the material on re-import, store it sealed and enable the key. */
   importKeyMaterial(input: ImportKeyMaterialInput): Promise<ImportResult>;
+  /** Delete the imported material (the key returns to PendingImport); its commitment stays, so only the same material can return. */
   deleteKeyMaterial(ref: KeyRef): Promise<KeyMetadata>;
+  /** Enable a disabled key. */
   enableKey(ref: KeyRef): Promise<KeyMetadata>;
+  /** Disable an enabled key: it can no longer be used. */
   disableKey(ref: KeyRef): Promise<KeyMetadata>;
+  /** Schedule the key's deletion after 7 to 1096 days (PendingDeletion). */
   scheduleKeyDeletion(input: ScheduleDeletionInput): Promise<KeyMetadata>;
+  /** Cancel a scheduled deletion: the key becomes Disabled. */
   cancelKeyDeletion(ref: KeyRef): Promise<KeyMetadata>;
+  /** Encrypt with a symmetric key's material (AES-256-GCM or SM4-GCM). */
   encrypt(input: EncryptInput): Promise<EncryptResult>;
+  /** Decrypt a ciphertext blob; the blob names its key. */
   decrypt(input: DecryptInput): Promise<DecryptResult>;
+  /** An asymmetric key's public key (base64 DER SPKI). */
   getPublicKey(ref: KeyRef): Promise<PublicKeyResult>;
+  /** Sign a raw message with an asymmetric key. */
   sign(input: SignInput): Promise<SignResult>;
+  /** Verify a signature with an asymmetric key. */
   verify(input: VerifyInput): Promise<VerifyResult>;
+  /** HMAC of a message with an HMAC key. */
   generateMac(input: MacInput): Promise<MacResult>;
+  /** Verify an HMAC in constant time. */
   verifyMac(input: VerifyMacInput): Promise<VerifyMacResult>;
+  /** Close what the engine opened (a store or backend passed in stays the caller's). */
   close(): Promise<void>;
 }

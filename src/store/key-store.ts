@@ -9,7 +9,9 @@
  */
 import type { MaterialSpec } from '../algorithms/specs.js';
 
+/** A key's life-cycle state (`src/engine/state-machine.ts` says what each allows). */
 export type KeyState = 'PendingImport' | 'Enabled' | 'Disabled' | 'PendingDeletion';
+/** EXTERNAL: material imported by the customer; KMS: material made by the engine. */
 export type KeyOrigin = 'EXTERNAL' | 'KMS';
 
 /** What a key is, fixed when it is created: the stored record and the engine's metadata share it. */
@@ -24,6 +26,7 @@ export interface KeyDescription {
   readonly createdAt: number;
 }
 
+/** A key as the store keeps it: its description, state, commitment and stored (sealed) material. */
 export interface KeyRecord extends KeyDescription {
   readonly state: KeyState;
   /** Keyed commitment to the material: set by the first import, never cleared. */
@@ -62,9 +65,13 @@ export type EngineKeyCheck = (binding: EngineKeyBinding) => readonly EngineKeyVe
 /** Thrown by a mutation to abort `updateKey` without writing. */
 export type KeyMutation = (current: KeyRecord) => KeyRecord;
 
+/** Where an engine keeps its keys and import-token counters; implement it to bring your own store. */
 export interface KeyStore {
+  /** Add a new key; a duplicate key ID is an error. */
   createKey(record: KeyRecord): Promise<void>;
+  /** The key, or undefined if there is none. */
   getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /** Every key of a tenant. */
   listKeys(tenant: string): Promise<KeyRecord[]>;
   /**
    * Atomically read the key, apply `mutate` and write the result. If `mutate` throws, nothing is
@@ -77,6 +84,7 @@ export interface KeyStore {
    * `mutate` throws or the key does not exist, nothing is written (the attempt stays counted).
    */
   commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined>;
+  /** Remove a key and everything stored with it. */
   deleteKey(keyId: string): Promise<void>;
 
   /** Failed unwraps recorded against a token (by digest). */
@@ -106,5 +114,6 @@ export interface KeyStore {
    */
   bindEngineKeys(check: EngineKeyCheck): Promise<void>;
 
+  /** Finish pending writes and release the store's resources. */
   close(): Promise<void>;
 }

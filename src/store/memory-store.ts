@@ -3,6 +3,7 @@ import { equalBytes } from '../bytes.js';
 import type { EngineKeyBinding, EngineKeyCheck, EngineKeyVerifier, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
 import { inconsistentWrite } from './store-errors.js';
 
+/** A KeyStore in memory, for tests and embedders that persist elsewhere: not durable, every record ends with the process. */
 export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly tokens = new Map<string, { failures: number; used: boolean; expiresAt: number }>();

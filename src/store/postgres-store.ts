@@ -17,6 +17,7 @@ import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
 import { inconsistentWrite } from './store-errors.js';
 import { redactStoreUrl } from './store-url.js';
 
+/** Pool and timeout settings of a PostgreSQL store. */
 export interface PostgresStoreOptions {
   /** Connections per instance (default 10). */
   readonly poolSize?: number;
@@ -83,6 +84,7 @@ function causeCode(e: unknown): string {
   return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code) ? code : 'no code';
 }
 
+/** The shared KeyStore: PostgreSQL through a pg pool, so several instances share one key space. Open it with `PostgresKeyStore.connect(url)`. */
 export class PostgresKeyStore implements KeyStore {
   private closed = false;
 

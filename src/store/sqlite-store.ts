@@ -35,6 +35,7 @@ interface QueuedWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** The durable embedded KeyStore: one SQLite file (better-sqlite3, WAL, group commit); a write is answered only once it is on disk. */
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
   private readonly path: string;
