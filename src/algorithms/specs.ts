@@ -23,11 +23,14 @@ export type PrivateKeySpec =
 /** What a key holds: a symmetric key, an HMAC key or an asymmetric private key (the key spec). */
 export type MaterialSpec = SymmetricSpec | HmacSpec | PrivateKeySpec;
 
+/** The family of a wrapping key pair. */
 export type KeyFamily = 'RSA' | 'SM2';
+/** The RSA encryption padding of an RSA wrapping algorithm (RFC 8017 §7.1 OAEP, §7.2 PKCS#1 v1.5). */
 export type RsaPadding =
   | { kind: 'oaep'; hash: 'sha1' | 'sha256' }
   | { kind: 'pkcs1v15' };
 
+/** One row of WRAPPING_KEY_SPECS. */
 export interface WrappingKeySpecInfo {
   readonly name: WrappingKeySpec;
   readonly family: KeyFamily;
@@ -35,6 +38,7 @@ export interface WrappingKeySpecInfo {
   readonly bits: number;
 }
 
+/** One row of WRAPPING_ALGORITHMS. */
 export interface WrappingAlgorithmInfo {
   readonly name: WrappingAlgorithm;
   readonly family: KeyFamily;
@@ -49,8 +53,10 @@ export interface WrappingAlgorithmInfo {
   readonly envelope?: boolean;
 }
 
+/** The elliptic curves of the EC and SM2 key specs. */
 export type EcCurve = 'P-256' | 'P-384' | 'P-521' | 'secp256k1' | 'SM2';
 
+/** What an asymmetric key spec is: RSA of a modulus size, or EC on a named curve. */
 export type PrivateKeyInfo =
   | { readonly type: 'rsa'; readonly bits: 2048 | 3072 | 4096 }
   | {
@@ -63,8 +69,10 @@ export type PrivateKeyInfo =
     readonly bytes: number;
   };
 
+/** What a key may be used for; it follows from its spec. */
 export type KeyUsage = 'ENCRYPT_DECRYPT' | 'GENERATE_VERIFY_MAC' | 'SIGN_VERIFY';
 
+/** One row of MATERIAL_SPECS. */
 export interface MaterialSpecInfo {
   readonly name: MaterialSpec;
   readonly kind: 'symmetric' | 'hmac' | 'private-key';
@@ -81,6 +89,7 @@ export interface MaterialSpecInfo {
   readonly privateKey?: PrivateKeyInfo;
 }
 
+/** The wrapping key specs: family and size. */
 export const WRAPPING_KEY_SPECS: Readonly<Record<WrappingKeySpec, WrappingKeySpecInfo>> = {
   RSA_2048: { name: 'RSA_2048', family: 'RSA', bits: 2048 },
   RSA_3072: { name: 'RSA_3072', family: 'RSA', bits: 3072 },
@@ -88,6 +97,7 @@ export const WRAPPING_KEY_SPECS: Readonly<Record<WrappingKeySpec, WrappingKeySpe
   SM2: { name: 'SM2', family: 'SM2', bits: 256 },
 };
 
+/** The wrapping algorithms: the key family each pairs with, its padding, and whether it is an envelope (RSA-OAEP of a temporary AES key, then RFC 5649). */
 export const WRAPPING_ALGORITHMS: Readonly<Record<WrappingAlgorithm, WrappingAlgorithmInfo>> = {
   RSAES_OAEP_SHA_256: { name: 'RSAES_OAEP_SHA_256', family: 'RSA', rsaPadding: { kind: 'oaep', hash: 'sha256' }, aliases: [] },
   RSAES_OAEP_SHA_1: { name: 'RSAES_OAEP_SHA_1', family: 'RSA', rsaPadding: { kind: 'oaep', hash: 'sha1' }, aliases: [] },
@@ -108,6 +118,7 @@ export function envelopeKeyAlgorithm(algorithm: WrappingAlgorithm): WrappingAlgo
 
 const ec = (curve: EcCurve, curveOid: string, opensslName: string, bytes: number): PrivateKeyInfo => ({ type: 'ec', curve, curveOid, opensslName, bytes });
 
+/** The key specs: what each holds, its length and usage. */
 export const MATERIAL_SPECS: Readonly<Record<MaterialSpec, MaterialSpecInfo>> = {
   AES_256: { name: 'AES_256', kind: 'symmetric', usage: 'ENCRYPT_DECRYPT', length: 32, cipher: 'aes-256-gcm' },
   SM4_128: { name: 'SM4_128', kind: 'symmetric', usage: 'ENCRYPT_DECRYPT', length: 16, cipher: 'sm4' },
@@ -136,6 +147,7 @@ export type SigningAlgorithm =
   | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512'
   | 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'SM2DSA';
 
+/** One row of SIGNING_ALGORITHMS. */
 export interface SigningAlgorithmInfo {
   readonly name: SigningAlgorithm;
   readonly keyType: 'rsa' | 'ec' | 'sm2';
@@ -149,6 +161,7 @@ export interface SigningAlgorithmInfo {
 
 const rsaSig = (name: SigningAlgorithm, rsaPadding: 'pkcs1' | 'pss', hash: 'sha256' | 'sha384' | 'sha512'): SigningAlgorithmInfo => ({ name, keyType: 'rsa', hash, rsaPadding, aliases: [] });
 
+/** The signing algorithms: key type, hash, RSA padding and accepted aliases. */
 export const SIGNING_ALGORITHMS: Readonly<Record<SigningAlgorithm, SigningAlgorithmInfo>> = {
   RSASSA_PKCS1_V1_5_SHA_256: rsaSig('RSASSA_PKCS1_V1_5_SHA_256', 'pkcs1', 'sha256'),
   RSASSA_PKCS1_V1_5_SHA_384: rsaSig('RSASSA_PKCS1_V1_5_SHA_384', 'pkcs1', 'sha384'),
@@ -162,6 +175,7 @@ export const SIGNING_ALGORITHMS: Readonly<Record<SigningAlgorithm, SigningAlgori
   SM2DSA: { name: 'SM2DSA', keyType: 'sm2', hash: 'sm3', aliases: ['SM2DSA_SM3'] },
 };
 
+/** The HMAC algorithms (AWS / Huawei names). */
 export type MacAlgorithm = 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512';
 
 /** The MAC algorithm of each HMAC key spec (one each: the key length is the hash's). */
@@ -169,7 +183,9 @@ export const MAC_ALGORITHM_OF: Readonly<Record<HmacSpec, MacAlgorithm>> = {
   HMAC_224: 'HMAC_SHA_224', HMAC_256: 'HMAC_SHA_256', HMAC_384: 'HMAC_SHA_384', HMAC_512: 'HMAC_SHA_512',
 };
 
+/** The wrapping key spec when an RSA algorithm names none. */
 export const DEFAULT_WRAPPING_KEY_SPEC: WrappingKeySpec = 'RSA_2048';
+/** The key spec when createKey names none. */
 export const DEFAULT_MATERIAL_SPEC: MaterialSpec = 'AES_256';
 
 /** Default key spec for an algorithm when the caller names none. */
@@ -181,6 +197,7 @@ function lookup<T extends string>(table: Readonly<Record<T, unknown>>, name: unk
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name) ? (name as T) : undefined;
 }
 
+/** A wrapping algorithm by name (aliases accepted); anything else is INVALID_PARAMETER. */
 export function parseWrappingAlgorithm(name: unknown): WrappingAlgorithm {
   const direct = lookup<WrappingAlgorithm>(WRAPPING_ALGORITHMS, name);
   if (direct) return direct;
@@ -190,12 +207,14 @@ export function parseWrappingAlgorithm(name: unknown): WrappingAlgorithm {
   throw new ByokError('INVALID_PARAMETER', `Unknown wrapping algorithm: ${String(name).slice(0, 40)}`);
 }
 
+/** A wrapping key spec by name; anything else is INVALID_PARAMETER. */
 export function parseWrappingKeySpec(name: unknown): WrappingKeySpec {
   const spec = lookup<WrappingKeySpec>(WRAPPING_KEY_SPECS, name);
   if (!spec) throw new ByokError('INVALID_PARAMETER', `Unknown wrapping key spec: ${String(name).slice(0, 40)}`);
   return spec;
 }
 
+/** A key spec by name (the cloud APIs' aliases accepted); anything else is INVALID_PARAMETER. */
 export function parseMaterialSpec(name: unknown): MaterialSpec {
   const spec = lookup<MaterialSpec>(MATERIAL_SPECS, name) ?? lookup<MaterialSpec>(MATERIAL_SPEC_ALIASES, name);
   if (!spec) throw new ByokError('INVALID_PARAMETER', `Unknown key spec: ${String(name).slice(0, 40)}`);
