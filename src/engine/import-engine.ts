@@ -59,6 +59,7 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value ?? fallback;
 }
 
+/** The Engine `openEngine` returns: each call audited and handed to its job (import flow, key life cycle, key use). */
 export class ImportEngine implements Engine {
   readonly wrappingKeyPool?: WrappingKeyPool;
   private readonly backend: CryptoBackend;

@@ -11,6 +11,7 @@ import type { CryptoBackend, WrappingKeyPair } from '../backends/crypto-backend.
 import { zeroize } from '../bytes.js';
 import { systemClock, type Clock } from '../clock.js';
 
+/** The backend a pool generates on, its target depth per spec, and when it refills. */
 export interface WrappingKeyPoolOptions {
   readonly backend: CryptoBackend;
   /** Target depth per spec, e.g. { RSA_2048: 16, SM2: 16 }. Specs not listed are not pooled. */
@@ -27,6 +28,7 @@ interface Pooled {
   readonly createdAt: number;
 }
 
+/** Wrapping key pairs generated ahead per spec, so that getParametersForImport does not wait for a key generation. */
 export class WrappingKeyPool {
   private readonly queues = new Map<WrappingKeySpec, Pooled[]>();
   private readonly clock: Clock;
@@ -108,6 +110,7 @@ export class WrappingKeyPool {
     }
   }
 
+  /** Stop refilling and zeroize the pooled private keys. */
   async close(): Promise<void> {
     this.closed = true;
     await this.filling?.catch(() => undefined);
