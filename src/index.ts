@@ -38,7 +38,10 @@ export type {
 } from './engine/types.js';
 export type { AuditRecord, AuditDetails, AuditSink } from './engine/audit.js';
 
-export type { KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin } from './store/key-store.js';
+export type {
+  KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin,
+  EngineKeyBinding, EngineKeyCheck, EngineKeyRole, EngineKeyVerifier,
+} from './store/key-store.js';
 export { MemoryKeyStore } from './store/memory-store.js';
 export type { PostgresUrl } from './store/store-url.js';
 

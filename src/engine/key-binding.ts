@@ -21,6 +21,7 @@ import { equalBytes } from '../bytes.js';
 import { ByokError } from '../errors.js';
 import type { EngineKeyBinding, EngineKeyCheck, EngineKeyRole, EngineKeyVerifier, KeyStore } from '../store/key-store.js';
 
+/** A 32-byte key and the ID that names it inside what it sealed. */
 export interface NamedKey {
   readonly id: string;
   readonly key: Uint8Array;

@@ -62,7 +62,7 @@ export interface EngineKeyBinding {
 /** Checks a binding and returns the verifiers to add (none to refuse: it throws). */
 export type EngineKeyCheck = (binding: EngineKeyBinding) => readonly EngineKeyVerifier[];
 
-/** Thrown by a mutation to abort `updateKey` without writing. */
+/** The change `updateKey` makes to one record, inside its transaction; throwing aborts it without writing. */
 export type KeyMutation = (current: KeyRecord) => KeyRecord;
 
 /** Where an engine keeps its keys and import-token counters; implement it to bring your own store. */
