@@ -10,8 +10,10 @@
  */
 import type { MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
 
+/** Which backend made a handle or blob. */
 export type BackendId = 'pure' | 'pkcs11';
 
+/** A wrapping key pair: the public key the customer wraps with, and the private key in the backend's form for the import token. */
 export interface WrappingKeyPair {
   readonly keySpec: WrappingKeySpec;
   /** DER SubjectPublicKeyInfo (for SM2: id-ecPublicKey with curve OID 1.2.156.10197.1.301). */
@@ -35,6 +37,7 @@ export interface MaterialHandle {
   readonly unwrapPath?: string;
 }
 
+/** What `unwrapMaterial` needs: the token's wrapping key, algorithm and material spec, and the customer's ciphertext. */
 export interface UnwrapRequest {
   readonly keySpec: WrappingKeySpec;
   readonly algorithm: WrappingAlgorithm;
@@ -59,12 +62,14 @@ export interface UnwrapRequest {
   readonly temporaryKey?: boolean;
 }
 
+/** The capability question: can this backend hold keys of this spec (and import them wrapped this way)? */
 export interface CapabilityQuery {
   readonly materialSpec: MaterialSpec;
   /** The wrapping as the import token names it (envelope algorithms included). */
   readonly wrapping?: { readonly algorithm: WrappingAlgorithm; readonly keySpec: WrappingKeySpec };
 }
 
+/** The crypto an engine runs on: the pure TypeScript backend or a PKCS#11 device (`byok-hsm/pkcs11`). */
 export interface CryptoBackend {
   readonly id: BackendId;
   /**
@@ -132,5 +137,6 @@ export interface CryptoBackend {
   /** Drop a handle: zeroize bytes / destroy the session object. Idempotent; never rejects. */
   release(handle: MaterialHandle): Promise<void>;
 
+  /** Release the backend's resources: worker threads, sessions, the device. */
   close(): Promise<void>;
 }

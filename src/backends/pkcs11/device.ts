@@ -17,6 +17,7 @@ const SOFTHSM_PATHS = [
   '/usr/local/lib/softhsm/libsofthsm2.so',
 ];
 
+/** The SoftHSM2 module in its usual install paths, if there is one. */
 export function findPkcs11Module(): string | undefined {
   return SOFTHSM_PATHS.find((p) => existsSync(p));
 }

@@ -16,6 +16,7 @@ import { openPkcs11Device, type Pkcs11BackendOptions } from './options.js';
 import type { Handle } from './pkcs11js.js';
 import { oaepMechanism } from './templates.js';
 
+/** The known-answer operations on a PKCS#11 device (for `byok kat --backend pkcs11`): apart from the production backend. */
 export async function pkcs11KatOperations(options: Pkcs11BackendOptions): Promise<KatOperations> {
   const { device, capabilities } = await openPkcs11Device(options);
   return {

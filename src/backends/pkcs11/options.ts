@@ -5,6 +5,7 @@ import { Pkcs11Capabilities } from './capabilities.js';
 import { fromPkcs11Error } from './ckr.js';
 import { findPkcs11Module, Pkcs11Device } from './device.js';
 
+/** How a PKCS#11 backend finds its device: module, token, PIN, sessions and the opt-in host decode. */
 export interface Pkcs11BackendOptions {
   /** Path of the PKCS#11 module (.so). */
   readonly modulePath: string;

@@ -29,6 +29,7 @@ import { Pkcs11WrappingKeys } from './wrapping-keys.js';
 
 const DEFAULT_WRAPPING_KEY_LIFETIME_SECONDS = 25 * 3600;
 
+/** The CryptoBackend on a PKCS#11 device (pkcs11js): wrapping keys, unwrapped and stored material stay device objects (CKA_SENSITIVE, not extractable) unless the opt-in host OAEP decode is on. */
 export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
   readonly id = 'pkcs11' as const;
   readonly verifiesMaterialLength: boolean;
