@@ -73,6 +73,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
 
   // ---- wrapping keys ---------------------------------------------------------------------------
 
+  /** A wrapping key pair made on the device; the private key stays there, the token carries its reference. */
   generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
     return this.wrappingKeys.generate(keySpec);
   }
@@ -149,10 +150,12 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     return this.persistence.persist(handle, keyId);
   }
 
+  /** The device object a stored reference names. */
   loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, _keyId: string): Promise<MaterialHandle> {
     return this.persistence.load(stored, materialSpec);
   }
 
+  /** Destroy the device object a stored reference names. */
   destroyPersistedMaterial(stored: Uint8Array, _keyId: string): Promise<void> {
     return this.persistence.destroy(stored);
   }
@@ -168,6 +171,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     }).catch(() => undefined);
   }
 
+  /** Close the sessions and release the module (finalized once no other backend in the process uses it). */
   async close(): Promise<void> {
     this.device.close();
   }
