@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, installConsumer, packProject, REPO, run, tarballFiles, type InstallMeasure, type Tarballs } from './packed-project.js';
+import { cleanEnv, installConsumer, packProject, REPO, run, tarballEntries, tarballFiles, type InstallMeasure, type Tarballs } from './packed-project.js';
 
 const FIXTURES = join(REPO, 'test', 'package', 'consumer');
 /** The optional peers: an engine-only install has none of them. */
@@ -41,9 +41,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   it('holds the runtime, types, vectors, examples, README, LICENSE and CHANGELOG, and nothing of tests or fuzzing', () => {
-    const files = tarballFiles(tarballs.library);
-    const size = readFileSync(tarballs.library).length;
-    process.stdout.write(`byok-hsm tarball: ${files.length} files, ${(size / 1024).toFixed(0)} KiB\n`);
+    const entries = tarballEntries(tarballs.library);
+    const files = entries.map((e) => e.path);
+    const packed = readFileSync(tarballs.library).length;
+    const unpacked = entries.reduce((sum, e) => sum + e.bytes, 0);
+    process.stdout.write(`byok-hsm tarball: ${files.length} files, ${(packed / 1e6).toFixed(2)} MB packed, ${(unpacked / 1e6).toFixed(2)} MB unpacked\n`);
     for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/byok.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/bench/run.js', 'examples/import-flow.mjs']) {
       expect(files, f).toContain(f);
     }

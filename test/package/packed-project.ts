@@ -61,9 +61,17 @@ export function packProject(workDir: string): Tarballs {
   return { library: packDir(stage, dest), service: packDir(join(stage, 'service'), dest) };
 }
 
-/** The paths inside a tarball (without npm's `package/` prefix). */
+/** The files inside a tarball (paths without npm's `package/` prefix) and their sizes. */
+export function tarballEntries(tarball: string): Array<{ path: string; bytes: number }> {
+  return run('tar', ['-tvzf', tarball], REPO).split('\n').filter((l) => l.startsWith('-')).map((line) => {
+    const [, , size, , , ...rest] = line.trim().split(/\s+/);
+    return { path: rest.join(' ').replace(/^package\//, ''), bytes: Number(size) };
+  });
+}
+
+/** The paths inside a tarball. */
 export function tarballFiles(tarball: string): string[] {
-  return run('tar', ['-tzf', tarball], REPO).split('\n').filter(Boolean).map((p) => p.replace(/^package\//, '')).filter((p) => !p.endsWith('/'));
+  return tarballEntries(tarball).map((e) => e.path);
 }
 
 export interface InstallMeasure {
