@@ -50,8 +50,9 @@ export type { EngineKeys, NamedKey } from './config/key-files.js';
 
 export { ByokError, ERROR_CODES, isByokError } from './errors.js';
 export type { ErrorCode, Fault } from './errors.js';
-export { WIRE_ERRORS } from './engine/error-map.js';
-export type { WireError } from './engine/error-map.js';
+export { WIRE_ERRORS, HTTP_STATUS } from './server/dialects/wire-errors.js';
+export type { WireError, HttpStatus } from './server/dialects/wire-errors.js';
+export type { DialectName } from './server/dialects/index.js';
 
 export {
   WRAPPING_ALGORITHMS,

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditRecord } from '../engine/import-engine.js';
 
+/** The request an audit record was made in: its ID, dialect and action. */
 export interface RequestContext {
   readonly requestId: string;
   readonly dialect: string;
@@ -46,7 +47,9 @@ export function auditLine(record: AuditRecord, ctx: RequestContext | undefined =
   };
 }
 
+/** What auditSink writes to: any logger with pino's `info(obj, msg)`. */
 export interface AuditLogger {
+  /** Write one log line. */
   info(obj: object, msg: string): void;
 }
 

@@ -13,6 +13,7 @@ export type { ServicePluginOptions } from './plugin.js';
 export { AuthTokens, loadAuthTokens, parseTokenPairs } from './auth.js';
 export type { LoadedAuth } from './auth.js';
 export { auditLine, auditSink } from './audit.js';
+export type { AuditLogger, RequestContext } from './audit.js';
 export type { AuditLine } from './audit.js';
 export { Metrics } from './metrics.js';
 export { DIALECTS } from './dialects/index.js';

@@ -22,22 +22,26 @@ export class Metrics {
   /** Wrapping key pairs generated on demand because the pool was empty. */
   poolOnDemand: () => number = () => 0;
 
+  /** Count one answered request by dialect, action and status. */
   countRequest(dialect: string, action: string, status: number): void {
     const key = labels({ dialect, action, status: String(status) });
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
+  /** Count one error by its engine code. */
   countError(code: string): void {
     const key = labels({ code });
     this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
   }
 
+  /** Add one import's latency to the histogram. */
   observeImport(seconds: number): void {
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]) this.buckets[i]++;
     this.latencySum += seconds;
     this.latencyCount++;
   }
 
+  /** The Prometheus text exposition of every metric. */
   render(): string {
     const out: string[] = [];
     out.push('# HELP byok_requests_total HTTP requests by dialect, action and status.', '# TYPE byok_requests_total counter');

@@ -42,8 +42,16 @@ export interface RouteShape {
 /** A routing constraint: find-my-way's strategy shape (a header chooses among routes on one URL). */
 export interface RouteConstraint {
   readonly name: string;
-  storage(): { get(value: string): unknown; set(value: string, store: unknown): void };
+  /** Where find-my-way keeps the routes of each constraint value. */
+  storage(): {
+    /** The routes stored for a constraint value. */
+    get(value: string): unknown;
+    /** Store the routes of a constraint value. */
+    set(value: string, store: unknown): void;
+  };
+  /** Checks a route's constraint value when the route is added. */
   validate(value: unknown): void;
+  /** The constraint value of a request (e.g. its X-TC-Action header). */
   deriveConstraint(req: { headers: Record<string, string | string[] | undefined> }): string | undefined;
   readonly mustMatchWhenDerived: boolean;
 }
@@ -69,11 +77,13 @@ export interface Dialect<Name extends string = string> {
   readonly errorCodes: Readonly<Record<ErrorCode, string>>;
   readonly operations: readonly Operation[];
   readonly constraints?: readonly RouteConstraint[];
+  /** The URL (and constraints) an operation is served at. */
   route(operation: Operation): RouteShape;
   /** The caller's tenant; throws UNAUTHORIZED. Runs before the body is parsed or validated. */
   authenticate(req: FastifyRequest, auth: AuthTokens): string;
   /** The body of a success. */
   success(result: object, requestId: string): object;
+  /** The status and body of an error, in this API's format. */
   error(failure: WireFailure, requestId: string): Reply;
   /** A request no route matched: does it look like one of ours (then errors speak our format)? */
   owns(req: FastifyRequest): boolean;

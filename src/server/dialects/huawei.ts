@@ -200,15 +200,25 @@ const OPERATIONS: readonly Operation[] = [
 ];
 
 export const huaweiDialect = {
+  /** The dialect's name (metrics, audit, WIRE_ERRORS column). */
   name: 'huawei',
+  /** This API's code for every engine error code. */
   errorCodes: HUAWEI_ERROR_CODES,
+  /** The operations this API serves. */
   operations: OPERATIONS,
+  /** Where each operation is served. */
   route: (operation) => ({ url: `/v1.0/:project_id/kms/${operation.name}`, params: PARAMS_SCHEMA }),
+  /** The caller's tenant from this API's auth header. */
   authenticate: (req: FastifyRequest, auth) => auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined),
+  /** The body of a success. */
   success: (result) => result,
+  /** The status and body of an error. */
   error: (failure) => ({ status: failure.status, body: { error: { error_code: failure.code, error_msg: failure.message } } }),
   // First in DIALECTS: it also answers whatever no dialect owns, with its REST errors.
+  /** Whether an unmatched request is one of this API's. */
   owns: (req) => req.url.startsWith('/v1.0/'),
+  /** The action label of an unmatched request of ours. */
   unmatchedAction: () => '',
+  /** The answer to a request that names no operation. */
   notFound: () => ({ status: 404, body: { error: { error_code: 'KMS.0404', error_msg: 'Not found.' } } }),
 } as const satisfies Dialect<'huawei'>;

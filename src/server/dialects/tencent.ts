@@ -138,17 +138,28 @@ const OPERATIONS: readonly Operation[] = [
 const errorBody = (code: string, message: string, requestId: string) => ({ Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
 
 export const tencentDialect = {
+  /** The dialect's name (metrics, audit, WIRE_ERRORS column). */
   name: 'tencent',
+  /** This API's code for every engine error code. */
   errorCodes: TENCENT_ERROR_CODES,
+  /** The operations this API serves. */
   operations: OPERATIONS,
+  /** The routing constraint that picks an action by its header. */
   constraints: [tcActionConstraint],
+  /** Where each operation is served. */
   route: (operation) => ({ url: '/', constraints: { [tcActionConstraint.name]: operation.name } }),
+  /** The caller's tenant from this API's auth header. */
   authenticate: (req, auth) => auth.tenantOf(bearer(req)),
+  /** The body of a success. */
   success: (result, requestId) => ({ Response: { ...result, RequestId: requestId } }),
   // Errors travel with HTTP 200, as in the real API.
+  /** The status and body of an error. */
   error: (failure, requestId) => ({ status: 200, body: errorBody(failure.code, failure.message, requestId) }),
+  /** Whether an unmatched request is one of this API's. */
   owns: (req) => req.method === 'POST' && req.url === '/',
+  /** The action label of an unmatched request of ours. */
   unmatchedAction: (req) => String(req.headers[TC_ACTION_HEADER] ?? ''),
+  /** The answer to a request that names no operation. */
   notFound: (req) => {
     const action = req.headers[TC_ACTION_HEADER];
     const message = action ? `The action ${String(action).slice(0, 64)} is not supported.` : 'The X-TC-Action header is required.';
