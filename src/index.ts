@@ -52,7 +52,7 @@ export { ByokError, ERROR_CODES, isByokError } from './errors.js';
 export type { ErrorCode, Fault } from './errors.js';
 export { WIRE_ERRORS, HTTP_STATUS } from './server/dialects/wire-errors.js';
 export type { WireError, HttpStatus } from './server/dialects/wire-errors.js';
-export type { DialectName } from './server/dialects/index.js';
+export type { DialectName } from './server/dialects/wire-errors.js';
 
 export {
   WRAPPING_ALGORITHMS,

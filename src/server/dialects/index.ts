@@ -5,10 +5,10 @@
  */
 import { huaweiDialect } from './huawei.js';
 import { tencentDialect } from './tencent.js';
+import type { DialectName } from './wire-errors.js';
 
 /** Every dialect, in the order that decides who answers a request no route matched. */
-export const DIALECTS = [huaweiDialect, tencentDialect] as const;
+export const DIALECTS = [huaweiDialect, tencentDialect] as const satisfies readonly { readonly name: DialectName }[];
 
-/** `huawei`, `tencent`: a dialect's metric label and WIRE_ERRORS column. */
-export type DialectName = (typeof DIALECTS)[number]['name'];
+export type { DialectName } from './wire-errors.js';
 export type { Dialect, Operation } from './dialect.js';

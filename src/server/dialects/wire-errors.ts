@@ -4,7 +4,14 @@
  * `InvalidParameter.DecryptMaterialError`). Data only: importing it loads no HTTP server.
  */
 import { ERROR_CODES, type ErrorCode } from '../../errors.js';
-import { DIALECTS, type DialectName } from './index.js';
+import { DIALECTS } from './index.js';
+
+/**
+ * The dialects' names: each one's metric label and WIRE_ERRORS column. Declared here as a plain
+ * union (`DIALECTS` is checked against it) so that the public entry's types reach no HTTP
+ * framework's declarations: an engine-only install type-checks without fastify.
+ */
+export type DialectName = 'huawei' | 'tencent';
 
 /** The HTTP statuses the service answers errors with. */
 export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 500 | 503;
