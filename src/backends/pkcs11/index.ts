@@ -8,7 +8,6 @@ import type { Pkcs11BackendOptions } from './options.js';
 export { describeCkr } from './ckr.js';
 export { findPkcs11Module } from './device.js';
 export { pkcs11KatOperations } from './kat-operations.js';
-export { pkcs11OptionsFromEnv } from './options.js';
 export type { Pkcs11BackendOptions } from './options.js';
 export type { UnwrapPath } from './capabilities.js';
 export { Pkcs11Backend };

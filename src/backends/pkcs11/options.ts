@@ -1,9 +1,8 @@
 /** How a PKCS#11 backend (or its KAT operations) is pointed at a device. */
 import type { Clock } from '../../clock.js';
-import { ByokError } from '../../errors.js';
 import { Pkcs11Capabilities } from './capabilities.js';
 import { fromPkcs11Error } from './ckr.js';
-import { findPkcs11Module, Pkcs11Device } from './device.js';
+import { Pkcs11Device } from './device.js';
 
 /** How a PKCS#11 backend finds its device: module, token, PIN, sessions and the opt-in host decode. */
 export interface Pkcs11BackendOptions {
@@ -26,29 +25,6 @@ export interface Pkcs11BackendOptions {
   /** Wrapping keys live this long after generation before the sweeper may destroy them (default 25 h). */
   readonly wrappingKeyLifetimeSeconds?: number;
   readonly clock?: Clock;
-}
-
-/**
- * Options from the environment: BYOK_PKCS11_MODULE (default: SoftHSM2 in the usual Debian
- * paths), BYOK_PKCS11_TOKEN_LABEL or BYOK_PKCS11_SLOT, BYOK_PKCS11_PIN (never a command-line
- * argument: ps shows those), BYOK_PKCS11_SESSIONS, BYOK_PKCS11_HOST_DECODE=1 for the opt-in
- * TypeScript OAEP decode, BYOK_PKCS11_KWP_MECHANISM (e.g. 0x210B).
- */
-export function pkcs11OptionsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Pkcs11BackendOptions> = {}): Pkcs11BackendOptions {
-  const modulePath = overrides.modulePath ?? env.BYOK_PKCS11_MODULE ?? findPkcs11Module();
-  if (!modulePath) throw new ByokError('BACKEND_UNAVAILABLE', 'No PKCS#11 module: set BYOK_PKCS11_MODULE or install SoftHSM2.');
-  const pin = overrides.pin ?? env.BYOK_PKCS11_PIN;
-  if (!pin) throw new ByokError('BACKEND_UNAVAILABLE', 'Set the token PIN in BYOK_PKCS11_PIN.');
-  return {
-    modulePath,
-    pin,
-    ...(env.BYOK_PKCS11_TOKEN_LABEL ? { tokenLabel: env.BYOK_PKCS11_TOKEN_LABEL } : {}),
-    ...(env.BYOK_PKCS11_SLOT ? { slotIndex: Number(env.BYOK_PKCS11_SLOT) } : {}),
-    ...(env.BYOK_PKCS11_SESSIONS ? { sessions: Number(env.BYOK_PKCS11_SESSIONS) } : {}),
-    ...(env.BYOK_PKCS11_HOST_DECODE === '1' ? { allowHostOaepDecode: true } : {}),
-    ...(env.BYOK_PKCS11_KWP_MECHANISM ? { kwpMechanism: Number(env.BYOK_PKCS11_KWP_MECHANISM) } : {}),
-    ...overrides,
-  };
 }
 
 /** Open the device the options name, and learn what it can do. */
