@@ -162,6 +162,8 @@ interface ScriptCoverage { scriptId: string; url: string; functions: Array<{ ran
 export class CoverageFeedback {
   private readonly session = new Session();
   private readonly seen = new Set<string>();
+  /** Blocks (script, range) that ran at least once: the coverage reached, for the summary. */
+  private readonly covered = new Set<string>();
 
   constructor(private readonly include: (url: string) => boolean) {
     this.session.connect();
@@ -195,9 +197,12 @@ export class CoverageFeedback {
         // count-0 ranges are the frontier: a new one means an input got one block further.
         if (fn.ranges.length === 0 || fn.ranges[0].count === 0) continue;
         for (const r of fn.ranges) {
-          const key = `${script.url}:${r.startOffset}:${r.endOffset}:${bucket(r.count)}`;
+          const block = `${script.url}:${r.startOffset}:${r.endOffset}`;
+          const key = `${block}:${bucket(r.count)}`;
           if (!this.seen.has(key)) {
             this.seen.add(key);
+            // A new bucket of a block seen before is a new feature, not new coverage.
+            if (r.count > 0) this.covered.add(block);
             fresh++;
           }
         }
@@ -208,6 +213,11 @@ export class CoverageFeedback {
 
   get features(): number {
     return this.seen.size;
+  }
+
+  /** Distinct blocks of the included code that have run (V8 block ranges with a count > 0). */
+  get blocks(): number {
+    return this.covered.size;
   }
 
   close(): void {
@@ -254,7 +264,18 @@ export interface LoopOptions {
   readonly stopOnCrash?: boolean;
 }
 
-export interface LoopResult { execs: number; corpus: number; features: number; crashes: number; replayed: number }
+export interface LoopResult {
+  execs: number;
+  corpus: number;
+  /** (block, hit-count bucket) pairs seen: what steers the loop. */
+  features: number;
+  /** Distinct blocks run at least once: the coverage reached. */
+  blocks: number;
+  crashes: number;
+  replayed: number;
+  /** Wall time of the mutation phase (after the replay), for executions per second. */
+  fuzzMs: number;
+}
 
 function describeError(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 6).join('\n')}`;
@@ -302,7 +323,8 @@ export async function fuzzLoop(target: FuzzTargetModule, options: LoopOptions): 
   }
   const replayed = execs;
 
-  const deadline = Date.now() + options.seconds * 1000;
+  const fuzzStarted = Date.now();
+  const deadline = fuzzStarted + options.seconds * 1000;
   while (Date.now() < deadline && !(options.stopOnCrash && crashes > 0)) {
     const parent = corpus.length > 0 ? corpus[rng.below(corpus.length)] : Buffer.alloc(0);
     const child = mutate(rng, parent, corpus, dictionary, maxLen);
@@ -312,6 +334,7 @@ export async function fuzzLoop(target: FuzzTargetModule, options: LoopOptions): 
       options.onNewEntry(child);
     }
   }
+  const fuzzMs = Date.now() - fuzzStarted;
   coverage.close();
-  return { execs, corpus: corpus.length, features: coverage.features, crashes, replayed };
+  return { execs, corpus: corpus.length, features: coverage.features, blocks: coverage.blocks, crashes, replayed, fuzzMs };
 }

@@ -132,6 +132,11 @@ export function runTarget(target: string, options: { seconds: number; seed: numb
   });
 }
 
+/** Executions per second of the mutation phase (the replay is excluded). */
+function execRate(r: LoopResult): string {
+  return r.fuzzMs > 0 ? ((r.execs - r.replayed) / (r.fuzzMs / 1000)).toFixed(1) : '-';
+}
+
 export function listTargets(): string[] {
   return readdirSync(join(here, 'targets')).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();
 }
@@ -195,7 +200,7 @@ async function cli(argv: string[]): Promise<number> {
     const report = await runTarget(target, { seconds, seed, timeoutMs, saveCorpus, heapMb: 1024, rssMb: 3072 });
     const r = report.result;
     const line = r
-      ? `${target}: ${r.execs} execs (${r.replayed} replayed), corpus ${r.corpus}, features ${r.features}, crashes ${report.crashes.length}`
+      ? `${target}: ${r.execs} execs (${r.replayed} replayed), ${execRate(r)} exec/s, corpus ${r.corpus}, features ${r.features}, blocks ${r.blocks}, crashes ${report.crashes.length}`
       : `${target}: did not finish, crashes ${report.crashes.length}`;
     process.stdout.write(line + '\n');
     for (const c of report.crashes) {
