@@ -164,6 +164,8 @@ export class CoverageFeedback {
   private readonly seen = new Set<string>();
   /** Blocks (script, range) that ran at least once: the coverage reached, for the summary. */
   private readonly covered = new Set<string>();
+  /** Blocks first run in the last collect() (what a corpus merge keeps an input for). */
+  freshBlocks = 0;
 
   constructor(private readonly include: (url: string) => boolean) {
     this.session.connect();
@@ -190,6 +192,7 @@ export class CoverageFeedback {
   collect(): number {
     const { result } = this.post('Profiler.takePreciseCoverage') as { result: ScriptCoverage[] };
     let fresh = 0;
+    this.freshBlocks = 0;
     for (const script of result) {
       if (!this.include(script.url)) continue;
       for (const fn of script.functions) {
@@ -202,7 +205,10 @@ export class CoverageFeedback {
           if (!this.seen.has(key)) {
             this.seen.add(key);
             // A new bucket of a block seen before is a new feature, not new coverage.
-            if (r.count > 0) this.covered.add(block);
+            if (r.count > 0 && !this.covered.has(block)) {
+              this.covered.add(block);
+              this.freshBlocks++;
+            }
             fresh++;
           }
         }
@@ -337,4 +343,37 @@ export async function fuzzLoop(target: FuzzTargetModule, options: LoopOptions): 
   const fuzzMs = Date.now() - fuzzStarted;
   coverage.close();
   return { execs, corpus: corpus.length, features: coverage.features, blocks: coverage.blocks, crashes, replayed, fuzzMs };
+}
+
+export interface MergeResult { kept: Buffer[]; candidates: number; blocks: number; features: number }
+
+/**
+ * libFuzzer's -merge, by coverage reached: the committed corpus is replayed first (all of it
+ * stays: seeds and crash inputs), then the candidates smallest first; a candidate is kept only
+ * if it runs a block nothing before it ran. A long run's bucket-level features would otherwise
+ * commit hundreds of near-duplicates.
+ */
+export async function mergeCorpus(target: FuzzTargetModule, committed: readonly Buffer[], candidates: readonly Buffer[], coverage: CoverageFeedback): Promise<MergeResult> {
+  const runQuietly = async (data: Buffer): Promise<boolean> => {
+    try {
+      await target.fuzz(data);
+      return true;
+    } catch {
+      return false; // a crash input is the fuzz run's report, never a corpus entry
+    }
+  };
+  for (const data of committed) {
+    await runQuietly(data);
+    coverage.collect();
+  }
+  const known = new Set(committed.map(corpusName));
+  const ordered = candidates.filter((c) => !known.has(corpusName(c))).sort((a, b) => a.length - b.length || Buffer.compare(a, b));
+  const kept: Buffer[] = [];
+  for (const data of ordered) {
+    const ok = await runQuietly(data);
+    coverage.collect();
+    if (ok && coverage.freshBlocks > 0) kept.push(data);
+  }
+  coverage.close();
+  return { kept, candidates: ordered.length, blocks: coverage.blocks, features: coverage.features };
 }

@@ -3,18 +3,19 @@
  * a watchdog here (a hang or a heap blow-up ends the worker and saves the input that did it).
  *
  *   node dist/test/fuzz/run.js [--seconds 60] [--target NAME ...] [--seed N] [--timeout-ms 10000]
- *                              [--save-corpus] [--replay-only]
+ *                              [--save-corpus] [--replay-only] [--merge]
  *
  * The committed seeds (test/fuzz/corpus/<target>/) are replayed first and must all pass.
  * New corpus entries go to .fuzz-out/corpus/<target>/ (or into the committed corpus with
  * --save-corpus); crashes to .fuzz-out/crashes/<target>/ with the error printed. Exit code 1
- * if any target crashed, hung or ran out of memory.
+ * if any target crashed, hung or ran out of memory. --merge (no fuzzing) copies into the
+ * committed corpus only those .fuzz-out inputs that reach a block the committed corpus does not.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { CoverageFeedback, fuzzLoop, readCorpus, writeCorpusEntry, type FuzzTargetModule, type LoopResult } from './engine.js';
+import { CoverageFeedback, fuzzLoop, mergeCorpus, readCorpus, writeCorpusEntry, type FuzzTargetModule, type LoopResult, type MergeResult } from './engine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Repository root (this file runs from dist/test/fuzz/). */
@@ -31,12 +32,15 @@ interface WorkerArgs {
   readonly seed: number;
   readonly saveCorpus: boolean;
   readonly stopOnCrash?: boolean;
+  /** Merge .fuzz-out/corpus/<target> into the committed corpus instead of fuzzing. */
+  readonly merge?: boolean;
   readonly shared: SharedArrayBuffer;
 }
 
 type WorkerMessage =
   | { type: 'crash'; kind: string; input: string; message: string }
-  | { type: 'done'; result: LoopResult };
+  | { type: 'done'; result: LoopResult }
+  | { type: 'merged'; merged: { kept: string[]; candidates: number; blocks: number; features: number } };
 
 /** Code whose coverage steers the fuzzer: ours, the DER parser we rely on, and the targets. */
 function include(url: string): boolean {
@@ -50,6 +54,12 @@ async function workerMain(args: WorkerArgs): Promise<void> {
   // Coverage starts before the target loads: V8 counts blocks only in code compiled after.
   const coverage = new CoverageFeedback(include);
   const mod = (await import(pathToFileURL(args.modulePath ?? join(here, 'targets', `${args.target}.js`)).href)) as FuzzTargetModule;
+  if (args.merge) {
+    const m: MergeResult = await mergeCorpus(mod, readCorpus(join(COMMITTED_CORPUS, args.target)), readCorpus(join(OUT, 'corpus', args.target)), coverage);
+    const kept = m.kept.map((data) => writeCorpusEntry(join(COMMITTED_CORPUS, args.target), data));
+    parentPort!.postMessage({ type: 'merged', merged: { kept, candidates: m.candidates, blocks: m.blocks, features: m.features } } satisfies WorkerMessage);
+    return;
+  }
   const corpus = [
     ...readCorpus(join(COMMITTED_CORPUS, args.target)),
     ...(args.saveCorpus ? [] : readCorpus(join(OUT, 'corpus', args.target))),
@@ -75,11 +85,12 @@ async function workerMain(args: WorkerArgs): Promise<void> {
 export interface TargetReport {
   readonly target: string;
   readonly result?: LoopResult;
+  readonly merged?: Extract<WorkerMessage, { type: 'merged' }>['merged'];
   readonly crashes: Array<{ kind: string; input: string; message: string; file: string }>;
 }
 
 /** Run one target in a worker under the watchdog. */
-export function runTarget(target: string, options: { seconds: number; seed: number; timeoutMs: number; saveCorpus: boolean; heapMb: number; rssMb: number; modulePath?: string; stopOnCrash?: boolean }): Promise<TargetReport> {
+export function runTarget(target: string, options: { seconds: number; seed: number; timeoutMs: number; saveCorpus: boolean; heapMb: number; rssMb: number; modulePath?: string; stopOnCrash?: boolean; merge?: boolean }): Promise<TargetReport> {
   const shared = new SharedArrayBuffer(8 + MAX_INPUT);
   const header = new Int32Array(shared, 0, 2);
   const currentInput = () => Buffer.from(new Uint8Array(shared, 8, Atomics.load(header, 1)));
@@ -90,12 +101,13 @@ export function runTarget(target: string, options: { seconds: number; seed: numb
   };
   return new Promise((resolvePromise) => {
     const worker = new Worker(fileURLToPath(import.meta.url), {
-      workerData: { target, modulePath: options.modulePath, seconds: options.seconds, seed: options.seed, saveCorpus: options.saveCorpus, stopOnCrash: options.stopOnCrash, shared } satisfies WorkerArgs,
+      workerData: { target, modulePath: options.modulePath, seconds: options.seconds, seed: options.seed, saveCorpus: options.saveCorpus, stopOnCrash: options.stopOnCrash, merge: options.merge, shared } satisfies WorkerArgs,
       resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
       stdout: false,
       stderr: false,
     });
     let result: LoopResult | undefined;
+    let merged: TargetReport['merged'];
     let finished = false;
     let lastExecs = -1;
     let lastChange = Date.now();
@@ -118,10 +130,11 @@ export function runTarget(target: string, options: { seconds: number; seed: numb
       if (finished) return;
       finished = true;
       clearInterval(watchdog);
-      resolvePromise({ target, result, crashes });
+      resolvePromise({ target, result, merged, crashes });
     };
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'crash') record(m.kind, Buffer.from(m.input, 'base64'), m.message);
+      else if (m.type === 'merged') merged = m.merged;
       else result = m.result;
     });
     worker.on('error', (e: Error & { code?: string }) => {
@@ -165,6 +178,7 @@ async function cli(argv: string[]): Promise<number> {
   let seed = Number(process.env.FUZZ_SEED ?? Date.now() % 0x7fffffff);
   let timeoutMs = 10_000;
   let saveCorpus = false;
+  let merge = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = Number(argv[++i]);
@@ -173,9 +187,10 @@ async function cli(argv: string[]): Promise<number> {
     else if (a === '--timeout-ms') timeoutMs = Number(argv[++i]);
     else if (a === '--save-corpus') saveCorpus = true;
     else if (a === '--replay-only') seconds = 0;
+    else if (a === '--merge') merge = true;
     else if (a === '--selftest') return selftest(seconds, seed);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run fuzz -- [--seconds N] [--target NAME ...] [--seed N] [--timeout-ms MS] [--save-corpus] [--replay-only]\n');
+      process.stdout.write('usage: npm run fuzz -- [--seconds N] [--target NAME ...] [--seed N] [--timeout-ms MS] [--save-corpus] [--replay-only] [--merge]\n');
       process.stdout.write(`targets: ${listTargets().join(', ')}\n`);
       return 0;
     } else {
@@ -193,6 +208,14 @@ async function cli(argv: string[]): Promise<number> {
       process.stderr.write(`unknown target ${t}; targets: ${all.join(', ')}\n`);
       return 2;
     }
+  }
+  if (merge) {
+    for (const target of targets.length > 0 ? targets : all) {
+      const report = await runTarget(target, { seconds: 0, seed, timeoutMs, saveCorpus: false, heapMb: 1024, rssMb: 3072, merge: true });
+      const m = report.merged;
+      process.stdout.write(m ? `${target}: merged ${m.kept.length} of ${m.candidates} new inputs into the corpus (blocks ${m.blocks}, features ${m.features})${m.kept.map((k) => `\n  + ${k}`).join('')}\n` : `${target}: merge did not finish\n`);
+    }
+    return 0;
   }
   let failed = 0;
   process.stdout.write(`fuzz: seed ${seed}, ${seconds} s per target\n`);
