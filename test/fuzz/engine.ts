@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface FuzzTargetModule {
   fuzz(data: Buffer): void | Promise<void>;
@@ -155,6 +156,8 @@ function bucket(count: number): number {
   return 8;
 }
 
+export interface LineCoverage { covered: number; total: number; files: number }
+
 interface CoverageRange { startOffset: number; endOffset: number; count: number }
 interface ScriptCoverage { scriptId: string; url: string; functions: Array<{ ranges: CoverageRange[] }> }
 
@@ -162,10 +165,14 @@ interface ScriptCoverage { scriptId: string; url: string; functions: Array<{ ran
 export class CoverageFeedback {
   private readonly session = new Session();
   private readonly seen = new Set<string>();
-  /** Blocks (script, range) that ran at least once: the coverage reached, for the summary. */
-  private readonly covered = new Set<string>();
-  /** Blocks first run in the last collect() (what a corpus merge keeps an input for). */
-  freshBlocks = 0;
+  /**
+   * Per script, the source offsets that have run (1) — the coverage reached. Kept as offsets,
+   * not range keys: V8 merges adjacent ranges of equal count, so one block's range key changes
+   * with the counts around it.
+   */
+  private readonly covered = new Map<string, Uint8Array>();
+  /** Source characters first run in the last collect() (what a corpus merge keeps an input for). */
+  freshCovered = 0;
 
   constructor(private readonly include: (url: string) => boolean) {
     this.session.connect();
@@ -192,38 +199,97 @@ export class CoverageFeedback {
   collect(): number {
     const { result } = this.post('Profiler.takePreciseCoverage') as { result: ScriptCoverage[] };
     let fresh = 0;
-    this.freshBlocks = 0;
+    this.freshCovered = 0;
     for (const script of result) {
       if (!this.include(script.url)) continue;
+      const before = fresh;
       for (const fn of script.functions) {
         // V8 reports a block only where its count differs from the enclosing range's, so the
         // count-0 ranges are the frontier: a new one means an input got one block further.
         if (fn.ranges.length === 0 || fn.ranges[0].count === 0) continue;
         for (const r of fn.ranges) {
-          const block = `${script.url}:${r.startOffset}:${r.endOffset}`;
-          const key = `${block}:${bucket(r.count)}`;
+          const key = `${script.url}:${r.startOffset}:${r.endOffset}:${bucket(r.count)}`;
           if (!this.seen.has(key)) {
             this.seen.add(key);
-            // A new bucket of a block seen before is a new feature, not new coverage.
-            if (r.count > 0 && !this.covered.has(block)) {
-              this.covered.add(block);
-              this.freshBlocks++;
-            }
             fresh++;
           }
         }
       }
+      // New code can only run where a feature is new, so only then is the script painted.
+      if (fresh > before) this.freshCovered += this.paint(script);
     }
     return fresh;
+  }
+
+  /**
+   * Mark the offsets this execution ran in one script; returns how many were not marked before.
+   * A function's range spans its nested functions, which V8 reports as functions of their own
+   * (count 0 when they did not run), so every range is painted outermost first and the
+   * innermost count wins.
+   */
+  private paint(script: ScriptCoverage): number {
+    const ranges = script.functions.flatMap((fn) => fn.ranges).sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
+    const end = ranges.reduce((m, r) => Math.max(m, r.endOffset), 0);
+    const ran = new Uint8Array(end);
+    for (const r of ranges) ran.fill(r.count > 0 ? 1 : 0, r.startOffset, r.endOffset);
+    let mask = this.covered.get(script.url);
+    if (!mask || mask.length < end) {
+      const grown = new Uint8Array(end);
+      if (mask) grown.set(mask);
+      this.covered.set(script.url, (mask = grown));
+    }
+    let added = 0;
+    for (let i = 0; i < end; i++) {
+      if (ran[i] === 1 && mask[i] === 0) {
+        mask[i] = 1;
+        added++;
+      }
+    }
+    return added;
   }
 
   get features(): number {
     return this.seen.size;
   }
 
-  /** Distinct blocks of the included code that have run (V8 block ranges with a count > 0). */
-  get blocks(): number {
-    return this.covered.size;
+  /**
+   * The coverage reached, in source lines: a line counts when a non-blank character of it has
+   * run; the total is the non-blank lines of the files the target reached.
+   */
+  lines(): LineCoverage {
+    let covered = 0;
+    let total = 0;
+    for (const [url, mask] of this.covered) {
+      const source = this.source(url);
+      if (source === undefined) continue;
+      let offset = 0;
+      for (const line of source.split('\n')) {
+        if (line.trim() !== '') {
+          total++;
+          for (let i = 0; i < line.length; i++) {
+            if (mask[offset + i] === 1 && line[i] !== ' ' && line[i] !== '\t') {
+              covered++;
+              break;
+            }
+          }
+        }
+        offset += line.length + 1;
+      }
+    }
+    return { covered, total, files: this.covered.size };
+  }
+
+  private readonly sources = new Map<string, string | undefined>();
+
+  private source(url: string): string | undefined {
+    if (!this.sources.has(url)) {
+      try {
+        this.sources.set(url, readFileSync(fileURLToPath(url), 'utf8'));
+      } catch {
+        this.sources.set(url, undefined);
+      }
+    }
+    return this.sources.get(url);
   }
 
   close(): void {
@@ -275,8 +341,8 @@ export interface LoopResult {
   corpus: number;
   /** (block, hit-count bucket) pairs seen: what steers the loop. */
   features: number;
-  /** Distinct blocks run at least once: the coverage reached. */
-  blocks: number;
+  /** Source lines run at least once: the coverage reached. */
+  lines: LineCoverage;
   crashes: number;
   replayed: number;
   /** Wall time of the mutation phase (after the replay), for executions per second. */
@@ -342,15 +408,15 @@ export async function fuzzLoop(target: FuzzTargetModule, options: LoopOptions): 
   }
   const fuzzMs = Date.now() - fuzzStarted;
   coverage.close();
-  return { execs, corpus: corpus.length, features: coverage.features, blocks: coverage.blocks, crashes, replayed, fuzzMs };
+  return { execs, corpus: corpus.length, features: coverage.features, lines: coverage.lines(), crashes, replayed, fuzzMs };
 }
 
-export interface MergeResult { kept: Buffer[]; candidates: number; blocks: number; features: number }
+export interface MergeResult { kept: Buffer[]; candidates: number; lines: LineCoverage; features: number }
 
 /**
  * libFuzzer's -merge, by coverage reached: the committed corpus is replayed first (all of it
  * stays: seeds and crash inputs), then the candidates smallest first; a candidate is kept only
- * if it runs a block nothing before it ran. A long run's bucket-level features would otherwise
+ * if it runs a source line nothing before it ran. A long run's bucket-level features would otherwise
  * commit hundreds of near-duplicates.
  */
 export async function mergeCorpus(target: FuzzTargetModule, committed: readonly Buffer[], candidates: readonly Buffer[], coverage: CoverageFeedback): Promise<MergeResult> {
@@ -369,11 +435,16 @@ export async function mergeCorpus(target: FuzzTargetModule, committed: readonly 
   const known = new Set(committed.map(corpusName));
   const ordered = candidates.filter((c) => !known.has(corpusName(c))).sort((a, b) => a.length - b.length || Buffer.compare(a, b));
   const kept: Buffer[] = [];
+  let lines = coverage.lines().covered;
   for (const data of ordered) {
     const ok = await runQuietly(data);
     coverage.collect();
-    if (ok && coverage.freshBlocks > 0) kept.push(data);
+    // Lines, not characters: a new character is often only another branch of a line run before.
+    if (coverage.freshCovered === 0) continue;
+    const now = coverage.lines().covered;
+    if (ok && now > lines) kept.push(data);
+    lines = now;
   }
   coverage.close();
-  return { kept, candidates: ordered.length, blocks: coverage.blocks, features: coverage.features };
+  return { kept, candidates: ordered.length, lines: coverage.lines(), features: coverage.features };
 }

@@ -9,13 +9,13 @@
  * New corpus entries go to .fuzz-out/corpus/<target>/ (or into the committed corpus with
  * --save-corpus); crashes to .fuzz-out/crashes/<target>/ with the error printed. Exit code 1
  * if any target crashed, hung or ran out of memory. --merge (no fuzzing) copies into the
- * committed corpus only those .fuzz-out inputs that reach a block the committed corpus does not.
+ * committed corpus only those .fuzz-out inputs that run a source line the committed corpus does not.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { CoverageFeedback, fuzzLoop, mergeCorpus, readCorpus, writeCorpusEntry, type FuzzTargetModule, type LoopResult, type MergeResult } from './engine.js';
+import { CoverageFeedback, fuzzLoop, mergeCorpus, readCorpus, writeCorpusEntry, type FuzzTargetModule, type LineCoverage, type LoopResult, type MergeResult } from './engine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Repository root (this file runs from dist/test/fuzz/). */
@@ -40,7 +40,7 @@ interface WorkerArgs {
 type WorkerMessage =
   | { type: 'crash'; kind: string; input: string; message: string }
   | { type: 'done'; result: LoopResult }
-  | { type: 'merged'; merged: { kept: string[]; candidates: number; blocks: number; features: number } };
+  | { type: 'merged'; merged: { kept: string[]; candidates: number; lines: LineCoverage; features: number } };
 
 /** Code whose coverage steers the fuzzer: ours, the DER parser we rely on, and the targets. */
 function include(url: string): boolean {
@@ -57,7 +57,7 @@ async function workerMain(args: WorkerArgs): Promise<void> {
   if (args.merge) {
     const m: MergeResult = await mergeCorpus(mod, readCorpus(join(COMMITTED_CORPUS, args.target)), readCorpus(join(OUT, 'corpus', args.target)), coverage);
     const kept = m.kept.map((data) => writeCorpusEntry(join(COMMITTED_CORPUS, args.target), data));
-    parentPort!.postMessage({ type: 'merged', merged: { kept, candidates: m.candidates, blocks: m.blocks, features: m.features } } satisfies WorkerMessage);
+    parentPort!.postMessage({ type: 'merged', merged: { kept, candidates: m.candidates, lines: m.lines, features: m.features } } satisfies WorkerMessage);
     return;
   }
   const corpus = [
@@ -150,6 +150,10 @@ function execRate(r: LoopResult): string {
   return r.fuzzMs > 0 ? ((r.execs - r.replayed) / (r.fuzzMs / 1000)).toFixed(1) : '-';
 }
 
+function formatLines(l: LineCoverage): string {
+  return `lines ${l.covered}/${l.total} (${l.total > 0 ? ((100 * l.covered) / l.total).toFixed(1) : '0'}%) in ${l.files} files`;
+}
+
 export function listTargets(): string[] {
   return readdirSync(join(here, 'targets')).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();
 }
@@ -213,7 +217,7 @@ async function cli(argv: string[]): Promise<number> {
     for (const target of targets.length > 0 ? targets : all) {
       const report = await runTarget(target, { seconds: 0, seed, timeoutMs, saveCorpus: false, heapMb: 1024, rssMb: 3072, merge: true });
       const m = report.merged;
-      process.stdout.write(m ? `${target}: merged ${m.kept.length} of ${m.candidates} new inputs into the corpus (blocks ${m.blocks}, features ${m.features})${m.kept.map((k) => `\n  + ${k}`).join('')}\n` : `${target}: merge did not finish\n`);
+      process.stdout.write(m ? `${target}: merged ${m.kept.length} of ${m.candidates} new inputs into the corpus (${formatLines(m.lines)}, features ${m.features})${m.kept.map((k) => `\n  + ${k}`).join('')}\n` : `${target}: merge did not finish\n`);
     }
     return 0;
   }
@@ -223,7 +227,7 @@ async function cli(argv: string[]): Promise<number> {
     const report = await runTarget(target, { seconds, seed, timeoutMs, saveCorpus, heapMb: 1024, rssMb: 3072 });
     const r = report.result;
     const line = r
-      ? `${target}: ${r.execs} execs (${r.replayed} replayed), ${execRate(r)} exec/s, corpus ${r.corpus}, features ${r.features}, blocks ${r.blocks}, crashes ${report.crashes.length}`
+      ? `${target}: ${r.execs} execs (${r.replayed} replayed), ${execRate(r)} exec/s, corpus ${r.corpus}, features ${r.features}, ${formatLines(r.lines)}, crashes ${report.crashes.length}`
       : `${target}: did not finish, crashes ${report.crashes.length}`;
     process.stdout.write(line + '\n');
     for (const c of report.crashes) {
