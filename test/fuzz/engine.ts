@@ -419,8 +419,9 @@ export interface MergeResult { kept: Buffer[]; candidates: number; lines: LineCo
  * if it runs a source line nothing before it ran. A long run's bucket-level features would otherwise
  * commit hundreds of near-duplicates.
  */
-export async function mergeCorpus(target: FuzzTargetModule, committed: readonly Buffer[], candidates: readonly Buffer[], coverage: CoverageFeedback): Promise<MergeResult> {
+export async function mergeCorpus(target: FuzzTargetModule, committed: readonly Buffer[], candidates: readonly Buffer[], coverage: CoverageFeedback, onExec: () => void): Promise<MergeResult> {
   const runQuietly = async (data: Buffer): Promise<boolean> => {
+    onExec(); // the watchdog's progress counter
     try {
       await target.fuzz(data);
       return true;

@@ -55,7 +55,7 @@ async function workerMain(args: WorkerArgs): Promise<void> {
   const coverage = new CoverageFeedback(include);
   const mod = (await import(pathToFileURL(args.modulePath ?? join(here, 'targets', `${args.target}.js`)).href)) as FuzzTargetModule;
   if (args.merge) {
-    const m: MergeResult = await mergeCorpus(mod, readCorpus(join(COMMITTED_CORPUS, args.target)), readCorpus(join(OUT, 'corpus', args.target)), coverage);
+    const m: MergeResult = await mergeCorpus(mod, readCorpus(join(COMMITTED_CORPUS, args.target)), readCorpus(join(OUT, 'corpus', args.target)), coverage, () => Atomics.add(header, 0, 1));
     const kept = m.kept.map((data) => writeCorpusEntry(join(COMMITTED_CORPUS, args.target), data));
     parentPort!.postMessage({ type: 'merged', merged: { kept, candidates: m.candidates, lines: m.lines, features: m.features } } satisfies WorkerMessage);
     return;
@@ -217,6 +217,7 @@ async function cli(argv: string[]): Promise<number> {
     for (const target of targets.length > 0 ? targets : all) {
       const report = await runTarget(target, { seconds: 0, seed, timeoutMs, saveCorpus: false, heapMb: 1024, rssMb: 3072, merge: true });
       const m = report.merged;
+      for (const c of report.crashes) process.stdout.write(`${target}: merge stopped (${c.kind}): ${c.message}\n`);
       process.stdout.write(m ? `${target}: merged ${m.kept.length} of ${m.candidates} new inputs into the corpus (${formatLines(m.lines)}, features ${m.features})${m.kept.map((k) => `\n  + ${k}`).join('')}\n` : `${target}: merge did not finish\n`);
     }
     return 0;
