@@ -24,6 +24,11 @@ describe('fuzz smoke', () => {
       const corpus = readdirSync(`test/fuzz/corpus/${t}`).length;
       expect(Number(line![2]), `${t} replayed its whole corpus`).toBeGreaterThanOrEqual(corpus);
       expect(Number(line![1])).toBeGreaterThan(corpus);
+      // The summary reports the rate and the coverage reached (lines run / lines of the files reached).
+      const coverage = new RegExp(`^${t}: .* [\\d.]+ exec/s, .*lines (\\d+)/(\\d+) `, 'm').exec(r.stdout);
+      expect(coverage, `${t} reports exec/s and lines`).not.toBeNull();
+      expect(Number(coverage![1])).toBeGreaterThan(0);
+      expect(Number(coverage![1])).toBeLessThanOrEqual(Number(coverage![2]));
     }
   }, 120_000);
 
