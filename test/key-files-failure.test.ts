@@ -1,8 +1,9 @@
 /**
  * A failing write leaves nothing behind (issue 14, defect 9): a full disk while keys.json is
- * written at start, or while it is rotated, leaves no `keys.json.tmp-*` and no keys file, and the
+ * written at start, or while it is rotated, or while the first-run auth-tokens.json is written,
+ * leaves no `*.json.tmp-*` and no half-written file, and the
  * failure is a ByokError naming the file and the errno. The disk is made full by failing
- * node:fs's writeSync or fsyncSync (ENOSPC / EIO) for the keys file's temp file only.
+ * node:fs's writeSync or fsyncSync (ENOSPC / EIO) for these files' temp files only.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ vi.mock('node:fs', async (importOriginal) => {
     // Remember the temp file's descriptor, so only its writes fail (SQLite writes through its own C code).
     openSync: ((path: string, ...rest: never[]) => {
       const fd = (fs.openSync as (...a: unknown[]) => number)(path, ...rest);
-      if (String(path).includes('keys.json.tmp-')) failing.fds.add(fd);
+      if (/(keys|auth-tokens)\.json\.tmp-/.test(String(path))) failing.fds.add(fd);
       return fd;
     }) as typeof fs.openSync,
     writeSync: ((fd: number, ...rest: never[]) => {
@@ -35,6 +36,7 @@ vi.mock('node:fs', async (importOriginal) => {
 
 const { openEngine } = await import('../src/open-engine.js');
 const { generateEngineKeys, rotateEngineKey, writeEngineKeysFile } = await import('../src/config/key-files.js');
+const { loadAuthTokens } = await import('../src/server/auth.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-key-files-failure-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,5 +76,18 @@ describe('a failing keys-file write leaves nothing behind', () => {
     expect(readdirSync(dataDir)).toEqual(['keys.json']);
     expect(readFileSync(join(dataDir, 'keys.json'), 'utf8')).toBe(before);
     expect(existsSync(join(dataDir, 'keys.json'))).toBe(true);
+  });
+
+  it.each(['writeSync', 'fsyncSync'] as const)('the first-run auth file with %s failing: no auth-tokens.json (not even an empty one), no temp file, no token printed', (call) => {
+    const dataDir = join(dir, `auth-${call}`);
+    const file = join(dataDir, 'auth-tokens.json');
+    failing.call = call;
+    expect(() => loadAuthTokens({ file, createIfMissing: true })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL_ERROR', message: `The auth file ${file} could not be written (${call === 'writeSync' ? 'ENOSPC' : 'EIO'}).` }));
+    expect(readdirSync(dataDir)).toEqual([]);
+    failing.call = undefined;
+    const created = loadAuthTokens({ file, createIfMissing: true });
+    expect(created.tokens.tenantOf(created.createdAdminToken!)).toBe('admin');
+    expect(readdirSync(dataDir)).toEqual(['auth-tokens.json']);
   });
 });

@@ -1,5 +1,5 @@
 /** API tokens → tenants: parsing, precedence, the first-run token file. */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ describe('auth tokens', () => {
 
   it('env beats --auth-file beats the data directory file', () => {
     const file = join(dir, 'tokens');
-    writeFileSync(file, '{"f": "from-file"}');
+    writeFileSync(file, '{"f": "from-file"}', { mode: 0o600 });
     const auth = (argv: string[], env: NodeJS.ProcessEnv) => serviceConfig(readConfig('serve', ['--data-dir', dir, ...argv], env)).auth;
     expect(auth(['--auth-file', file], { BYOK_AUTH_TOKENS: 'e=from-env' })).toEqual({ tokens: 'e=from-env', source: 'BYOK_AUTH_TOKENS' });
     expect(loadAuthTokens(auth(['--auth-file', file], { BYOK_AUTH_TOKENS: 'e=from-env' })).tokens.tenantOf('e')).toBe('from-env');
@@ -36,7 +36,7 @@ describe('auth tokens', () => {
     const fromFile = loadAuthTokens({ file, createIfMissing: false });
     expect([fromFile.source, fromFile.tokens.tenantOf('f')]).toEqual([file, 'from-file']);
     const broken = join(dir, 'broken');
-    writeFileSync(broken, '{"f": ');
+    writeFileSync(broken, '{"f": ', { mode: 0o600 });
     expect(() => loadAuthTokens({ file: broken, createIfMissing: false })).toThrow(/not valid JSON/);
     writeFileSync(broken, '{"f": 1}');
     expect(() => loadAuthTokens({ file: broken, createIfMissing: false })).toThrow(/tenant names/);
@@ -54,5 +54,17 @@ describe('auth tokens', () => {
     const second = loadAuthTokens({ file: join(dataDir, 'auth-tokens.json'), createIfMissing: true });
     expect(second.createdAdminToken).toBeUndefined();
     expect(second.tokens.tenantOf(first.createdAdminToken!)).toBe('admin');
+  });
+
+  it('refuses an auth file that group or others can read, as the keys file (issue 14 defect 9)', () => {
+    const file = join(dir, 'open-tokens');
+    writeFileSync(file, '{"t": "team"}', { mode: 0o600 });
+    for (const mode of [0o644, 0o640, 0o604, 0o660]) {
+      chmodSync(file, mode);
+      expect(() => loadAuthTokens({ file, createIfMissing: false })).toThrow(
+        expect.objectContaining({ code: 'INVALID_PARAMETER', message: `The auth file ${file} must not be accessible by group or others (chmod 600).` }));
+    }
+    chmodSync(file, 0o400);
+    expect(loadAuthTokens({ file, createIfMissing: false }).tokens.tenantOf('t')).toBe('team');
   });
 });

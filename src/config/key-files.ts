@@ -15,10 +15,11 @@
  * Failures leave nothing behind: a write that fails (a full disk) removes its temp file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineKeys, NamedKey } from '../engine/key-binding.js';
 import { ByokError } from '../errors.js';
+import { readSecretFile, writeSecretFile } from './secret-file.js';
 
 export type { EngineKeys, NamedKey } from '../engine/key-binding.js';
 
@@ -61,35 +62,6 @@ export function generateEngineKeys(): EngineKeys {
 function toFile(keys: EngineKeys): KeysFile {
   const b64 = (k: NamedKey) => ({ id: k.id, key: Buffer.from(k.key).toString('base64') });
   return { version: 1, master: keys.master.map(b64), tokenSealing: keys.tokenSealing.map(b64), commitment: Buffer.from(keys.commitment).toString('base64') };
-}
-
-/**
- * Write a complete, fsynced temp file (0600) next to `path`, hand its name to `place` (which
- * links or renames it into place), and remove it if anything fails: a full disk leaves no
- * `keys.json.tmp-*` behind. Failures are INTERNAL_ERROR naming the file and the errno.
- */
-function writeThroughTemp(path: string, content: string, place: (tmp: string) => void): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let created = false;
-  try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    created = true;
-    try {
-      // writeSync may write less than asked (a nearly full disk): loop until all of it is down.
-      const bytes = Buffer.from(content);
-      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    place(tmp);
-  } catch (e) {
-    if (e instanceof ByokError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? 'no code';
-    throw new ByokError('INTERNAL_ERROR', `The keys file ${path} could not be written (${code}).`, { cause: e });
-  } finally {
-    if (created) rmSync(tmp, { force: true });
-  }
 }
 
 /** `id:base64,id:base64` (env form of older keys, current first). */
@@ -142,13 +114,7 @@ export function writeEngineKeysFile(dataDir: string, keys: EngineKeys): EngineKe
   const path = join(dataDir, ENGINE_KEYS_FILE);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    writeThroughTemp(path, JSON.stringify(toFile(keys), null, 2) + '\n', (tmp) => {
-      try {
-        linkSync(tmp, path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-    });
+    writeSecretFile(path, JSON.stringify(toFile(keys), null, 2) + '\n', 'create', 'keys file');
   }
   return readKeysFile(path);
 }
@@ -162,13 +128,10 @@ export function loadEngineKeys(dataDir: string, env: Readonly<Record<string, str
 }
 
 function readKeysFile(path: string): EngineKeys {
-  // Like ssh with a private key: refuse secrets others can read.
-  if ((statSync(path).mode & 0o077) !== 0) {
-    throw new ByokError('INVALID_PARAMETER', `The keys file ${path} must not be accessible by group or others (chmod 600).`);
-  }
+  const text = readSecretFile(path, 'keys file');
   let file: KeysFile;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as KeysFile;
+    file = JSON.parse(text) as KeysFile;
   } catch {
     throw new ByokError('INVALID_PARAMETER', `The keys file ${path} is not valid JSON.`);
   }
@@ -195,6 +158,6 @@ export function rotateEngineKey(dataDir: string, which: 'master' | 'tokenSealing
   while (keys[which].some((k) => k.id === `${prefix}${n}`)) n++;
   const id = `${prefix}${n}`;
   const rotated: EngineKeys = { ...keys, [which]: [{ id, key: new Uint8Array(randomBytes(32)) }, ...keys[which]] };
-  writeThroughTemp(path, JSON.stringify(toFile(rotated), null, 2) + '\n', (tmp) => renameSync(tmp, path));
+  writeSecretFile(path, JSON.stringify(toFile(rotated), null, 2) + '\n', 'replace', 'keys file');
   return id;
 }

@@ -5,9 +5,10 @@
  * Lookups compare digests in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuthSource } from '../config/config.js';
+import { readSecretFile, writeSecretFile } from '../config/secret-file.js';
 import { ByokError } from '../errors.js';
 
 /** API token → tenant, for every dialect's authentication. */
@@ -60,13 +61,9 @@ export interface LoadedAuth {
   readonly source: string;
 }
 
+/** The tokens of an auth file: a secret file, so refused when group or others may read it. */
 function readTokenFile(path: string): Map<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ByokError('INVALID_PARAMETER', `The auth file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
+  const text = readSecretFile(path, 'auth file');
   if (!text.trimStart().startsWith('{')) return parseTokenPairs(text);
   let entries: Array<[string, unknown]>;
   try {
@@ -89,8 +86,9 @@ export function loadAuthTokens(source: AuthSource): LoadedAuth {
   let createdAdminToken: string | undefined;
   if (source.createIfMissing && !existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    createdAdminToken = randomBytes(24).toString('base64url');
-    writeFileSync(path, JSON.stringify({ [createdAdminToken]: 'admin' }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    const adminToken = randomBytes(24).toString('base64url');
+    // Another instance may have created it meanwhile: then its token is the one to use, not ours.
+    if (writeSecretFile(path, JSON.stringify({ [adminToken]: 'admin' }, null, 2) + '\n', 'create', 'auth file')) createdAdminToken = adminToken;
   }
   return { tokens: new AuthTokens(readTokenFile(path)), source: path, ...(createdAdminToken ? { createdAdminToken } : {}) };
 }

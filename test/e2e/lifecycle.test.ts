@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ describe('byok serve as a process', () => {
 
   it('--auth-file: token=tenant lines or JSON; env BYOK_AUTH_TOKENS takes precedence', async () => {
     const lines = join(dir, 'tokens.txt');
-    writeFileSync(lines, 'file-token-a=team-a\nfile-token-b=team-b\n');
+    writeFileSync(lines, 'file-token-a=team-a\nfile-token-b=team-b\n', { mode: 0o600 });
     const svc = await start({ dataDir: join(dir, 'authfile'), args: ['--auth-file', lines] });
     expect(svc.output()).not.toContain('shown once');
     expect((await describeKey(svc.url, 'file-token-b')).status).toBe(404);
@@ -63,11 +63,22 @@ describe('byok serve as a process', () => {
     expect(await stop(svc)).toBe(0);
 
     const json = join(dir, 'tokens.json');
-    writeFileSync(json, JSON.stringify({ 'json-token': 'team-j' }));
+    writeFileSync(json, JSON.stringify({ 'json-token': 'team-j' }), { mode: 0o600 });
     const svc2 = await start({ dataDir: join(dir, 'authfile'), args: ['--auth-file', json], authTokens: 'env-token=team-e' });
     expect((await describeKey(svc2.url, 'env-token')).status).toBe(404);
     expect((await describeKey(svc2.url, 'json-token')).status).toBe(401);
     expect(await stop(svc2)).toBe(0);
+  });
+
+  it('refuses an auth file that group or others can read (issue 14 defect 9): exit 1, the file named, no token printed', async () => {
+    const open = join(dir, 'tokens-0644.json');
+    writeFileSync(open, JSON.stringify({ 'open-token': 'team-o' }), { mode: 0o644 });
+    chmodSync(open, 0o644); // whatever the umask
+    const r = await runServeExpectingExit(['--port', '0', '--data-dir', join(dir, 'open-auth'), '--auth-file', open], {});
+    expect(r.code).toBe(1);
+    expect(r.output).toContain(`The auth file ${open} must not be accessible by group or others (chmod 600).`);
+    expect(r.output).not.toContain('open-token');
+    expect(r.output).not.toMatch(/byok listening/);
   });
 
   it('SIGTERM: a request in flight finishes, then the store is closed and the process exits 0', async () => {
