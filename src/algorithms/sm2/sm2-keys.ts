@@ -37,9 +37,15 @@ export async function generateSm2KeyPair(): Promise<{ publicKeySpki: Uint8Array;
     publicKeyEncoding: { type: 'spki', format: 'der' },
     privateKeyEncoding: { type: 'pkcs8', format: 'der' },
   });
-  const publicKeySpki = new Uint8Array(publicKey);
-  const privateKeyPkcs8 = new Uint8Array(privateKey);
-  /* Postcondition: the SPKI is id-ecPublicKey on the SM2 curve, and the pair matches. */
+  return checkSm2KeyPair({ publicKeySpki: new Uint8Array(publicKey), privateKeyPkcs8: new Uint8Array(privateKey) });
+}
+
+/**
+ * Postcondition of SM2 key generation, wherever it ran (here, or on a worker thread): the SPKI
+ * is id-ecPublicKey on the SM2 curve, and the pair matches. Returns the pair.
+ */
+export function checkSm2KeyPair(pair: { publicKeySpki: Uint8Array; privateKeyPkcs8: Uint8Array }): { publicKeySpki: Uint8Array; privateKeyPkcs8: Uint8Array } {
+  const { publicKeySpki, privateKeyPkcs8 } = pair;
   const point = sm2PublicKeyFromSpki(publicKeySpki);
   const parsed = parseSm2PrivateKey(privateKeyPkcs8);
   try {

@@ -9,8 +9,7 @@ import { promisify } from 'node:util';
 import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { validatePrivateKey } from '../../algorithms/private-keys/pkcs8.js';
 import { signWithPkcs8 } from '../../algorithms/private-keys/signing.js';
-import { generateRsaKeyPair } from '../../algorithms/rsa/rsa-keygen.js';
-import { generateSm2KeyPair } from '../../algorithms/sm2/index.js';
+import { checkSm2KeyPair } from '../../algorithms/sm2/index.js';
 import { MATERIAL_SPECS, WRAPPING_KEY_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
@@ -20,6 +19,7 @@ import type { MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-b
 import { MaterialSealer, type MasterKey } from './material-seal.js';
 import { gcmDecrypt, gcmEncrypt } from './symmetric.js';
 import { PrivateKeyWorkerPool } from './worker-pool.js';
+import type { GeneratedKeyPair, KeyPairParameters } from './worker-protocol.js';
 import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
 
 export interface PureBackendOptions {
@@ -44,10 +44,28 @@ export interface PureBackendOptions {
   readonly workerUrl?: URL | string;
   /** How long a worker may take to say it is ready (default 10 s); then BACKEND_UNAVAILABLE. */
   readonly workerStartTimeoutMs?: number;
+  /**
+   * Worker threads of their own for RSA / EC key-pair generation (default 1 when `workers` > 0,
+   * else 0: node's async generateKeyPair on libuv's thread pool). Not the unwrap workers, so a
+   * burst of RSA_4096 generations does not queue imports behind it; not libuv's pool, which the
+   * store's fdatasync and file I/O need (issue 14: one tenant's RSA_4096 requests stalled every
+   * other tenant's writes for seconds).
+   */
+  readonly keyGenerationWorkers?: number;
 }
 
 /** generateKeyPair with DER outputs (promisify loses the overload that says so). */
 const generateKeyPairAsync = promisify(generateKeyPair) as (type: 'rsa' | 'ec', options: object) => Promise<{ publicKey: Buffer; privateKey: Buffer }>;
+
+const DER = { privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } } as const;
+
+/** Inline key generation (no worker threads): node's async generateKeyPair. */
+async function generateKeyPairInline(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
+  const pair = parameters.type === 'rsa'
+    ? await generateKeyPairAsync('rsa', { modulusLength: parameters.bits, publicExponent: 0x10001, ...DER })
+    : await generateKeyPairAsync('ec', { namedCurve: parameters.namedCurve, ...DER });
+  return { publicKeySpki: new Uint8Array(pair.publicKey), privateKeyPkcs8: new Uint8Array(pair.privateKey) };
+}
 
 /**
  * The handle: material in a private field (not enumerable, not printed by util.inspect).
@@ -90,6 +108,7 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
   private readonly clock: Clock;
   private readonly unwrapper: WrappingKeyUnwrapper;
   private readonly pool?: PrivateKeyWorkerPool;
+  private readonly keyGenerationPool?: PrivateKeyWorkerPool;
 
   constructor(options: PureBackendOptions) {
     super();
@@ -99,13 +118,18 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
     ]);
     this.clock = options.clock ?? systemClock;
     this.unwrapper = new WrappingKeyUnwrapper(this.clock, options.keyCacheSize ?? 1024);
-    if (options.workers && options.workers > 0) {
-      this.pool = new PrivateKeyWorkerPool({
-        size: options.workers, cacheSize: options.keyCacheSize ?? 1024,
-        ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
-        ...(options.workerStartTimeoutMs !== undefined ? { startTimeoutMs: options.workerStartTimeoutMs } : {}),
-      });
-    }
+    const poolOptions = {
+      cacheSize: options.keyCacheSize ?? 1024,
+      ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
+      ...(options.workerStartTimeoutMs !== undefined ? { startTimeoutMs: options.workerStartTimeoutMs } : {}),
+    };
+    if (options.workers && options.workers > 0) this.pool = new PrivateKeyWorkerPool({ size: options.workers, ...poolOptions });
+    const keyGenerationWorkers = options.keyGenerationWorkers ?? (this.pool ? 1 : 0);
+    if (keyGenerationWorkers > 0) this.keyGenerationPool = new PrivateKeyWorkerPool({ size: keyGenerationWorkers, ...poolOptions });
+  }
+
+  private generateKeyPair(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
+    return this.keyGenerationPool ? this.keyGenerationPool.generateKeyPair(parameters) : generateKeyPairInline(parameters);
   }
 
   /** Worker threads in use (0 = inline). */
@@ -129,7 +153,9 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
 
   async generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
     const info = WRAPPING_KEY_SPECS[keySpec];
-    const pair = info.family === 'SM2' ? await generateSm2KeyPair() : await generateRsaKeyPair(info.bits as 2048 | 3072 | 4096);
+    const pair = info.family === 'SM2'
+      ? checkSm2KeyPair(await this.generateKeyPair({ type: 'ec', namedCurve: 'SM2' }))
+      : await this.generateKeyPair({ type: 'rsa', bits: info.bits });
     return { keySpec, publicKeySpki: pair.publicKeySpki, privateKeyBlob: pair.privateKeyPkcs8 };
   }
 
@@ -175,11 +201,8 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
     const info = MATERIAL_SPECS[materialSpec];
     if (!info.privateKey) return new PureMaterialHandle(materialSpec, new Uint8Array(randomBytes(info.length)));
     const key = info.privateKey;
-    const der = { privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } } as const;
-    const pair = key.type === 'rsa'
-      ? await generateKeyPairAsync('rsa', { modulusLength: key.bits, publicExponent: 65537, ...der })
-      : await generateKeyPairAsync('ec', { namedCurve: key.opensslName, ...der });
-    const pkcs8 = new Uint8Array(pair.privateKey);
+    const pair = await this.generateKeyPair(key.type === 'rsa' ? { type: 'rsa', bits: key.bits } : { type: 'ec', namedCurve: key.opensslName });
+    const pkcs8 = pair.privateKeyPkcs8;
     // Through the same validation as an imported key: the SPKI is the one getPublicKey returns.
     return new PureMaterialHandle(materialSpec, pkcs8, validatePrivateKey(pkcs8, materialSpec));
   }
@@ -223,7 +246,7 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
 
   async close(): Promise<void> {
     this.unwrapper.clear();
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), this.keyGenerationPool?.close()]);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * A pool of worker threads for private-key unwraps, so RSA/SM2 work runs on every core and the
- * event loop stays responsive. Requests go to the least-busy worker; each worker parses a token's
+ * A pool of worker threads for private-key work (unwraps, key-pair generation), so RSA/SM2 work
+ * runs on every core, the event loop stays responsive and libuv's threads stay free for I/O. Requests go to the least-busy worker; each worker parses a token's
  * wrapping key once and caches it (bounded, dropped at token expiry).
  *
  * The worker script is named explicitly (a URL option, default private-key-worker.js beside this
@@ -15,7 +15,10 @@ import { Worker } from 'node:worker_threads';
 import { ByokError, decryptMaterialFailed, ERROR_CODES, type ErrorCode } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
 import type { UnwrapOutcome } from './wrapping-key-unwrapper.js';
-import { WORKER_HELLO, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+/** A request without its id (the pool numbers them). */
+type Job = WorkerRequest extends infer R ? R extends WorkerRequest ? Omit<R, 'id'> : never : never;
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 
@@ -57,7 +60,7 @@ interface Slot {
 
 interface Waiter {
   readonly slot: Slot;
-  readonly resolve: (outcome: UnwrapOutcome) => void;
+  readonly resolve: (reply: Extract<WorkerReply, { ok: true }>) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -140,12 +143,25 @@ export class PrivateKeyWorkerPool {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
-    if (reply.ok) waiter.resolve({ material: new Uint8Array(reply.material), rejected: reply.rejected });
+    if (reply.ok) waiter.resolve(reply);
     else if (reply.code === 'DECRYPT_MATERIAL_FAILED') waiter.reject(decryptMaterialFailed());
     else waiter.reject(new ByokError(reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL_ERROR'));
   }
 
   async unwrap(request: UnwrapRequest): Promise<UnwrapOutcome> {
+    const reply = await this.send({ op: 'unwrap', request, cacheSize: this.cacheSize });
+    if (!('material' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered an unwrap with something else.');
+    return { material: new Uint8Array(reply.material), rejected: reply.rejected };
+  }
+
+  /** A key pair generated on a worker thread (synchronously there: libuv's threads stay free). */
+  async generateKeyPair(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
+    const reply = await this.send({ op: 'generate-key-pair', parameters });
+    if (!('pair' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered a key generation with something else.');
+    return { publicKeySpki: new Uint8Array(reply.pair.publicKeySpki), privateKeyPkcs8: new Uint8Array(reply.pair.privateKeyPkcs8) };
+  }
+
+  private async send(job: Job): Promise<Extract<WorkerReply, { ok: true }>> {
     if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
     if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
     let slot = this.slots[0];
@@ -155,9 +171,9 @@ export class PrivateKeyWorkerPool {
     try {
       await slot.ready;
       const id = this.nextId++;
-      return await new Promise<UnwrapOutcome>((resolve, reject) => {
+      return await new Promise<Extract<WorkerReply, { ok: true }>>((resolve, reject) => {
         this.pending.set(id, { slot, resolve, reject });
-        const message: WorkerRequest = { id, request, cacheSize: this.cacheSize };
+        const message = { id, ...job } as WorkerRequest;
         slot.worker.postMessage(message);
       });
     } finally {

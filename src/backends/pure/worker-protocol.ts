@@ -4,18 +4,28 @@
  */
 import type { UnwrapRequest } from '../crypto-backend.js';
 
-export const WORKER_HELLO = 'byok/private-key-worker/v1';
+export const WORKER_HELLO = 'byok/private-key-worker/v2';
 
 export interface WorkerHello {
   readonly hello: typeof WORKER_HELLO;
 }
 
-export interface WorkerRequest {
-  readonly id: number;
-  readonly request: UnwrapRequest;
-  readonly cacheSize: number;
+/** A key pair to generate: RSA with e = 65537, or EC on an OpenSSL-named curve (SM2 included). */
+export type KeyPairParameters =
+  | { readonly type: 'rsa'; readonly bits: number }
+  | { readonly type: 'ec'; readonly namedCurve: string };
+
+/** DER encodings of a generated pair. */
+export interface GeneratedKeyPair {
+  readonly publicKeySpki: Uint8Array;
+  readonly privateKeyPkcs8: Uint8Array;
 }
+
+export type WorkerRequest =
+  | { readonly id: number; readonly op: 'unwrap'; readonly request: UnwrapRequest; readonly cacheSize: number }
+  | { readonly id: number; readonly op: 'generate-key-pair'; readonly parameters: KeyPairParameters };
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly material: Uint8Array; readonly rejected: boolean }
+  | { readonly id: number; readonly ok: true; readonly pair: GeneratedKeyPair }
   | { readonly id: number; readonly ok: false; readonly code: string };
