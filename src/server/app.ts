@@ -8,6 +8,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ImportEngine } from '../engine/import-engine.js';
 import type { AuthTokens } from './auth.js';
+import { DIALECTS } from './dialects/index.js';
+import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
 import { byokService } from './plugin.js';
 
@@ -29,6 +31,9 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     genReqId: () => randomUUID(),
     // While closing, new requests get a 503 in their own dialect (the plugin's onRequest hook).
     return503OnClosing: false,
+    // Root-only options: errors before routing (a malformed URL) and at the socket, in a dialect's format.
+    frameworkErrors: errorAnswer(DIALECTS, metrics),
+    clientErrorHandler: socketErrorAnswer(DIALECTS),
   });
   app.register(byokService, {
     engine: options.engine, auth: options.auth, metrics, notFound: true, operationalRoutes: true,

@@ -5,6 +5,13 @@
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+/**
+ * Series per counter, at most. The label values come from known sets (dialect and operation
+ * names, HTTP statuses, error codes), so this is never reached in use; it bounds memory and the
+ * /metrics size even if a caller's text ever reached a label (issue 14, defect 3).
+ */
+export const MAX_SERIES = 512;
+
 function labels(l: Record<string, string>): string {
   const parts = Object.entries(l).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`);
   return parts.length ? `{${parts.join(',')}}` : '';
@@ -15,6 +22,7 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly errors = new Map<string, number>();
   private readonly buckets = new Array<number>(LATENCY_BUCKETS.length).fill(0);
+  private droppedSeries = 0;
   private latencySum = 0;
   private latencyCount = 0;
   /** Supplied by whoever owns a wrapping-key pool (0 when there is none). */
@@ -22,16 +30,20 @@ export class Metrics {
   /** Wrapping key pairs generated on demand because the pool was empty. */
   poolOnDemand: () => number = () => 0;
 
-  /** Count one answered request by dialect, action and status. */
+  /** Count one answered request. `action` is an operation name or `unknown` (dialectOf), never the caller's text. */
   countRequest(dialect: string, action: string, status: number): void {
-    const key = labels({ dialect, action, status: String(status) });
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    this.increment(this.requests, labels({ dialect, action, status: String(status) }));
   }
 
   /** Count one error by its engine code. */
   countError(code: string): void {
-    const key = labels({ code });
-    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+    this.increment(this.errors, labels({ code }));
+  }
+
+  private increment(series: Map<string, number>, key: string): void {
+    const count = series.get(key);
+    if (count === undefined && series.size >= MAX_SERIES) this.droppedSeries++;
+    else series.set(key, (count ?? 0) + 1);
   }
 
   /** Add one import's latency to the histogram. */
@@ -55,6 +67,8 @@ export class Metrics {
     out.push(`byok_wrapping_key_pool_depth ${this.poolDepth()}`);
     out.push('# HELP byok_wrapping_key_pool_on_demand_total Wrapping key pairs generated on demand (pool empty).', '# TYPE byok_wrapping_key_pool_on_demand_total counter');
     out.push(`byok_wrapping_key_pool_on_demand_total ${this.poolOnDemand()}`);
+    out.push(`# HELP byok_metric_series_dropped_total Counts not recorded because a counter had ${MAX_SERIES} series.`, '# TYPE byok_metric_series_dropped_total counter');
+    out.push(`byok_metric_series_dropped_total ${this.droppedSeries}`);
     return out.join('\n') + '\n';
   }
 }

@@ -5,13 +5,14 @@
  * its own routes only, never to the host's.
  */
 import { createRequire } from 'node:module';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ImportEngine } from '../engine/import-engine.js';
-import { ByokError, isByokError } from '../errors.js';
+import { ByokError } from '../errors.js';
 import type { AuthTokens } from './auth.js';
 import type { Dialect } from './dialects/dialect.js';
 import { DIALECTS } from './dialects/index.js';
-import { dialectOf, errorReply, registerDialects } from './dialects/register.js';
+import { dialectOf, registerDialects, UNKNOWN_ACTION } from './dialects/register.js';
+import { errorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
 
 /** The plugin's options: an open engine (the host owns and closes it) and the API tokens. */
@@ -46,19 +47,6 @@ function strictValidatorCompiler(): ValidatorCompiler {
   return strictCompiler;
 }
 
-/** Framework errors that are the client's fault, as a clear ByokError (never the raw error). */
-function clientError(err: FastifyError): ByokError | undefined {
-  if (err.validation) return new ByokError('INVALID_PARAMETER', `Invalid request: ${err.message}`);
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ByokError('INVALID_PARAMETER', 'The request body is too large.');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is not valid JSON.');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ByokError('INVALID_PARAMETER', 'The request body is empty.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ByokError('INVALID_PARAMETER', 'The request body must be application/json.');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ByokError('INVALID_PARAMETER', 'The Content-Length does not match the body.');
-    default: return undefined;
-  }
-}
-
 /** The fastify plugin: both dialects over one engine, in an encapsulated context of the host app. */
 export async function byokService(app: FastifyInstance, options: ServicePluginOptions): Promise<void> {
   const dialects = options.dialects ?? DIALECTS;
@@ -81,27 +69,13 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
     if (closing) reply.header('connection', 'close');
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const known = isByokError(err) ? err : clientError(err);
-    if (!known) {
-      // The message of a foreign error may carry bytes: log its type and frames, never its text.
-      req.log.error({ err: { type: err.name, code: err.code, stack: err.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
-    } else {
-      req.log[known.fault === 'server' ? 'error' : 'info']({ errorCode: known.code }, 'request refused');
-    }
-    const error = known ?? new ByokError('INTERNAL_ERROR');
-    metrics.countError(error.code);
-    const { dialect, action } = dialectOf(dialects, req);
-    const { status, body } = errorReply(dialect, error, req.id);
-    metrics.countRequest(dialect.name, action, status);
-    return reply.status(status).send(body);
-  });
+  app.setErrorHandler(errorAnswer(dialects, metrics));
 
   if (options.notFound) {
     app.setNotFoundHandler((req, reply) => {
       const { dialect } = dialectOf(dialects, req);
       const { status, body } = dialect.notFound(req);
-      metrics.countRequest(dialect.name, 'unknown', status);
+      metrics.countRequest(dialect.name, UNKNOWN_ACTION, status);
       return reply.status(status).send(body);
     });
   }

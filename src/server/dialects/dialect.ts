@@ -87,8 +87,6 @@ export interface Dialect<Name extends string = string> {
   error(failure: WireFailure, requestId: string): Reply;
   /** A request no route matched: does it look like one of ours (then errors speak our format)? */
   owns(req: FastifyRequest): boolean;
-  /** The action label (metrics) of a request of ours that no route matched. */
-  unmatchedAction(req: FastifyRequest): string;
   /** The answer to a request of ours that names no operation. */
   notFound(req: FastifyRequest): Reply;
 }

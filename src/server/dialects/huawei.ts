@@ -217,8 +217,6 @@ export const huaweiDialect = {
   // First in DIALECTS: it also answers whatever no dialect owns, with its REST errors.
   /** Whether an unmatched request is one of this API's. */
   owns: (req) => req.url.startsWith('/v1.0/'),
-  /** The action label of an unmatched request of ours. */
-  unmatchedAction: () => '',
   /** The answer to a request that names no operation. */
   notFound: () => ({ status: 404, body: { error: { error_code: 'KMS.0404', error_msg: 'Not found.' } } }),
 } as const satisfies Dialect<'huawei'>;

@@ -25,13 +25,18 @@ interface RouteTag {
   readonly action: string;
 }
 
-/** The request's dialect and action: from its route, else the first dialect that owns it, else the first. */
+/** The metric label of a request that matched no operation: never the caller's text (issue 14, defect 3). */
+export const UNKNOWN_ACTION = 'unknown';
+
+/**
+ * The request's dialect and action: from its route, else the first dialect that owns it (else
+ * the first) with the action `unknown`. The action is always one of the dialect's operation names.
+ */
 export function dialectOf(dialects: readonly Dialect[], req: FastifyRequest): { dialect: Dialect; action: string } {
   const tag = req.routeOptions?.config as Partial<RouteTag> | undefined;
   const routed = tag?.dialect !== undefined ? dialects.find((d) => d.name === tag.dialect) : undefined;
-  if (routed) return { dialect: routed, action: tag!.action ?? '' };
-  const owner = dialects.find((d) => d.owns(req)) ?? dialects[0];
-  return { dialect: owner, action: owner.unmatchedAction(req) };
+  if (routed && routed.operations.some((o) => o.name === tag!.action)) return { dialect: routed, action: tag!.action! };
+  return { dialect: routed ?? dialects.find((d) => d.owns(req)) ?? dialects[0], action: UNKNOWN_ACTION };
 }
 
 /** Any thrown value as the dialect sends it. Non-ByokErrors become a generic 500: no message, no stack. */

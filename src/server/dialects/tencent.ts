@@ -155,14 +155,11 @@ export const tencentDialect = {
   // Errors travel with HTTP 200, as in the real API.
   /** The status and body of an error. */
   error: (failure, requestId) => ({ status: 200, body: errorBody(failure.code, failure.message, requestId) }),
-  /** Whether an unmatched request is one of this API's. */
-  owns: (req) => req.method === 'POST' && req.url === '/',
-  /** The action label of an unmatched request of ours. */
-  unmatchedAction: (req) => String(req.headers[TC_ACTION_HEADER] ?? ''),
-  /** The answer to a request that names no operation. */
+  /** Whether an unmatched request is one of this API's: the action header marks it even where its URL is not '/' (or not valid). */
+  owns: (req) => req.method === 'POST' && (req.url === '/' || req.headers[TC_ACTION_HEADER] !== undefined),
+  /** The answer to a request that names no operation; the caller's action is never echoed. */
   notFound: (req) => {
-    const action = req.headers[TC_ACTION_HEADER];
-    const message = action ? `The action ${String(action).slice(0, 64)} is not supported.` : 'The X-TC-Action header is required.';
+    const message = req.headers[TC_ACTION_HEADER] ? 'The action is not supported.' : 'The X-TC-Action header is required.';
     return { status: 200, body: errorBody('InvalidAction', message, req.id) };
   },
 } as const satisfies Dialect<'tencent'>;
