@@ -179,9 +179,25 @@ export type AuthSource =
   | { readonly tokens: string; readonly source: string }
   | { readonly file: string; readonly createIfMissing: boolean };
 
+/**
+ * How long the HTTP server waits for a client (node's http.Server timeouts): a slow or silent
+ * client is disconnected instead of holding a socket for ever (issue 14, defect 4).
+ */
+export interface HttpTimeouts {
+  /** The whole request, headers and body (`requestTimeout`). */
+  readonly requestMs: number;
+  /** The headers (`headersTimeout`); at most `requestMs`. */
+  readonly headersMs: number;
+  /** Between requests on a keep-alive connection (`keepAliveTimeout`). */
+  readonly keepAliveMs: number;
+  /** A socket with no traffic at all (`server.setTimeout`, fastify's `connectionTimeout`). */
+  readonly idleMs: number;
+}
+
 /** The service's resolved options: where to listen, the engine's options, the backend, the tokens, the log level. */
 export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
+  readonly timeouts: HttpTimeouts;
   readonly engine: {
     readonly dataDir: string;
     readonly workers: number;
@@ -205,6 +221,8 @@ const USAGE_RULES: Partial<Record<CommandName, (config: Config) => void>> = {
   serve: ({ settings: s, sources }) => {
     if (s.store !== 'sqlite' && !isPostgresUrl(s.store)) throw usage(`unknown store '${redactStoreUrl(s.store).slice(0, 64)}' (sqlite|postgres://...)`);
     if (s.backend === 'pure' && PKCS11_FLAGS.some((n) => sources[n] === 'flag')) throw usage('--pkcs11-* options need --backend pkcs11');
+    // node refuses a headers timeout longer than the request timeout.
+    if (s.headersTimeoutMs > s.requestTimeoutMs) throw usage('BYOK_HEADERS_TIMEOUT_MS must not exceed BYOK_REQUEST_TIMEOUT_MS');
   },
 };
 
@@ -223,6 +241,7 @@ export function serviceConfig(config: Config): ServiceConfig {
   const keys = engineKeys(s);
   return {
     listen: { host: s.host, port: s.port },
+    timeouts: { requestMs: s.requestTimeoutMs, headersMs: s.headersTimeoutMs, keepAliveMs: s.keepAliveTimeoutMs, idleMs: s.idleTimeoutMs },
     engine: {
       dataDir, workers: s.workers ?? availableParallelism(), tokenLifetimeSeconds: s.tokenLifetime, wrappingKeyPoolDepth: s.keyPool,
       sqliteBusyTimeoutMs: s.sqliteBusyTimeoutMs,

@@ -4,7 +4,9 @@
  * wrong-tenant and wrong-key tokens and bad ciphertexts, while raw sockets trickle requests
  * byte by byte (slow clients). Afterwards every valid import is present and correct, the
  * service's RSS is back near its baseline, no response carried a stack or a secret, and no log
- * line written during the test holds material, token or key bytes (hex or base64).
+ * line written during the test holds material, token or key bytes (hex or base64). Then random
+ * X-TC-Action headers leave /metrics bounded (no caller text in a label), and slow sockets
+ * (a body a byte a second, headers that never end, silence) are closed by the service's timeouts.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,12 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapMaterial } from '../../src/client/wrap.js';
 import { customerDecrypt } from '../helpers/customer.js';
 import { postJson, startService, type RunningService } from '../helpers/service.js';
+import { openSlowSockets } from '../helpers/slow-sockets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-e2e-abuse-'));
 const alice = { 'x-auth-token': 'alice-token' };
 const bob = { 'x-auth-token': 'bob-token' };
 let svc: RunningService;
 const api = (action: string) => `/v1.0/proj-1/kms/${action}`;
+const TIMEOUTS = { requestMs: 20_000, headersMs: 4_000, idleMs: 20_000 };
 
 interface ValidImport { keyId: string; spec: 'AES_256' | 'SM4_128'; material: Buffer; token: string; wrapped: string }
 const imports: ValidImport[] = [];
@@ -38,7 +42,11 @@ function addSecret(bytes: Uint8Array): void {
 }
 
 beforeAll(async () => {
-  svc = await startService({ dataDir: dir, authTokens: 'alice-token=alice,bob-token=bob', args: ['--key-pool', '1'] });
+  // Short timeouts so the slow-socket check below sees them fire; long enough for the load test.
+  svc = await startService({
+    dataDir: dir, authTokens: 'alice-token=alice,bob-token=bob', args: ['--key-pool', '1'],
+    env: { BYOK_REQUEST_TIMEOUT_MS: String(TIMEOUTS.requestMs), BYOK_HEADERS_TIMEOUT_MS: String(TIMEOUTS.headersMs), BYOK_IDLE_TIMEOUT_MS: String(TIMEOUTS.idleMs) },
+  });
   const algorithms = ['SM2_ENCRYPT', 'RSAES_OAEP_SHA_256', 'RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1'];
   for (let i = 0; i < 8; i++) {
     const spec = i % 2 === 0 ? 'AES_256' : 'SM4_128';
@@ -203,4 +211,29 @@ describe('abuse of the real service', () => {
     expect(found, 'secrets found in the logs').toEqual([]);
     expect(logs).not.toMatch(/-----BEGIN|PRIVATE KEY/);
   }, 120_000);
+
+  it('random actions leave /metrics bounded: 2,000 unknown X-TC-Action values, none of them in a label', async () => {
+    const before = (await (await fetch(`${svc.url}/metrics`)).text()).length;
+    const marker = `zq${randomBytes(4).toString('hex')}`;
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer alice-token' };
+    for (let batch = 0; batch < 20; batch++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(`${svc.url}/`, {
+        method: 'POST', body: i % 2 ? '{' : '{}', headers: { ...headers, 'x-tc-action': `${marker}${randomBytes(8).toString('hex')}` },
+      }).then((r) => r.arrayBuffer())));
+    }
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(text).not.toContain(marker);
+    expect(text.length - before, 'growth of /metrics').toBeLessThan(2048);
+  }, 60_000);
+
+  it('slow sockets are closed: a body a byte a second, headers that never end, an idle connection', async () => {
+    const slow = openSlowSockets(svc.url, 24, api('describe-key'), alice, 1000);
+    try {
+      // Every kind is past a deadline by requestMs; node checks the deadlines once a second.
+      expect(await slow.allClosedWithin(TIMEOUTS.requestMs + 5000)).toBe(24);
+      expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    } finally {
+      slow.stop();
+    }
+  }, 60_000);
 });
