@@ -63,6 +63,7 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
   abstract generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair>;
   abstract loadMaterial(stored: Uint8Array, materialSpec: MaterialSpec, keyId: string): Promise<MaterialHandle>;
   abstract destroyPersistedMaterial(stored: Uint8Array, keyId: string): Promise<void>;
+  abstract checkReady(): Promise<void>;
   abstract close(): Promise<void>;
 
   // ---- the capability question ----------------------------------------------------------------

@@ -137,6 +137,13 @@ export interface CryptoBackend {
   /** Drop a handle: zeroize bytes / destroy the session object. Idempotent; never rejects. */
   release(handle: MaterialHandle): Promise<void>;
 
+  /**
+   * Readiness (GET /readyz): resolves if the backend can serve requests now, else throws
+   * BACKEND_UNAVAILABLE saying why (pure: its private-key workers are alive; PKCS#11: a pooled
+   * session is open and logged in). Cheap enough to call once a second.
+   */
+  checkReady(): Promise<void>;
+
   /** Release the backend's resources: worker threads, sessions, the device. */
   close(): Promise<void>;
 }

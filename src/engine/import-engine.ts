@@ -6,7 +6,7 @@
  */
 import type { CryptoBackend } from '../backends/crypto-backend.js';
 import { systemClock, type Clock } from '../clock.js';
-import { ByokError } from '../errors.js';
+import { ByokError, isByokError } from '../errors.js';
 import type { KeyStore } from '../store/key-store.js';
 import { TokenSealer, type TokenSealingKey } from '../token/import-token.js';
 import { Audit, type AuditSink } from './audit.js';
@@ -54,6 +54,22 @@ export interface ImportEngineOptions {
   readonly owned?: readonly Closable[];
 }
 
+/** What is not ready, and why (absent: ready). */
+export interface Readiness {
+  readonly store?: string;
+  readonly backend?: string;
+}
+
+/** The message of the failure of `check`, or undefined: a foreign error's text is not shown. */
+async function reason(check: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await check();
+    return undefined;
+  } catch (e) {
+    return isByokError(e) ? e.message : 'The check failed.';
+  }
+}
+
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new ByokError('INVALID_PARAMETER', `${name} must be a positive integer.`);
   return value ?? fallback;
@@ -63,6 +79,7 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
 export class ImportEngine implements Engine {
   readonly wrappingKeyPool?: WrappingKeyPool;
   private readonly backend: CryptoBackend;
+  private readonly store: KeyStore;
   private readonly audit: Audit;
   private readonly imports: ImportFlow;
   private readonly lifecycle: KeyLifecycle;
@@ -77,6 +94,7 @@ export class ImportEngine implements Engine {
     const failureBudget = positiveInteger(options.tokenFailureBudget, 'tokenFailureBudget', 10);
     const keys = new KeyAccess(store, backend);
     this.backend = backend;
+    this.store = store;
     this.wrappingKeyPool = options.wrappingKeyPool;
     this.owned = options.owned ?? [];
     this.audit = new Audit(options.onAudit);
@@ -90,6 +108,12 @@ export class ImportEngine implements Engine {
 
   get backendId(): string {
     return this.backend.id;
+  }
+
+  /** Readiness of the parts requests need: undefined when usable, else why not (GET /readyz). */
+  async readiness(): Promise<Readiness> {
+    const [store, backend] = await Promise.all([reason(() => this.store.ping()), reason(() => this.backend.checkReady())]);
+    return { ...(store !== undefined ? { store } : {}), ...(backend !== undefined ? { backend } : {}) };
   }
 
   // One line a call: the audit record's operation name, the input field naming the algorithm, the job.

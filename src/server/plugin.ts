@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
-import type { ImportEngine } from '../engine/import-engine.js';
+import type { ImportEngine, Readiness } from '../engine/import-engine.js';
 import { ByokError } from '../errors.js';
 import type { AuthTokens } from './auth.js';
 import type { Dialect } from './dialects/dialect.js';
@@ -25,7 +25,7 @@ export interface ServicePluginOptions {
   readonly bodyLimit?: number;
   /** Answer requests that match no route in the dialects' formats (default false: the host's 404 stays). */
   readonly notFound?: boolean;
-  /** Also serve GET /healthz and GET /metrics (default false). */
+  /** Also serve GET /healthz (liveness), GET /readyz (readiness) and GET /metrics (default false). */
   readonly operationalRoutes?: boolean;
   /** Default: every dialect (DIALECTS). */
   readonly dialects?: readonly Dialect[];
@@ -45,6 +45,21 @@ function strictValidatorCompiler(): ValidatorCompiler {
     strictCompiler = AjvCompiler()({}, { customOptions: AJV_OPTIONS });
   }
   return strictCompiler;
+}
+
+/** A readiness check that does not answer within this counts as not ready (a hung store must not hang the probe). */
+const READINESS_TIMEOUT_MS = 2000;
+
+async function readinessWithin(engine: ImportEngine, ms: number): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(() => resolve({ store: `The readiness checks did not answer within ${ms} ms.` }), ms);
+  });
+  try {
+    return await Promise.race([engine.readiness(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The fastify plugin: both dialects over one engine, in an encapsulated context of the host app. */
@@ -81,7 +96,15 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
   }
 
   if (options.operationalRoutes) {
+    // Liveness (a supervisor restarts on failure): the process answers; nothing else is checked.
     app.get('/healthz', async () => ({ status: 'ok' }));
+    // Readiness (a load balancer routes only to ready instances): a store round trip and the
+    // backend's own check; 503 with the reason of each part that is not usable.
+    app.get('/readyz', async (_req, reply) => {
+      const notReady = await readinessWithin(options.engine, READINESS_TIMEOUT_MS);
+      if (notReady.store === undefined && notReady.backend === undefined) return { status: 'ready' };
+      return reply.status(503).send({ status: 'unready', ...notReady });
+    });
     app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
   }
 

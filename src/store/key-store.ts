@@ -114,6 +114,13 @@ export interface KeyStore {
    */
   bindEngineKeys(check: EngineKeyCheck): Promise<void>;
 
+  /**
+   * Readiness (GET /readyz): one real round trip to the storage (a `SELECT 1`), rejecting with
+   * STORE_UNAVAILABLE when the store cannot serve: unreachable, closed, or disabled for good
+   * after a failed flush (SQLite).
+   */
+  ping(): Promise<void>;
+
   /** Finish pending writes and release the store's resources. */
   close(): Promise<void>;
 }

@@ -107,5 +107,8 @@ export class MemoryKeyStore implements KeyStore {
     return { verifiers: this.verifiers.map((v) => ({ ...v })), holdsKeys: this.keys.size > 0 };
   }
 
+  /** Nothing to reach: always ready. */
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

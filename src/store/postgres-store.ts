@@ -180,6 +180,10 @@ export class PostgresKeyStore implements KeyStore {
     }
   }
 
+  async ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
   async createKey(record: KeyRecord): Promise<void> {
     await this.query(SQL.insert, toParams(record));
   }

@@ -291,6 +291,12 @@ export class SqliteKeyStore implements KeyStore {
     return { verifiers: this.stmts.verifiers.all().map(verifierFromRow), holdsKeys: this.stmts.holdsKeys.get()!.held === 1 };
   }
 
+  async ping(): Promise<void> {
+    if (!this.db.open) throw new ByokError('STORE_UNAVAILABLE', 'The key store is closed.');
+    if (this.failed) throw new ByokError('STORE_UNAVAILABLE', 'The key store was disabled after a failed write to disk; restart the service.');
+    this.run(() => this.db.prepare('SELECT 1').get());
+  }
+
   /** Commits what is queued, waits for the disk, then closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;

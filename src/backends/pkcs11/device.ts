@@ -58,6 +58,10 @@ export interface TokenSelection {
 }
 
 /** The loaded module, the chosen slot, and a pool of logged-in R/W sessions. */
+/** Session states of a logged-in user (CK_STATE; pkcs11js exports no CKS_ constants). */
+const CKS_RO_USER_FUNCTIONS = 1;
+const CKS_RW_USER_FUNCTIONS = 3;
+
 export class Pkcs11Device {
   private readonly idle: Handle[] = [];
   private readonly all: Handle[] = [];
@@ -123,6 +127,18 @@ export class Pkcs11Device {
       const next = this.waiters.shift();
       if (next) next(session);
       else this.idle.push(session);
+    }
+  }
+
+  /**
+   * Readiness: C_GetSessionInfo on a pooled session must succeed and show a logged-in user
+   * session (PKCS#11 2.40 §5.5: CKS_RO_USER_FUNCTIONS 1, CKS_RW_USER_FUNCTIONS 3). A session
+   * closed under us (C_CloseAllSessions, a device reset) or a lost login is BACKEND_UNAVAILABLE.
+   */
+  async checkSession(): Promise<void> {
+    const state = await this.withSession((session) => this.p11.C_GetSessionInfo(session).state, 'Checking a PKCS#11 session');
+    if (state !== CKS_RO_USER_FUNCTIONS && state !== CKS_RW_USER_FUNCTIONS) {
+      throw new ByokError('BACKEND_UNAVAILABLE', `The PKCS#11 session is not logged in (session state ${state}).`);
     }
   }
 

@@ -171,6 +171,10 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     }).catch(() => undefined);
   }
 
+  checkReady(): Promise<void> {
+    return this.device.checkSession();
+  }
+
   /** Close the sessions and release the module (finalized once no other backend in the process uses it). */
   async close(): Promise<void> {
     this.device.close();

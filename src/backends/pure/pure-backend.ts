@@ -244,6 +244,10 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
     handle.release();
   }
 
+  async checkReady(): Promise<void> {
+    await this.pool?.checkReady();
+  }
+
   async close(): Promise<void> {
     this.unwrapper.clear();
     await Promise.all([this.pool?.close(), this.keyGenerationPool?.close()]);

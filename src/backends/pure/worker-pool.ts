@@ -128,6 +128,17 @@ export class PrivateKeyWorkerPool {
     return slot;
   }
 
+  /** Throws BACKEND_UNAVAILABLE unless every worker has said its hello (a replaced one included). */
+  async checkReady(): Promise<void> {
+    if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE', 'The private-key worker pool is closed.');
+    if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
+    try {
+      await Promise.all(this.slots.map((s) => s.ready));
+    } catch {
+      throw new ByokError('BACKEND_UNAVAILABLE', this.broken ?? 'A private-key worker did not start.');
+    }
+  }
+
   /** A worker died after its hello: fail only its requests, and start another in its place. */
   private replace(slot: Slot): void {
     for (const [id, waiter] of this.pending) {
