@@ -36,6 +36,10 @@ const DEVICE = ['serve', 'kat'] as const;
 /** The engine keys are read by key-files.ts from exactly these variables (all three or none). */
 const ENGINE_KEY = { type: STRING, commands: SERVE, defaultText: 'DATA_DIR/keys.json' } as const;
 
+/** An HTTP server timeout of `byok serve` (issue 14, defect 4): BYOK_<NAME>_TIMEOUT_MS, milliseconds. */
+const httpTimeout = <D extends number>(name: string, file: string, defaultMs: D, meaning: string) =>
+  ({ env: `BYOK_${name}_TIMEOUT_MS`, file, type: int(1, 3_600_000), default: defaultMs, commands: SERVE, meaning }) as const;
+
 export const SETTINGS = {
   config: { flag: 'config', env: 'BYOK_CONFIG', type: STRING, commands: DEVICE, meaning: 'a JSON file of settings, by the file keys of this table' },
   host: { flag: 'host', env: 'BYOK_HOST', file: 'host', type: STRING, default: '127.0.0.1', commands: SERVE, meaning: 'address to listen on' },
@@ -74,22 +78,10 @@ export const SETTINGS = {
     env: 'BYOK_SQLITE_BUSY_TIMEOUT_MS', file: 'sqliteBusyTimeoutMs', type: int(0, 3_600_000), default: 10_000, commands: SERVE,
     meaning: 'how long a write waits for the SQLite database lock, ms',
   },
-  requestTimeoutMs: {
-    env: 'BYOK_REQUEST_TIMEOUT_MS', file: 'requestTimeoutMs', type: int(1, 3_600_000), default: 30_000, commands: SERVE,
-    meaning: 'a request (headers and body) must arrive within this, ms, or its socket is closed (408)',
-  },
-  headersTimeoutMs: {
-    env: 'BYOK_HEADERS_TIMEOUT_MS', file: 'headersTimeoutMs', type: int(1, 3_600_000), default: 10_000, commands: SERVE,
-    meaning: 'the request headers must arrive within this, ms (at most the request timeout)',
-  },
-  keepAliveTimeoutMs: {
-    env: 'BYOK_KEEP_ALIVE_TIMEOUT_MS', file: 'keepAliveTimeoutMs', type: int(1, 3_600_000), default: 5_000, commands: SERVE,
-    meaning: 'an idle keep-alive connection is closed after this, ms',
-  },
-  idleTimeoutMs: {
-    env: 'BYOK_IDLE_TIMEOUT_MS', file: 'idleTimeoutMs', type: int(1, 3_600_000), default: 60_000, commands: SERVE,
-    meaning: 'a socket with no traffic either way is closed after this, ms',
-  },
+  requestTimeoutMs: httpTimeout('REQUEST', 'requestTimeoutMs', 30_000, 'a request (headers and body) must arrive within this, ms, or its socket is closed (408)'),
+  headersTimeoutMs: httpTimeout('HEADERS', 'headersTimeoutMs', 10_000, 'the request headers must arrive within this, ms (at most the request timeout)'),
+  keepAliveTimeoutMs: httpTimeout('KEEP_ALIVE', 'keepAliveTimeoutMs', 5_000, 'an idle keep-alive connection is closed after this, ms'),
+  idleTimeoutMs: httpTimeout('IDLE', 'idleTimeoutMs', 60_000, 'a socket with no traffic either way is closed after this, ms'),
   clockOffsetSeconds: { env: 'BYOK_TEST_CLOCK_OFFSET_SECONDS', type: int(-(2 ** 30), 2 ** 30), default: 0, commands: SERVE, meaning: 'shift the service clock (tests and expiry drills only)' },
 
   masterKey: { ...ENGINE_KEY, env: 'BYOK_MASTER_KEY', meaning: 'engine master key (base64, 32 bytes): seals material at rest; with the next two, instead of keys.json' },
