@@ -171,6 +171,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     }).catch(() => undefined);
   }
 
+  /** Readiness: a pooled session is open and logged in (Pkcs11Device.checkSession). */
   checkReady(): Promise<void> {
     return this.device.checkSession();
   }
