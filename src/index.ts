@@ -9,7 +9,7 @@
  */
 export { openEngine } from './open-engine.js';
 export type { OpenEngineOptions } from './open-engine.js';
-export type { ImportEngine } from './engine/import-engine.js';
+export type { ImportEngine, Readiness } from './engine/import-engine.js';
 export { WrappingKeyPool } from './engine/wrapping-key-pool.js';
 export type { WrappingKeyPoolOptions } from './engine/wrapping-key-pool.js';
 export type {
