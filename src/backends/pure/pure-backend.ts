@@ -244,8 +244,9 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
     handle.release();
   }
 
+  /** Readiness: the private-key workers and the key-generation worker have all said their hello. */
   async checkReady(): Promise<void> {
-    await this.pool?.checkReady();
+    await Promise.all([this.pool?.checkReady(), this.keyGenerationPool?.checkReady()]);
   }
 
   async close(): Promise<void> {
