@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   INVALID_PRIVATE_KEY: { fault: 'client', message: 'The private key is not a valid PKCS#8 key of the declared spec.' },
   CIPHERTEXT_INVALID: { fault: 'client', message: 'The ciphertext could not be decrypted.' },
   UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },
+  /** The tenant's per-second limit on an expensive call (get-parameters-for-import, import) is reached. */
+  RATE_LIMITED: { fault: 'client', message: 'Too many requests; retry later.' },
   BACKEND_UNAVAILABLE: { fault: 'server', message: 'The crypto backend is unavailable.' },
   STORE_UNAVAILABLE: { fault: 'server', message: 'The key store is unavailable.' },
   DEPENDENCY_MISSING: { fault: 'server', message: 'An optional package this feature needs is not installed.' },

@@ -10,6 +10,7 @@ export const OPTIONAL_PACKAGES = {
   'better-sqlite3': 'the SQLite key store',
   pg: 'the PostgreSQL key store',
   fastify: 'the HTTP service',
+  '@fastify/rate-limit': 'the HTTP service\'s per-tenant rate limits',
   pino: 'the HTTP service\'s logs',
   pkcs11js: 'the PKCS#11 backend',
   benny: 'byok bench',

@@ -210,6 +210,8 @@ export interface ServiceConfig {
   };
   readonly backend: 'pure' | { readonly pkcs11: Pkcs11BackendOptions };
   readonly auth: AuthSource;
+  /** Requests per second per tenant for each expensive call (0: no limit). */
+  readonly rateLimits: { readonly getParametersForImport: number; readonly importKeyMaterial: number };
   readonly logLevel: Settings['logLevel'];
 }
 
@@ -251,6 +253,7 @@ export function serviceConfig(config: Config): ServiceConfig {
     },
     backend: s.backend === 'pkcs11' ? { pkcs11: pkcs11Options(config) } : 'pure',
     auth,
+    rateLimits: { getParametersForImport: s.rateLimitGetParameters, importKeyMaterial: s.rateLimitImport },
     logLevel: s.logLevel,
   };
 }

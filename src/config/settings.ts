@@ -82,6 +82,14 @@ export const SETTINGS = {
   headersTimeoutMs: httpTimeout('HEADERS', 'headersTimeoutMs', 10_000, 'the request headers must arrive within this, ms (at most the request timeout)'),
   keepAliveTimeoutMs: httpTimeout('KEEP_ALIVE', 'keepAliveTimeoutMs', 5_000, 'an idle keep-alive connection is closed after this, ms'),
   idleTimeoutMs: httpTimeout('IDLE', 'idleTimeoutMs', 60_000, 'a socket with no traffic either way is closed after this, ms'),
+  rateLimitGetParameters: {
+    flag: 'rate-limit-get-parameters', env: 'BYOK_RATE_LIMIT_GET_PARAMETERS', file: 'rateLimitGetParameters', type: int(0, 1_000_000), default: 100, commands: SERVE,
+    meaning: 'requests per second per tenant to get-parameters-for-import / GetParametersForImport (0: no limit)',
+  },
+  rateLimitImport: {
+    flag: 'rate-limit-import', env: 'BYOK_RATE_LIMIT_IMPORT', file: 'rateLimitImport', type: int(0, 1_000_000), default: 100, commands: SERVE,
+    meaning: 'requests per second per tenant to import-key-material / ImportKeyMaterial (0: no limit)',
+  },
   clockOffsetSeconds: { env: 'BYOK_TEST_CLOCK_OFFSET_SECONDS', type: int(-(2 ** 30), 2 ** 30), default: 0, commands: SERVE, meaning: 'shift the service clock (tests and expiry drills only)' },
 
   masterKey: { ...ENGINE_KEY, env: 'BYOK_MASTER_KEY', meaning: 'engine master key (base64, 32 bytes): seals material at rest; with the next two, instead of keys.json' },

@@ -14,6 +14,7 @@ import { DIALECTS } from './dialects/index.js';
 import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
 import { byokService } from './plugin.js';
+import type { RateLimits } from './rate-limits.js';
 
 /** The standalone app's inputs: an open engine, its API tokens, a pino logger. */
 export interface ServerOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Default: the settings' defaults (30 s request, 10 s headers, 5 s keep-alive, 60 s idle). */
   readonly timeouts?: HttpTimeouts;
+  /** Per-tenant requests per second of the expensive calls (default 100 each; 0: none). */
+  readonly rateLimits?: RateLimits;
 }
 
 const DEFAULT_TIMEOUTS: HttpTimeouts = {
@@ -72,6 +75,7 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
   app.register(byokService, {
     engine: options.engine, auth: options.auth, metrics, notFound: true, operationalRoutes: true,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   });
   return { app, metrics };
 }

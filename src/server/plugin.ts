@@ -14,6 +14,7 @@ import { DIALECTS } from './dialects/index.js';
 import { dialectOf, registerDialects, UNKNOWN_ACTION } from './dialects/register.js';
 import { errorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
+import { DEFAULT_RATE_LIMITS, tenantRateLimit, type RateLimits } from './rate-limits.js';
 
 /** The plugin's options: an open engine (the host owns and closes it) and the API tokens. */
 export interface ServicePluginOptions {
@@ -27,6 +28,8 @@ export interface ServicePluginOptions {
   readonly notFound?: boolean;
   /** Also serve GET /healthz (liveness), GET /readyz (readiness) and GET /metrics (default false). */
   readonly operationalRoutes?: boolean;
+  /** Requests per second per tenant for get-parameters-for-import and imports (0: none); default 100 each. */
+  readonly rateLimits?: RateLimits;
   /** Default: every dialect (DIALECTS). */
   readonly dialects?: readonly Dialect[];
 }
@@ -108,5 +111,8 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
     app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
   }
 
-  registerDialects(app, { dialects, engine: options.engine, auth: options.auth, metrics, bodyLimit: options.bodyLimit ?? 64 * 1024 });
+  const rateLimit = await tenantRateLimit(app, options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  registerDialects(app, {
+    dialects, engine: options.engine, auth: options.auth, metrics, bodyLimit: options.bodyLimit ?? 64 * 1024, ...(rateLimit ? { rateLimit } : {}),
+  });
 }

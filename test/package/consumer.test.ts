@@ -17,7 +17,7 @@ import { cleanEnv, installConsumer, packProject, REPO, run, tarballEntries, tarb
 
 const FIXTURES = join(REPO, 'test', 'package', 'consumer');
 /** The optional peers: an engine-only install has none of them. */
-const OPTIONAL_PEERS = ['better-sqlite3', 'pg', 'fastify', 'pino', 'pkcs11js', 'benny'];
+const OPTIONAL_PEERS = ['better-sqlite3', 'pg', 'fastify', '@fastify/rate-limit', 'pino', 'pkcs11js', 'benny'];
 const repoRequire = createRequire(join(REPO, 'package.json'));
 const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
 import type { ErrorCode } from '../../errors.js';
 import type { AuthTokens } from '../auth.js';
+import type { LimitedCall } from '../rate-limits.js';
 
 /** A request body, already checked against the operation's JSON schema. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- validated by the operation's schema
@@ -22,13 +23,15 @@ export interface Operation {
   readonly body: object;
   /** Counted in `byok_import_seconds` (the import latency histogram). */
   readonly metric?: 'import';
+  /** An expensive call under a per-tenant rate limit (the same limit in every dialect). */
+  readonly limit?: LimitedCall;
   /** The engine call: the tenant is the authenticated caller's; returns the response fields. */
   run(engine: ImportEngine, tenant: string, body: Body): Promise<object>;
 }
 
 /** An operation from its parts (the dialects' tables read as one line per operation head). */
-export function operation(name: string, body: object, run: Operation['run'], metric?: 'import'): Operation {
-  return { name, body, run, ...(metric ? { metric } : {}) };
+export function operation(name: string, body: object, run: Operation['run'], extras: Pick<Operation, 'metric' | 'limit'> = {}): Operation {
+  return { name, body, run, ...extras };
 }
 
 /** Where an operation is served: a POST URL, path-parameter schema and routing constraints. */

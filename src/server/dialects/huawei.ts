@@ -22,7 +22,7 @@ export const HUAWEI_KEY_STATE: Readonly<Record<KeyState, string>> = {
   Enabled: '2', Disabled: '3', PendingDeletion: '4', PendingImport: '5',
 };
 
-/** Huawei-style KMS.xxxx codes (23xx: the import API; 0xxx: the gateway). */
+/** Huawei-style KMS.xxxx codes (23xx: the import API; 0xxx: the gateway), and the gateway's APIG.0308. */
 const HUAWEI_ERROR_CODES = {
   DECRYPT_MATERIAL_FAILED: 'KMS.2310',
   IMPORT_TOKEN_INVALID: 'KMS.2311',
@@ -39,6 +39,9 @@ const HUAWEI_ERROR_CODES = {
   INVALID_PRIVATE_KEY: 'KMS.2318',
   CIPHERTEXT_INVALID: 'KMS.2319',
   UNAUTHORIZED: 'KMS.0401',
+  // Huawei Cloud's API gateway answers a throttled call with APIG.0308 ("The throttling threshold
+  // has been reached"): https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0041.html
+  RATE_LIMITED: 'APIG.0308',
   BACKEND_UNAVAILABLE: 'KMS.0503',
   STORE_UNAVAILABLE: 'KMS.0503',
   DEPENDENCY_MISSING: 'KMS.0500',
@@ -117,7 +120,7 @@ const OPERATIONS: readonly Operation[] = [
       ...(b.wrapping_key_spec !== undefined ? { wrappingKeySpec: b.wrapping_key_spec } : {}),
     });
     return { key_id: p.keyId, import_token: p.importToken, expiration_time: p.expirationTime, public_key: p.publicKey };
-  }),
+  }, { limit: 'getParametersForImport' }),
 
   op('import-key-material', body({
     key_id: KEY_ID_SCHEMA, import_token: TOKEN_SCHEMA, encrypted_key_material: BASE64_SCHEMA,
@@ -130,7 +133,7 @@ const OPERATIONS: readonly Operation[] = [
       ...(b.expiration_time !== undefined ? { expirationTime: b.expiration_time } : {}),
     });
     return {};
-  }, 'import'),
+  }, { metric: 'import', limit: 'importKeyMaterial' }),
 
   op('delete-imported-key-material', keyOnly, async (engine, tenant, b) => {
     await engine.deleteKeyMaterial({ tenant, keyId: b.key_id });

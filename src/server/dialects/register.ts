@@ -1,14 +1,16 @@
 /**
  * The one registration path: every dialect's operations become POST routes the same way —
- * authenticate first (before the body is parsed), run the engine call inside its audit context,
+ * authenticate first (before the body is parsed), then count the tenant's expensive calls against
+ * their limit, run the engine call inside its audit context,
  * count it, time imports — and every error and unknown request is answered by its dialect.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
 import { ByokError, isByokError } from '../../errors.js';
 import { withRequestContext } from '../audit.js';
 import type { AuthTokens } from '../auth.js';
 import type { Metrics } from '../metrics.js';
+import type { TenantRateLimit } from '../rate-limits.js';
 import type { Body, Dialect, Reply } from './dialect.js';
 import { HTTP_STATUS } from './wire-errors.js';
 
@@ -18,6 +20,8 @@ export interface DialectDeps {
   readonly auth: AuthTokens;
   readonly metrics: Metrics;
   readonly bodyLimit: number;
+  /** The per-tenant limits of the expensive calls; absent: none. */
+  readonly rateLimit?: TenantRateLimit;
 }
 
 interface RouteTag {
@@ -46,21 +50,24 @@ export function errorReply(dialect: Dialect, e: unknown, requestId: string): Rep
 }
 
 export function registerDialects(app: FastifyInstance, deps: DialectDeps): void {
-  const { engine, auth, metrics } = deps;
+  const { engine, auth, metrics, rateLimit } = deps;
   const tenants = new WeakMap<FastifyRequest, string>();
   for (const dialect of deps.dialects) {
     for (const c of dialect.constraints ?? []) if (!app.hasConstraintStrategy(c.name)) app.addConstraintStrategy(c as never);
     for (const operation of dialect.operations) {
       const route = dialect.route(operation);
-      const config: RouteTag = { dialect: dialect.name, action: operation.name };
+      const config: RouteTag & FastifyContextConfig = { dialect: dialect.name, action: operation.name };
       app.post(route.url, {
         schema: { body: operation.body, ...(route.params ? { params: route.params } : {}) },
         ...(route.constraints ? { constraints: route.constraints } : {}),
         bodyLimit: deps.bodyLimit,
         config,
         // Authenticate before validating: a caller without credentials learns nothing about the API.
-        onRequest: async (req: FastifyRequest) => {
-          tenants.set(req, dialect.authenticate(req, auth));
+        // The limit counts authenticated requests only, before their body is read.
+        onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+          const tenant = dialect.authenticate(req, auth);
+          tenants.set(req, tenant);
+          if (operation.limit && rateLimit) await rateLimit(operation.limit, tenant, req, reply);
         },
       }, async (req: FastifyRequest, reply: FastifyReply) => {
         const tenant = tenants.get(req)!;

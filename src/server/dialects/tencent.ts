@@ -37,6 +37,8 @@ const TENCENT_ERROR_CODES = {
   INVALID_PRIVATE_KEY: 'InvalidParameter',
   CIPHERTEXT_INVALID: 'InvalidParameter',
   UNAUTHORIZED: 'AuthFailure',
+  // Tencent Cloud's common error code for a caller over an action's frequency limit.
+  RATE_LIMITED: 'RequestLimitExceeded',
   BACKEND_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
   STORE_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
   DEPENDENCY_MISSING: 'InternalError',
@@ -89,7 +91,7 @@ const OPERATIONS: readonly Operation[] = [
   }, ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec']), async (engine, tenant, b) => {
     const p = await engine.getParametersForImport({ tenant, keyId: b.KeyId, wrappingAlgorithm: b.WrappingAlgorithm, wrappingKeySpec: b.WrappingKeySpec });
     return { KeyId: p.keyId, ImportToken: p.importToken, PublicKey: p.publicKey, ParametersValidTo: p.expirationTime };
-  }),
+  }, { limit: 'getParametersForImport' }),
 
   op('ImportKeyMaterial', objectSchema({
     KeyId: KEY_ID_SCHEMA, ImportToken: TOKEN_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: TENCENT_VALID_TO_SCHEMA,
@@ -99,7 +101,7 @@ const OPERATIONS: readonly Operation[] = [
       ...(b.ValidTo !== undefined ? { expirationTime: Number(b.ValidTo) } : {}),
     });
     return {};
-  }, 'import'),
+  }, { metric: 'import', limit: 'importKeyMaterial' }),
 
   op('DeleteImportedKeyMaterial', keyOnly, async (engine, tenant, b) => {
     await engine.deleteKeyMaterial({ tenant, keyId: b.KeyId });

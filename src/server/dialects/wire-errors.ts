@@ -14,7 +14,7 @@ import { DIALECTS } from './index.js';
 export type DialectName = 'huawei' | 'tencent';
 
 /** The HTTP statuses the service answers errors with. */
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 500 | 503;
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
 
 /** The REST status of each code (Huawei answers with it; Tencent always with 200). */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, HttpStatus>> = {
@@ -33,6 +33,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, HttpStatus>> = {
   INVALID_PRIVATE_KEY: 400,
   CIPHERTEXT_INVALID: 400,
   UNAUTHORIZED: 401,
+  RATE_LIMITED: 429,
   BACKEND_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   DEPENDENCY_MISSING: 500,
