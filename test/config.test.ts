@@ -35,6 +35,13 @@ describe('one precedence: flag > environment > file > default', () => {
     expect(serviceConfig(readConfig('serve', [], { BYOK_KEY_POOL: '0' })).engine.wrappingKeyPoolDepth).toBe(0);
   });
 
+  it('per-tenant rate limits of the expensive calls: 100/s each by default (Tencent\'s documented ImportKeyMaterial limit), 0 turns one off', () => {
+    expect(serviceConfig(readConfig('serve', [], {})).rateLimits).toEqual({ getParametersForImport: 100, importKeyMaterial: 100 });
+    const set = serviceConfig(readConfig('serve', ['--rate-limit-import', '0'], { BYOK_RATE_LIMIT_GET_PARAMETERS: '7' }));
+    expect(set.rateLimits).toEqual({ getParametersForImport: 7, importKeyMaterial: 0 });
+    expect(() => readConfig('serve', ['--rate-limit-import=-1'], {})).toThrow(/--rate-limit-import must be an integer in range/);
+  });
+
   it('--pkcs11-config holds the pkcs11 section alone and wins over the --config file\'s section', () => {
     const config = file('dev.json', { backend: 'pkcs11', pkcs11: { pin: 'from-config', sessions: 2, modulePath: '/m.so' } });
     const pinFile = file('pin.json', { pin: 'from-pin-file', allowHostOaepDecode: true });
