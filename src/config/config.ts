@@ -194,6 +194,14 @@ export interface HttpTimeouts {
   readonly idleMs: number;
 }
 
+/** Requests per second per tenant for each expensive call, every dialect's together; 0: no limit (issue 14, fair use). */
+export interface RateLimits {
+  /** get-parameters-for-import / GetParametersForImport: may generate a wrapping key pair. */
+  readonly getParametersForImport: number;
+  /** import-key-material / ImportKeyMaterial: a private-key unwrap and a store write. */
+  readonly importKeyMaterial: number;
+}
+
 /** The service's resolved options: where to listen, the engine's options, the backend, the tokens, the log level. */
 export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -210,8 +218,7 @@ export interface ServiceConfig {
   };
   readonly backend: 'pure' | { readonly pkcs11: Pkcs11BackendOptions };
   readonly auth: AuthSource;
-  /** Requests per second per tenant for each expensive call (0: no limit). */
-  readonly rateLimits: { readonly getParametersForImport: number; readonly importKeyMaterial: number };
+  readonly rateLimits: RateLimits;
   readonly logLevel: Settings['logLevel'];
 }
 

@@ -19,9 +19,10 @@ export { Metrics } from './metrics.js';
 export { DIALECTS } from './dialects/index.js';
 export type { Dialect, DialectName, Operation } from './dialects/index.js';
 export type { Body, Reply, RouteConstraint, RouteShape, WireFailure } from './dialects/dialect.js';
-export type { AuthSource, HttpTimeouts, ServiceConfig } from '../config/config.js';
+export type { AuthSource, HttpTimeouts, RateLimits, ServiceConfig } from '../config/config.js';
 export { HTTP_STATUS, WIRE_ERRORS } from './dialects/wire-errors.js';
 export type { HttpStatus, WireError } from './dialects/wire-errors.js';
+export type { LimitedCall } from './rate-limits.js';
 export type { ServerOptions, RunningService, ServiceOptions };
 
 /** Open the engine and backend, load the API tokens, and listen. */

@@ -7,20 +7,20 @@
  * refused credential counts against nobody.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RateLimits } from '../config/config.js';
+import { SETTINGS } from '../config/settings.js';
 import { ByokError } from '../errors.js';
 import { loadOptional } from '../optional-dependency.js';
 
-/** Requests per second per tenant for each expensive call; 0: no limit. */
-export interface RateLimits {
-  readonly getParametersForImport: number;
-  readonly importKeyMaterial: number;
-}
+export type { RateLimits };
 
 /** An expensive call under a limit. */
 export type LimitedCall = keyof RateLimits;
 
-/** Tencent documents 100 requests per second for ImportKeyMaterial; the same for both calls. */
-export const DEFAULT_RATE_LIMITS: RateLimits = { getParametersForImport: 100, importKeyMaterial: 100 };
+/** The settings' defaults: 100 each (Tencent documents 100 requests per second for ImportKeyMaterial). */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  getParametersForImport: SETTINGS.rateLimitGetParameters.default, importKeyMaterial: SETTINGS.rateLimitImport.default,
+};
 
 const WINDOW_MS = 1000;
 
