@@ -1,11 +1,12 @@
 /**
  * Issue 14 defect 2, fair use: per-tenant limits on the expensive calls, in each dialect's
- * rate-limit format. The limits are set low (2 per second) so a test can cross them; the window
- * is @fastify/rate-limit's, on the wall clock, so "after the window" waits for Retry-After.
+ * rate-limit format. The limits are set low (2 per second) so a test can cross them. The window
+ * is @fastify/rate-limit's, on Date.now(): the tests fake Date only (timers stay real), so a slow
+ * machine never moves a request into the next window, and "after the window" moves the clock on
+ * by the Retry-After seconds instead of sleeping.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wrapMaterial } from '../src/client/wrap.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
 import type { ImportEngine } from '../src/engine/import-engine.js';
@@ -25,6 +26,7 @@ const auth = new AuthTokens(new Map([
 ]));
 
 beforeAll(async () => {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
   engine = await openEngine({ store: 'memory', keys: generateEngineKeys(), tokenFailureBudget: FAILURE_BUDGET });
   ({ app } = buildServer({ engine, auth, logger: pino({ level: 'silent' }), rateLimits: { getParametersForImport: 2, importKeyMaterial: 2 } }));
   await app.ready();
@@ -32,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await engine?.close();
+  vi.useRealTimers();
 });
 
 type Answer = Awaited<ReturnType<typeof app.inject>>;
@@ -98,11 +101,11 @@ function tcCall(token: string, action: string, payload: object): Promise<Answer>
   return app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-tc-action': action }, payload: JSON.stringify(payload) });
 }
 
-/** Waits out the window a refused answer names (Retry-After, whole seconds). */
-async function afterWindow(refused: Answer): Promise<void> {
+/** Moves the clock past the window a refused answer names (Retry-After, whole seconds). */
+function afterWindow(refused: Answer): void {
   const seconds = Number(refused.headers['retry-after']);
   expect(seconds).toBeGreaterThanOrEqual(1);
-  await sleep(seconds * 1000 + 50);
+  vi.setSystemTime(Date.now() + seconds * 1000);
 }
 
 function expectRefusal(d: DialectUnderTest, r: Answer): void {
@@ -124,7 +127,7 @@ describe.each([huawei, tencent])('per-tenant rate limits ($name)', (d) => {
     const refused = await d.getParameters(A, keyA);
     expectRefusal(d, refused);
     expect(d.errorCode(await d.getParameters(B, keyB))).toBeUndefined();
-    await afterWindow(refused);
+    afterWindow(refused);
     expect(d.errorCode(await d.getParameters(A, keyA))).toBeUndefined();
   });
 
@@ -141,7 +144,7 @@ describe.each([huawei, tencent])('per-tenant rate limits ($name)', (d) => {
       expectRefusal(d, refused);
     }
     expect(await d.keyState(A, keyId)).toBe(d.pendingImport);
-    await afterWindow(refused!);
+    afterWindow(refused!);
     // Had the refused imports spent attempts, the token would be exhausted now (2 + 4 > 3).
     expect(d.errorCode(await d.importMaterial(A, keyId, importToken, wrapped))).toBeUndefined();
     expect(await d.keyState(A, keyId)).toBe(d.enabled);

@@ -44,7 +44,9 @@ function addSecret(bytes: Uint8Array): void {
 beforeAll(async () => {
   // Short timeouts so the slow-socket check below sees them fire; long enough for the load test.
   svc = await startService({
-    dataDir: dir, authTokens: 'alice-token=alice,bob-token=bob', args: ['--key-pool', '1'],
+    // The per-tenant rate limits off: the flood is to reach the engine, not the limiter
+    // (test/server-rate-limit.test.ts covers the limits).
+    dataDir: dir, authTokens: 'alice-token=alice,bob-token=bob', args: ['--key-pool', '1', '--rate-limit-import', '0', '--rate-limit-get-parameters', '0'],
     env: { BYOK_REQUEST_TIMEOUT_MS: String(TIMEOUTS.requestMs), BYOK_HEADERS_TIMEOUT_MS: String(TIMEOUTS.headersMs), BYOK_IDLE_TIMEOUT_MS: String(TIMEOUTS.idleMs) },
   });
   const algorithms = ['SM2_ENCRYPT', 'RSAES_OAEP_SHA_256', 'RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1'];
