@@ -1,8 +1,8 @@
 /**
  * The one registration path: every dialect's operations become POST routes the same way —
- * authenticate first (before the body is parsed), then count the tenant's expensive calls against
- * their limit, run the engine call inside its audit context,
- * count it, time imports — and every error and unknown request is answered by its dialect.
+ * authenticate first (before the body is parsed), count an expensive call against the tenant's
+ * limit, run the engine call inside its audit context, count it, time imports — and every error
+ * and unknown request is answered by its dialect.
  */
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
