@@ -5,10 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { createPureBackend } from '../../src/backends/pure/pure-backend.js';
-import { createSoftHsmToken } from './softhsm.js';
+import { createSoftHsmToken, softHsmUnavailable } from './softhsm.js';
 
 export interface BackendEntry {
   readonly name: string;
+  /** Why this backend cannot run here (decided when tests are collected), for `describe.skipIf`. */
+  readonly unavailable?: string;
   create(): Promise<CryptoBackend | { skip: string }>;
 }
 
@@ -16,6 +18,7 @@ export const BACKENDS: BackendEntry[] = [
   { name: 'pure', create: async () => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) }) },
   {
     name: 'pkcs11 (SoftHSM2)',
+    unavailable: softHsmUnavailable(),
     create: async () => {
       const token = createSoftHsmToken('conformance');
       if ('skip' in token) return token;

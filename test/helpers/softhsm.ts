@@ -21,18 +21,35 @@ export const PKCS11_REQUIRED = Boolean(process.env.CI) || process.env.BYOK_REQUI
 
 let shared: SoftHsmToken | undefined;
 
-/** A fresh token (or the reason there is none). Sets SOFTHSM2_CONF for this process. */
-export function createSoftHsmToken(label = 'byok-test'): SoftHsmToken | { skip: string } {
+function softHsmTools(): { module: string; util: string } | undefined {
   const module = process.env.BYOK_PKCS11_MODULE ?? findPkcs11Module();
   let util = '';
   try {
     util = execFileSync('sh', ['-c', 'command -v softhsm2-util'], { encoding: 'utf8' }).trim();
   } catch { /* absent */ }
-  if (!module || !existsSync(module) || !util) {
-    const reason = 'SoftHSM2 is not installed (apt-get install -y softhsm2 opensc)';
-    if (PKCS11_REQUIRED) throw new Error(`PKCS#11 tests are required here, but ${reason}`);
-    return { skip: reason };
+  return module && existsSync(module) && util ? { module, util } : undefined;
+}
+
+const NOT_INSTALLED = 'SoftHSM2 is not installed (apt-get install -y softhsm2 opensc)';
+
+/**
+ * Why SoftHSM2 cannot run here, known when the tests are collected (for `describe.skipIf`), or
+ * undefined. Where PKCS#11 is required this throws instead: a missing device fails the file.
+ */
+export function softHsmUnavailable(): string | undefined {
+  if (softHsmTools()) return undefined;
+  if (PKCS11_REQUIRED) throw new Error(`PKCS#11 tests are required here, but ${NOT_INSTALLED}`);
+  return NOT_INSTALLED;
+}
+
+/** A fresh token (or the reason there is none). Sets SOFTHSM2_CONF for this process. */
+export function createSoftHsmToken(label = 'byok-test'): SoftHsmToken | { skip: string } {
+  const tools = softHsmTools();
+  if (!tools) {
+    if (PKCS11_REQUIRED) throw new Error(`PKCS#11 tests are required here, but ${NOT_INSTALLED}`);
+    return { skip: NOT_INSTALLED };
   }
+  const { module, util } = tools;
   if (!process.env.SOFTHSM2_CONF || !shared) {
     const dir = mkdtempSync(join(tmpdir(), 'byok-softhsm-'));
     mkdirSync(join(dir, 'tokens'));
