@@ -102,6 +102,10 @@ export const SETTINGS = {
 
   pkcs11Config: { flag: 'pkcs11-config', env: 'BYOK_PKCS11_CONFIG', type: STRING, commands: DEVICE, meaning: 'a JSON file of the pkcs11.* keys without the prefix, e.g. {"pin": "…"}' },
   pkcs11Module: { flag: 'pkcs11-module', env: 'BYOK_PKCS11_MODULE', file: 'pkcs11.modulePath', type: STRING, defaultText: 'SoftHSM2\'s, if installed', commands: DEVICE, meaning: 'the PKCS#11 module (.so)' },
+  pkcs11InitParams: {
+    flag: 'pkcs11-init-params', env: 'BYOK_PKCS11_INIT_PARAMS', file: 'pkcs11.libraryParameters', type: STRING, commands: DEVICE,
+    meaning: 'C_Initialize library parameters, e.g. NSS softoken\'s configdir=\'sql:DIR\' certPrefix=\'\' keyPrefix=\'\' secmod=\'secmod.db\'',
+  },
   pkcs11TokenLabel: { flag: 'pkcs11-token-label', env: 'BYOK_PKCS11_TOKEN_LABEL', file: 'pkcs11.tokenLabel', type: STRING, commands: DEVICE, meaning: 'choose the token by label' },
   pkcs11Slot: { flag: 'pkcs11-slot', env: 'BYOK_PKCS11_SLOT', file: 'pkcs11.slotIndex', type: int(0, 2 ** 20), commands: DEVICE, meaning: 'or by index in the slot list' },
   pkcs11Pin: { env: 'BYOK_PKCS11_PIN', file: 'pkcs11.pin', type: STRING, commands: DEVICE, meaning: 'the token\'s user PIN (required with --backend pkcs11)' },

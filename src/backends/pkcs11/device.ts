@@ -3,7 +3,7 @@
  * token, logging in, and a bounded pool of sessions for concurrent operations. Device errors
  * leave here as ByokErrors naming their CKR (ckr.ts).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import type * as Pkcs11Js from 'pkcs11js';
 import { ByokError, isByokError } from '../../errors.js';
 import { describeCkr, fromPkcs11Error } from './ckr.js';
@@ -23,34 +23,57 @@ export function findPkcs11Module(): string | undefined {
 }
 
 /**
- * One loaded, initialised module per path in this process: Cryptoki allows one C_Initialize per
- * module, so several backends (e.g. two engines) share it, and the last one out finalises.
+ * One loaded, initialised module per library in this process: Cryptoki allows one C_Initialize
+ * per module (PKCS#11 2.40 §5.4), so several backends (e.g. two engines) share it, and the last
+ * one out finalises. Keyed by the real path: a symlink to the same library is the same module
+ * (else its second C_Initialize answers CKR_CRYPTOKI_ALREADY_INITIALIZED).
  */
-const loadedModules = new Map<string, { p11: Pkcs11Js.PKCS11; refs: number }>();
+const loadedModules = new Map<string, { p11: Pkcs11Js.PKCS11; refs: number; libraryParameters: string | undefined }>();
 
-function acquireModule(lib: Pkcs11Lib, path: string): Pkcs11Js.PKCS11 {
-  const loaded = loadedModules.get(path);
+/** The key of a module path: its real path (symlinks resolved). */
+export function moduleKey(path: string): string {
+  return realpathSync(path);
+}
+
+function acquireModule(lib: Pkcs11Lib, key: string, libraryParameters: string | undefined): Pkcs11Js.PKCS11 {
+  const loaded = loadedModules.get(key);
   if (loaded) {
+    // The first C_Initialize's parameters hold for the whole process (NSS: one database).
+    if (loaded.libraryParameters !== libraryParameters) {
+      throw new ByokError('BACKEND_UNAVAILABLE', `The PKCS#11 module ${key} is already initialised in this process with other library parameters.`);
+    }
     loaded.refs++;
     return loaded.p11;
   }
   const p11 = new lib.PKCS11();
-  p11.load(path);
-  // OS locking: without it the *Async calls were seen spinning (MEASURED.md).
-  p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
-  loadedModules.set(path, { p11, refs: 1 });
+  p11.load(key);
+  // OS locking: without it the *Async calls were seen spinning (MEASURED.md). Library parameters
+  // go in CK_C_INITIALIZE_ARGS.pReserved (NSS softoken's configdir=…, else CKR_ARGUMENTS_BAD).
+  try {
+    // pkcs11js 2.1.7 copies the string into a buffer one byte short, dropping its last character:
+    // a trailing space (which NSS's parameter parser skips) is what it drops.
+    p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK, ...(libraryParameters !== undefined ? { libraryParameters: `${libraryParameters} ` } : {}) });
+  } catch (e) {
+    try {
+      p11.close();
+    } catch { /* unloading anyway */ }
+    throw e;
+  }
+  loadedModules.set(key, { p11, refs: 1, libraryParameters });
   return p11;
 }
 
-function releaseModule(path: string): void {
-  const loaded = loadedModules.get(path);
+function releaseModule(key: string): void {
+  const loaded = loadedModules.get(key);
   if (!loaded || --loaded.refs > 0) return;
-  loadedModules.delete(path);
+  loadedModules.delete(key);
   loaded.p11.C_Finalize();
 }
 
 export interface TokenSelection {
   readonly modulePath: string;
+  /** C_Initialize library parameters (CK_C_INITIALIZE_ARGS.pReserved), e.g. NSS softoken's `configdir='…'`. */
+  readonly libraryParameters?: string;
   readonly tokenLabel?: string;
   readonly slotIndex?: number;
   readonly pin: string;
@@ -72,7 +95,8 @@ export class Pkcs11Device {
     readonly lib: Pkcs11Lib,
     readonly p11: Pkcs11Js.PKCS11,
     readonly slot: Handle,
-    private readonly modulePath: string,
+    /** The module's real path (the key of loadedModules). */
+    readonly modulePath: string,
     sessions: readonly Handle[],
   ) {
     this.all.push(...sessions);
@@ -83,10 +107,12 @@ export class Pkcs11Device {
   static async open(selection: TokenSelection): Promise<Pkcs11Device> {
     const lib = await loadPkcs11Js();
     if (!existsSync(selection.modulePath)) throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 module not found: ${selection.modulePath}`);
+    const key = moduleKey(selection.modulePath);
     let p11: Pkcs11Js.PKCS11;
     try {
-      p11 = acquireModule(lib, selection.modulePath);
+      p11 = acquireModule(lib, key, selection.libraryParameters);
     } catch (e) {
+      if (isByokError(e)) throw e;
       throw fromPkcs11Error(lib, e, `Loading the PKCS#11 module ${selection.modulePath}`);
     }
     const sessions: Handle[] = [];
@@ -98,10 +124,10 @@ export class Pkcs11Device {
       } catch (e) {
         if ((e as { code?: number }).code !== lib.CKR_USER_ALREADY_LOGGED_IN) throw e;
       }
-      return new Pkcs11Device(lib, p11, slot, selection.modulePath, sessions);
+      return new Pkcs11Device(lib, p11, slot, key, sessions);
     } catch (e) {
       for (const s of sessions) p11.C_CloseSession(s);
-      releaseModule(selection.modulePath);
+      releaseModule(key);
       if (isByokError(e)) throw e;
       const code = (e as { code?: unknown }).code;
       throw new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 token could not be opened (${typeof code === 'number' ? describeCkr(lib, code) : 'error'}).`, { cause: e });

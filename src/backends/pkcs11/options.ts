@@ -8,6 +8,8 @@ import { Pkcs11Device } from './device.js';
 export interface Pkcs11BackendOptions {
   /** Path of the PKCS#11 module (.so). */
   readonly modulePath: string;
+  /** C_Initialize library parameters, e.g. NSS softoken's `configdir='sql:DIR' certPrefix='' keyPrefix='' secmod='secmod.db'`. */
+  readonly libraryParameters?: string;
   /** Select the token by label (preferred) or by index in the slot list. */
   readonly tokenLabel?: string;
   readonly slotIndex?: number;
@@ -31,6 +33,7 @@ export interface Pkcs11BackendOptions {
 export async function openPkcs11Device(options: Pkcs11BackendOptions): Promise<{ device: Pkcs11Device; capabilities: Pkcs11Capabilities }> {
   const device = await Pkcs11Device.open({
     modulePath: options.modulePath, pin: options.pin, sessions: options.sessions ?? 4,
+    ...(options.libraryParameters !== undefined ? { libraryParameters: options.libraryParameters } : {}),
     ...(options.tokenLabel !== undefined ? { tokenLabel: options.tokenLabel } : {}),
     ...(options.slotIndex !== undefined ? { slotIndex: options.slotIndex } : {}),
   });

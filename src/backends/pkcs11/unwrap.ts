@@ -19,6 +19,7 @@ import { zeroize } from '../../bytes.js';
 import { ByokError, decryptMaterialFailed, isByokError } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
 import type { Pkcs11Capabilities } from './capabilities.js';
+import { readCkUlong } from './ck-ulong.js';
 import type { Pkcs11Device } from './device.js';
 import { Pkcs11MaterialHandle } from './handle.js';
 import type { Handle } from './pkcs11js.js';
@@ -110,7 +111,7 @@ export class Pkcs11Unwrapper {
   private checkMaterialLength(session: Handle, object: Handle, spec: MaterialSpec): void {
     if (!this.capabilities.reportsValueLength) return;
     const [attr] = this.device.p11.C_GetAttributeValue(session, object, [{ type: this.device.lib.CKA_VALUE_LEN }]);
-    const len = attr.value && attr.value.length ? Number(attr.value.readBigUInt64LE(0) & 0xffffffffn) : 0;
+    const len = attr.value && attr.value.length ? readCkUlong(attr.value) : 0;
     if (len !== 0 && len !== MATERIAL_SPECS[spec].length) throw decryptMaterialFailed();
   }
 

@@ -1,0 +1,161 @@
+/**
+ * The PKCS#11 devices of this machine, each with what a test needs to open it: module path, token
+ * label, PIN, C_Initialize library parameters, and whether CI requires it.
+ *
+ * - SoftHSM2: a fresh token per call under this process's SOFTHSM2_CONF (softhsm.ts).
+ * - NSS softoken (libsoftokn3.so): a throw-away database made by `certutil -N` with a PIN, opened
+ *   with library parameters (configdir=…). One C_Initialize per module per process means one
+ *   database per process: every call in a process returns the same token.
+ * - opencryptoki's software token: system-wide (pkcsslotd, /var/lib/opencryptoki/swtok), set up
+ *   by .ci/opencryptoki-token.sh with the label and PINs below. Shared by every test process:
+ *   tests must not assume it is empty.
+ *
+ * A device missing where it is required (CI, or its BYOK_REQUIRE_* variable) throws when the
+ * tests are collected, as softHsmUnavailable does; elsewhere the tests skip with the reason.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pkcs11BackendOptions } from '../../src/backends/pkcs11/options.js';
+import { createSoftHsmToken, PKCS11_REQUIRED, softHsmUnavailable } from './softhsm.js';
+
+export type DeviceId = 'softhsm2' | 'nss' | 'opencryptoki';
+
+/** An opened-able token: everything createPkcs11Backend (or a second pkcs11js handle) needs. */
+export interface DeviceToken {
+  readonly device: DeviceId;
+  readonly module: string;
+  readonly label: string;
+  readonly pin: string;
+  readonly libraryParameters?: string;
+}
+
+export interface DeviceEntry {
+  readonly id: DeviceId;
+  /** For test titles: `pkcs11 (${name})`. */
+  readonly name: string;
+  /** CI (or the device's BYOK_REQUIRE_* variable) requires it: missing is a failure, not a skip. */
+  readonly required: boolean;
+  /** Why the device cannot run here, or undefined; throws where it is required. Memoised. */
+  unavailable(): string | undefined;
+  /** A token to open (fresh for SoftHSM2; the process's database for NSS; the shared swtok). */
+  token(label?: string): DeviceToken;
+}
+
+const CI = Boolean(process.env.CI);
+export const NSS_REQUIRED = CI || process.env.BYOK_REQUIRE_NSS === '1';
+export const OPENCRYPTOKI_REQUIRED = CI || process.env.BYOK_REQUIRE_OPENCRYPTOKI === '1';
+
+export const NSS_MODULE = process.env.BYOK_NSS_MODULE ?? '/usr/lib/x86_64-linux-gnu/libsoftokn3.so';
+export const OPENCRYPTOKI_MODULE = process.env.BYOK_OPENCRYPTOKI_MODULE ?? '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so';
+/** What .ci/opencryptoki-token.sh sets (swtok allows PINs of 4 to 8 characters). */
+export const OPENCRYPTOKI_TOKEN = { label: 'byok-ock', pin: '23456789', soPin: '76543210' } as const;
+
+function onPath(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function memo(fn: () => string | undefined): () => string | undefined {
+  let done = false;
+  let value: string | undefined;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value;
+  };
+}
+
+/** The reason, or a throw where the device is required. */
+function decide(name: string, required: boolean, reason: string | undefined): string | undefined {
+  if (reason !== undefined && required) throw new Error(`${name} tests are required here, but ${reason}`);
+  return reason;
+}
+
+const softhsm2: DeviceEntry = {
+  id: 'softhsm2',
+  name: 'SoftHSM2',
+  required: PKCS11_REQUIRED,
+  unavailable: memo(() => softHsmUnavailable()),
+  token(label = 'byok-test') {
+    const t = createSoftHsmToken(label);
+    if ('skip' in t) throw new Error(t.skip);
+    return { device: 'softhsm2', module: t.module, label: t.label, pin: t.pin };
+  },
+};
+
+let nssToken: DeviceToken | undefined;
+const nss: DeviceEntry = {
+  id: 'nss',
+  name: 'NSS softoken',
+  required: NSS_REQUIRED,
+  unavailable: memo(() => decide('NSS softoken', NSS_REQUIRED,
+    !existsSync(NSS_MODULE) ? `NSS's softoken is not at ${NSS_MODULE} (apt-get install -y libnss3)`
+      : !onPath('certutil') ? 'certutil is not installed (apt-get install -y libnss3-tools)' : undefined)),
+  token() {
+    if (nssToken) return nssToken;
+    const reason = nss.unavailable();
+    if (reason) throw new Error(reason);
+    const dir = mkdtempSync(join(tmpdir(), 'byok-nss-'));
+    const pin = 'nss-user-pin';
+    writeFileSync(join(dir, 'pin.txt'), `${pin}\n`, { mode: 0o600 });
+    execFileSync('certutil', ['-N', '-d', `sql:${dir}`, '-f', join(dir, 'pin.txt')], { stdio: 'pipe' });
+    // The label of the key-database token is dbTokenDescription (32 characters at most).
+    const label = `byok-nss-${process.pid}`;
+    nssToken = {
+      device: 'nss', module: NSS_MODULE, label, pin,
+      libraryParameters: `configdir='sql:${dir}' certPrefix='' keyPrefix='' secmod='secmod.db' flags=optimizeSpace dbTokenDescription='${label}'`,
+    };
+    return nssToken;
+  },
+};
+
+/** Why the opencryptoki token cannot be used: no module, no pkcsslotd, or not set up by the script. */
+function opencryptokiReason(): string | undefined {
+  if (!existsSync(OPENCRYPTOKI_MODULE)) return `opencryptoki is not installed (apt-get install -y opencryptoki; no ${OPENCRYPTOKI_MODULE})`;
+  if (spawnSync('pgrep', ['-x', 'pkcsslotd'], { stdio: 'ignore' }).status !== 0) return 'pkcsslotd is not running (.ci/opencryptoki-token.sh starts it and sets up the token)';
+  const info = spawnSync('pkcsconf', ['-t'], { encoding: 'utf8' });
+  if (info.status !== 0 || !new RegExp(`Label: ${OPENCRYPTOKI_TOKEN.label}\\s`).test(info.stdout)) {
+    return `no opencryptoki token labelled ${OPENCRYPTOKI_TOKEN.label} (.ci/opencryptoki-token.sh sets it up)`;
+  }
+  return undefined;
+}
+
+const opencryptoki: DeviceEntry = {
+  id: 'opencryptoki',
+  name: 'opencryptoki',
+  required: OPENCRYPTOKI_REQUIRED,
+  unavailable: memo(() => decide('opencryptoki', OPENCRYPTOKI_REQUIRED, opencryptokiReason())),
+  token() {
+    const reason = opencryptoki.unavailable();
+    if (reason) throw new Error(reason);
+    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, label: OPENCRYPTOKI_TOKEN.label, pin: OPENCRYPTOKI_TOKEN.pin };
+  },
+};
+
+/** Every PKCS#11 device, SoftHSM2 first. */
+export const DEVICES: readonly DeviceEntry[] = [softhsm2, nss, opencryptoki];
+
+export function device(id: DeviceId): DeviceEntry {
+  return DEVICES.find((d) => d.id === id)!;
+}
+
+/** The backend options of a token (sessions and the rest as the caller adds). */
+export function deviceOptions(token: DeviceToken, extra: Partial<Pkcs11BackendOptions> = {}): Pkcs11BackendOptions {
+  return {
+    modulePath: token.module, tokenLabel: token.label, pin: token.pin,
+    ...(token.libraryParameters !== undefined ? { libraryParameters: token.libraryParameters } : {}),
+    ...extra,
+  };
+}
+
+/** The `byok` command-line flags and environment that open this token (the PIN goes in the environment). */
+export function deviceCli(token: DeviceToken): { args: string[]; env: Record<string, string> } {
+  return {
+    args: ['--backend', 'pkcs11', '--pkcs11-module', token.module, '--pkcs11-token-label', token.label,
+      ...(token.libraryParameters !== undefined ? ['--pkcs11-init-params', token.libraryParameters] : [])],
+    env: { BYOK_PKCS11_PIN: token.pin },
+  };
+}
