@@ -27,6 +27,16 @@ export const ERROR_CODES = {
   INVALID_PRIVATE_KEY: { fault: 'client', message: 'The private key is not a valid PKCS#8 key of the declared spec.' },
   CIPHERTEXT_INVALID: { fault: 'client', message: 'The ciphertext could not be decrypted.' },
   UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },
+  /** A signed request whose Authorization header, date or signed headers are missing or malformed. */
+  SIGNATURE_MALFORMED: { fault: 'client', message: 'The request signature is incomplete or malformed.' },
+  /** A signed request whose time is outside the allowed clock skew. */
+  SIGNATURE_EXPIRED: { fault: 'client', message: 'The request signature has expired.' },
+  /** A signed request with an access key ID that is not configured. */
+  ACCESS_KEY_UNKNOWN: { fault: 'client', message: 'The access key ID does not exist.' },
+  /** A signed request whose signature is not the one its access key's secret gives. */
+  SIGNATURE_MISMATCH: { fault: 'client', message: 'The request signature does not match the one calculated.' },
+  /** An authenticated caller asking for what its credential does not cover (another project). */
+  ACCESS_DENIED: { fault: 'client', message: 'The credential is not allowed to access this resource.' },
   /** The tenant's per-second limit on an expensive call (get-parameters-for-import, import) is reached. */
   RATE_LIMITED: { fault: 'client', message: 'Too many requests; retry later.' },
   BACKEND_UNAVAILABLE: { fault: 'server', message: 'The crypto backend is unavailable.' },

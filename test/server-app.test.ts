@@ -109,9 +109,14 @@ describe('error handling', () => {
     const r = await app.inject({ method: 'GET', url: '/v1.0/p/kms/describe-key' });
     expect([r.statusCode, r.json().error.error_code]).toEqual([404, 'KMS.0404']);
     expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    // POST / naming no operation is no dialect's: a 400 every vendor's client raises (AWS reads __type), never a 200.
     const none = await tc(undefined, {});
-    expect(none.json().Response.Error).toEqual({ Code: 'InvalidAction', Message: 'The X-TC-Action header is required.' });
-    expect(none.json().Response.RequestId).toBe(none.headers['x-request-id']);
+    expect([none.statusCode, none.json().__type]).toEqual([400, 'UnknownOperationException']);
+    expect(none.headers['content-type']).toMatch(/^application\/x-amz-json-1\.1/);
+    expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const unknown = await tc('NoSuchAction', {});
+    expect([unknown.statusCode, unknown.json().Response.Error.Code, unknown.headers['content-type']]).toEqual([200, 'InvalidAction', 'application/json']);
+    expect(unknown.json().Response.RequestId).toBe(unknown.headers['x-request-id']);
     const h = await app.inject({ method: 'GET', url: '/healthz' });
     expect([h.statusCode, h.json()]).toEqual([200, { status: 'ok' }]);
     expect(h.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

@@ -175,10 +175,11 @@ export function pkcs11Options(config: Config): Pkcs11BackendOptions {
   };
 }
 
-/** Where the API tokens come from. */
-export type AuthSource =
+/** Where the API tokens come from, and the access keys given besides (ID:SECRET=tenant pairs). */
+export type AuthSource = (
   | { readonly tokens: string; readonly source: string }
-  | { readonly file: string; readonly createIfMissing: boolean };
+  | { readonly file: string; readonly createIfMissing: boolean }
+) & { readonly accessKeys?: string };
 
 /**
  * How long the HTTP server waits for a client (node's http.Server timeouts): a slow or silent
@@ -245,9 +246,10 @@ export function serviceConfig(config: Config): ServiceConfig {
   const s = config.settings;
   const dataDir = s.dataDir;
   const tokensFrom = config.sources.authTokens === 'env' ? 'BYOK_AUTH_TOKENS' : 'authTokens in the config file';
-  const auth: AuthSource = s.authTokens !== undefined ? { tokens: s.authTokens, source: tokensFrom }
-    : s.authFile !== undefined ? { file: s.authFile, createIfMissing: false }
-    : { file: join(dataDir, 'auth-tokens.json'), createIfMissing: true };
+  const accessKeys = s.accessKeys !== undefined ? { accessKeys: s.accessKeys } : {};
+  const auth: AuthSource = s.authTokens !== undefined ? { tokens: s.authTokens, source: tokensFrom, ...accessKeys }
+    : s.authFile !== undefined ? { file: s.authFile, createIfMissing: false, ...accessKeys }
+    : { file: join(dataDir, 'auth-tokens.json'), createIfMissing: true, ...accessKeys };
   const keys = engineKeys(s);
   return {
     listen: { host: s.host, port: s.port },

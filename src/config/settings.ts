@@ -61,6 +61,10 @@ export const SETTINGS = {
     meaning: 'API tokens: JSON {"token": "tenant"} or token=tenant lines',
   },
   authTokens: { env: 'BYOK_AUTH_TOKENS', file: 'authTokens', type: STRING, commands: SERVE, meaning: 'API tokens as token=tenant pairs; when set, used instead of the tokens file' },
+  accessKeys: {
+    env: 'BYOK_ACCESS_KEYS', file: 'accessKeys', type: STRING, commands: SERVE,
+    meaning: 'access keys for signed requests (TC3-HMAC-SHA256, SDK-HMAC-SHA256, SigV4) as ID:SECRET=tenant pairs (tenant/project binds a Huawei project); added to the auth file\'s',
+  },
   workers: { flag: 'workers', env: 'BYOK_WORKERS', file: 'workers', type: int(0, 256), defaultText: 'the number of cores', commands: SERVE, meaning: 'worker threads for private-key work (0: inline)' },
   tokenLifetime: {
     flag: 'token-lifetime', env: 'BYOK_TOKEN_LIFETIME_SECONDS', file: 'tokenLifetimeSeconds', type: int(1, 7 * 86400), default: 86400, commands: SERVE,

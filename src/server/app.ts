@@ -9,17 +9,17 @@ import type { Logger } from 'pino';
 import type { HttpTimeouts } from '../config/config.js';
 import { SETTINGS } from '../config/settings.js';
 import type { ImportEngine } from '../engine/import-engine.js';
-import type { AuthTokens } from './auth.js';
+import type { Credentials } from './auth.js';
 import { DIALECTS } from './dialects/index.js';
 import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
 import { byokService } from './plugin.js';
 import type { RateLimits } from './rate-limits.js';
 
-/** The standalone app's inputs: an open engine, its API tokens, a pino logger. */
+/** The standalone app's inputs: an open engine, its credentials (API tokens, access keys), a pino logger. */
 export interface ServerOptions {
   readonly engine: ImportEngine;
-  readonly auth: AuthTokens;
+  readonly auth: Credentials;
   readonly logger: Logger;
   readonly metrics?: Metrics;
   /** Bytes (default 64 KiB; the largest legitimate body is an RSA-4096 import, ~7 KiB). */

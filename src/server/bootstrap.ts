@@ -50,7 +50,7 @@ async function createLogger(level: string): Promise<Logger> {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const clock = options.engine.clock ?? systemClock;
   const logger = options.logger ?? await createLogger(options.logLevel);
-  const auth = loadAuthTokens(options.auth);
+  const auth = loadAuthTokens(options.auth, clock);
   // Loaded only when asked for: the pure path never loads pkcs11js.
   const backend = options.backend === 'pure' ? 'pure'
     : await (await import('../backends/pkcs11/index.js')).createPkcs11Backend({ ...options.backend.pkcs11, clock });

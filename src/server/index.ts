@@ -10,7 +10,9 @@ import type { RunningService, ServiceOptions } from './bootstrap.js';
 
 export { byokService } from './plugin.js';
 export type { ServicePluginOptions } from './plugin.js';
-export { AuthTokens, loadAuthTokens, parseTokenPairs } from './auth.js';
+export { AuthTokens, Credentials, loadAuthTokens, parseTokenPairs } from './auth.js';
+export { parseAccessKeys } from './signing/access-keys.js';
+export type { AccessKey } from './signing/access-keys.js';
 export type { LoadedAuth } from './auth.js';
 export { auditLine, auditSink } from './audit.js';
 export type { AuditLogger, RequestContext } from './audit.js';

@@ -8,18 +8,19 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { ImportEngine, Readiness } from '../engine/import-engine.js';
 import { ByokError } from '../errors.js';
-import type { AuthTokens } from './auth.js';
+import type { Credentials } from './auth.js';
 import type { Dialect } from './dialects/dialect.js';
 import { DIALECTS } from './dialects/index.js';
-import { dialectOf, registerDialects, UNKNOWN_ACTION } from './dialects/register.js';
+import { dialectOf, registerDialects, UNKNOWN_ACTION, unknownOperation } from './dialects/register.js';
 import { errorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_RATE_LIMITS, tenantRateLimit, type RateLimits } from './rate-limits.js';
+import { installBodyParser } from './request-body.js';
 
-/** The plugin's options: an open engine (the host owns and closes it) and the API tokens. */
+/** The plugin's options: an open engine (the host owns and closes it) and the credentials (API tokens, access keys). */
 export interface ServicePluginOptions {
   readonly engine: ImportEngine;
-  readonly auth: AuthTokens;
+  readonly auth: Credentials;
   /** Counters the host may render itself; default a fresh set. */
   readonly metrics?: Metrics;
   /** Bytes (default 64 KiB; the largest legitimate body is an RSA-4096 import, ~7 KiB). */
@@ -70,8 +71,9 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
   const dialects = options.dialects ?? DIALECTS;
   const metrics = options.metrics ?? new Metrics();
   app.setValidatorCompiler(strictValidatorCompiler());
-  // The dialects speak JSON only: any other body type is refused with a clear message.
-  app.removeContentTypeParser('text/plain');
+  // Raw bodies kept for the signatures; a body that is not JSON (or not the dialect's media
+  // type) is refused with a clear message, after authentication.
+  installBodyParser(app);
 
   // While closing: in-flight requests finish and are answered with Connection: close (so their
   // keep-alive sockets do not hold the shutdown open); new ones get a 503 in their own dialect.
@@ -85,6 +87,9 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (closing) reply.header('connection', 'close');
+    // Some clients need the exact type (Tencent's Python SDK reads errors from application/json only).
+    const { contentType } = dialectOf(dialects, req).dialect;
+    if (contentType !== undefined && String(reply.getHeader('content-type')).startsWith('application/json')) reply.header('content-type', contentType);
   });
 
   app.setErrorHandler(errorAnswer(dialects, metrics));
@@ -92,6 +97,11 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
   if (options.notFound) {
     app.setNotFoundHandler((req, reply) => {
       const { dialect } = dialectOf(dialects, req);
+      if (req.method === 'POST' && req.url === '/' && !dialects.some((d) => d.owns(req))) {
+        const { status, body, contentType } = unknownOperation();
+        metrics.countRequest(dialect.name, UNKNOWN_ACTION, status);
+        return reply.status(status).type(contentType).send(body);
+      }
       const { status, body } = dialect.notFound(req);
       metrics.countRequest(dialect.name, UNKNOWN_ACTION, status);
       return reply.status(status).send(body);

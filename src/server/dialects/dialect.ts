@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
 import type { ErrorCode } from '../../errors.js';
-import type { AuthTokens } from '../auth.js';
+import type { Credentials } from '../auth.js';
 import type { LimitedCall } from '../rate-limits.js';
 
 /** A request body, already checked against the operation's JSON schema. */
@@ -82,8 +82,16 @@ export interface Dialect<Name extends string = string> {
   readonly constraints?: readonly RouteConstraint[];
   /** The URL (and constraints) an operation is served at. */
   route(operation: Operation): RouteShape;
-  /** The caller's tenant; throws UNAUTHORIZED. Runs before the body is parsed or validated. */
-  authenticate(req: FastifyRequest, auth: AuthTokens): string;
+  /**
+   * The caller's tenant, or a ByokError (UNAUTHORIZED, SIGNATURE_*, ACCESS_KEY_UNKNOWN,
+   * ACCESS_DENIED). Runs once the body has arrived (a signature covers its raw bytes) and before
+   * it is validated: a caller without credentials learns nothing about the API.
+   */
+  authenticate(req: FastifyRequest, credentials: Credentials, rawBody: Uint8Array): string;
+  /** The media types its bodies come in (default application/json); others are refused after authentication. */
+  readonly mediaTypes?: readonly string[];
+  /** The Content-Type of every answer, when the API's clients need one exactly (Tencent: `application/json`). */
+  readonly contentType?: string;
   /** The body of a success. */
   success(result: object, requestId: string): object;
   /** The status and body of an error, in this API's format. */

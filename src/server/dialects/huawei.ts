@@ -1,14 +1,15 @@
 /**
- * The Huawei Cloud style REST dialect: POST /v1.0/{project_id}/kms/<action>, X-Auth-Token,
+ * The Huawei Cloud style REST dialect: POST /v1.0/{project_id}/kms/<action>, X-Auth-Token or the
+ * SDKs' AK/SK signature (SDK-HMAC-SHA256),
  * snake_case bodies, errors {"error":{"error_code":"KMS.xxxx","error_msg":"..."}} with the code's
  * HTTP status. Field rules follow the seeds (key ID regex, token pattern, base64 material,
  * wrapping algorithm enumeration, 36-byte sequence).
  */
-import type { FastifyRequest } from 'fastify';
 import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import type { KeyMetadata, KeyState } from '../../engine/types.js';
 import { ByokError } from '../../errors.js';
+import { authenticateHuawei } from '../signing/authenticate.js';
 import { operation as op, type Body, type Dialect, type Operation } from './dialect.js';
 import {
   BASE64_SCHEMA, EPOCH_SECONDS_SCHEMA, KEY_ID_SCHEMA, objectSchema, SEQUENCE_SCHEMA, TOKEN_SCHEMA,
@@ -39,6 +40,13 @@ const HUAWEI_ERROR_CODES = {
   INVALID_PRIVATE_KEY: 'KMS.2318',
   CIPHERTEXT_INVALID: 'KMS.2319',
   UNAUTHORIZED: 'KMS.0401',
+  // Huawei Cloud's API gateway answers every failed AK/SK check with APIG.0301 ("Incorrect IAM
+  // authentication information: …") and a caller it does not authorize with APIG.0302.
+  SIGNATURE_MALFORMED: 'APIG.0301',
+  SIGNATURE_EXPIRED: 'APIG.0301',
+  ACCESS_KEY_UNKNOWN: 'APIG.0301',
+  SIGNATURE_MISMATCH: 'APIG.0301',
+  ACCESS_DENIED: 'APIG.0302',
   // Huawei Cloud's API gateway answers a throttled call with APIG.0308 ("The throttling threshold
   // has been reached"): https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0041.html
   RATE_LIMITED: 'APIG.0308',
@@ -212,7 +220,7 @@ export const huaweiDialect = {
   /** Where each operation is served. */
   route: (operation) => ({ url: `/v1.0/:project_id/kms/${operation.name}`, params: PARAMS_SCHEMA }),
   /** The caller's tenant from this API's auth header. */
-  authenticate: (req: FastifyRequest, auth) => auth.tenantOf(req.headers[HUAWEI_AUTH_HEADER] as string | undefined),
+  authenticate: authenticateHuawei,
   /** The body of a success. */
   success: (result) => result,
   /** The status and body of an error. */

@@ -1,15 +1,16 @@
 /**
  * The one registration path: every dialect's operations become POST routes the same way —
- * authenticate first (before the body is parsed), count an expensive call against the tenant's
- * limit, run the engine call inside its audit context, count it, time imports — and every error
- * and unknown request is answered by its dialect.
+ * authenticate first (once the raw body has arrived, before anything about it is checked), count
+ * an expensive call against the tenant's limit, run the engine call inside its audit context,
+ * count it, time imports — and every error and unknown request is answered by its dialect.
  */
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
 import { ByokError, isByokError } from '../../errors.js';
 import { withRequestContext } from '../audit.js';
-import type { AuthTokens } from '../auth.js';
+import type { Credentials } from '../auth.js';
 import type { Metrics } from '../metrics.js';
+import { checkBody, rawBodyOf } from '../request-body.js';
 import type { TenantRateLimit } from '../rate-limits.js';
 import type { Body, Dialect, Reply } from './dialect.js';
 import { HTTP_STATUS } from './wire-errors.js';
@@ -17,7 +18,7 @@ import { HTTP_STATUS } from './wire-errors.js';
 export interface DialectDeps {
   readonly dialects: readonly Dialect[];
   readonly engine: ImportEngine;
-  readonly auth: AuthTokens;
+  readonly auth: Credentials;
   readonly metrics: Metrics;
   readonly bodyLimit: number;
   /** The per-tenant limits of the expensive calls; absent: none. */
@@ -28,6 +29,9 @@ interface RouteTag {
   readonly dialect: string;
   readonly action: string;
 }
+
+/** What a dialect's bodies are unless it says otherwise. */
+const DEFAULT_MEDIA_TYPES = ['application/json'] as const;
 
 /** The metric label of a request that matched no operation: never the caller's text (issue 14, defect 3). */
 export const UNKNOWN_ACTION = 'unknown';
@@ -41,6 +45,18 @@ export function dialectOf(dialects: readonly Dialect[], req: FastifyRequest): { 
   const routed = tag?.dialect !== undefined ? dialects.find((d) => d.name === tag.dialect) : undefined;
   if (routed && routed.operations.some((o) => o.name === tag!.action)) return { dialect: routed, action: tag!.action! };
   return { dialect: routed ?? dialects.find((d) => d.owns(req)) ?? dialects[0], action: UNKNOWN_ACTION };
+}
+
+/**
+ * The answer to a `POST /` that no dialect owns (no X-TC-Action, no X-Amz-Target): a 400 that
+ * every vendor's client raises as an error — AWS clients read `__type`, Tencent's and Huawei's
+ * read any non-200 — never a 200 that an AWS client would take for an empty success.
+ */
+export function unknownOperation(): Reply & { contentType: string } {
+  return {
+    status: 400, contentType: 'application/x-amz-json-1.1',
+    body: { __type: 'UnknownOperationException', message: 'The request names no operation: set X-TC-Action (Tencent) or X-Amz-Target (AWS), or POST to /v1.0/{project_id}/kms/<action> (Huawei).' },
+  };
 }
 
 /** Any thrown value as the dialect sends it. Non-ByokErrors become a generic 500: no message, no stack. */
@@ -62,10 +78,12 @@ export function registerDialects(app: FastifyInstance, deps: DialectDeps): void 
         ...(route.constraints ? { constraints: route.constraints } : {}),
         bodyLimit: deps.bodyLimit,
         config,
-        // Authenticate before validating: a caller without credentials learns nothing about the API.
-        // The limit counts authenticated requests only, before their body is read.
-        onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
-          const tenant = dialect.authenticate(req, auth);
+        // Authenticate before anything about the body is reported (a signature covers its raw
+        // bytes): a caller without credentials learns nothing about the API. The limit counts
+        // authenticated requests only.
+        preValidation: async (req: FastifyRequest, reply: FastifyReply) => {
+          const tenant = dialect.authenticate(req, auth, rawBodyOf(req));
+          checkBody(req, dialect.mediaTypes ?? DEFAULT_MEDIA_TYPES);
           tenants.set(req, tenant);
           if (operation.limit && rateLimit) await rateLimit(operation.limit, tenant, req, reply);
         },

@@ -2,11 +2,11 @@
  * The Tencent Cloud style action dialect: POST / with X-TC-Action, PascalCase bodies, responses
  * {"Response": {..., "RequestId"}} and errors {"Response": {"Error": {"Code", "Message"},
  * "RequestId"}} with the seeds' codes. Like the real API, errors travel with HTTP 200.
- * Authentication is a bearer token (TC3 request signing is out of scope for a local KMS).
+ * Authentication: the SDKs' TC3-HMAC-SHA256 signature, or a bearer token.
  */
-import type { FastifyRequest } from 'fastify';
 import { zeroize } from '../../bytes.js';
 import type { KeyMetadata, KeyState } from '../../engine/types.js';
+import { authenticateTencent } from '../signing/authenticate.js';
 import { operation as op, type Dialect, type Operation, type RouteConstraint } from './dialect.js';
 import {
   BASE64_SCHEMA, KEY_ID_SCHEMA, objectSchema, TENCENT_VALID_TO_SCHEMA, TENCENT_WRAPPING_ALGORITHM_SCHEMA, TOKEN_SCHEMA,
@@ -37,6 +37,12 @@ const TENCENT_ERROR_CODES = {
   INVALID_PRIVATE_KEY: 'InvalidParameter',
   CIPHERTEXT_INVALID: 'InvalidParameter',
   UNAUTHORIZED: 'AuthFailure',
+  // Tencent Cloud API 3.0's common AuthFailure.* codes for signed requests.
+  SIGNATURE_MALFORMED: 'AuthFailure.InvalidAuthorization',
+  SIGNATURE_EXPIRED: 'AuthFailure.SignatureExpire',
+  ACCESS_KEY_UNKNOWN: 'AuthFailure.SecretIdNotFound',
+  SIGNATURE_MISMATCH: 'AuthFailure.SignatureFailure',
+  ACCESS_DENIED: 'AuthFailure.UnauthorizedOperation',
   // Tencent Cloud's common error code for a caller over an action's frequency limit.
   RATE_LIMITED: 'RequestLimitExceeded',
   BACKEND_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
@@ -67,11 +73,6 @@ const tcActionConstraint: RouteConstraint = {
   deriveConstraint: (req) => req.headers[TC_ACTION_HEADER] as string | undefined,
   mustMatchWhenDerived: true,
 };
-
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
-}
 
 const keyOnly = objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']);
 
@@ -151,14 +152,16 @@ export const tencentDialect = {
   /** Where each operation is served. */
   route: (operation) => ({ url: '/', constraints: { [tcActionConstraint.name]: operation.name } }),
   /** The caller's tenant from this API's auth header. */
-  authenticate: (req, auth) => auth.tenantOf(bearer(req)),
+  authenticate: authenticateTencent,
+  /** The Python SDK reads an error only from a body whose Content-Type is exactly this. */
+  contentType: 'application/json',
   /** The body of a success. */
   success: (result, requestId) => ({ Response: { ...result, RequestId: requestId } }),
   // Errors travel with HTTP 200, as in the real API.
   /** The status and body of an error. */
   error: (failure, requestId) => ({ status: 200, body: errorBody(failure.code, failure.message, requestId) }),
-  /** Whether an unmatched request is one of this API's: the action header marks it even where its URL is not '/' (or not valid). */
-  owns: (req) => req.method === 'POST' && (req.url === '/' || req.headers[TC_ACTION_HEADER] !== undefined),
+  /** Whether an unmatched request is one of this API's: the action header (or a TC3 signature) marks it, on any URL. */
+  owns: (req) => req.headers[TC_ACTION_HEADER] !== undefined || String(req.headers.authorization).startsWith('TC3-HMAC-SHA256 '),
   /** The answer to a request that names no operation; the caller's action is never echoed. */
   notFound: (req) => {
     const message = req.headers[TC_ACTION_HEADER] ? 'The action is not supported.' : 'The X-TC-Action header is required.';
