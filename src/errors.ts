@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   KEY_STATE_UNSUPPORTED: { fault: 'client', message: 'This operation cannot be performed in the current key state.' },
   NOT_EXTERNAL_KEY: { fault: 'client', message: 'Only keys of origin EXTERNAL accept imported key material.' },
   KEY_NOT_FOUND: { fault: 'client', message: 'The key does not exist.' },
+  /** createAlias: the tenant already has an alias of that name. */
+  ALIAS_EXISTS: { fault: 'client', message: 'The alias already exists.' },
   INVALID_KEY_ID: { fault: 'client', message: 'The key ID is invalid.' },
   INVALID_PARAMETER: { fault: 'client', message: 'A parameter is invalid.' },
   ALGORITHM_UNSUPPORTED: { fault: 'client', message: 'The algorithm or key spec is not supported by this backend.' },

@@ -35,11 +35,25 @@ export type {
   MacResult,
   VerifyMacInput,
   VerifyMacResult,
+  MessageType,
+  PageInput,
+  ListKeysInput,
+  KeyList,
+  CreateAliasInput,
+  AliasRef,
+  ListAliasesInput,
+  AliasEntry,
+  AliasList,
+  DataKeySpec,
+  GenerateDataKeyInput,
+  DataKeyResult,
+  ReEncryptInput,
+  ReEncryptResult,
 } from './engine/types.js';
 export type { AuditRecord, AuditDetails, AuditSink } from './engine/audit.js';
 
 export type {
-  KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin,
+  KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin, AliasRecord,
   EngineKeyBinding, EngineKeyCheck, EngineKeyRole, EngineKeyVerifier,
 } from './store/key-store.js';
 export { MemoryKeyStore } from './store/memory-store.js';

@@ -52,6 +52,28 @@ describe.each([
     await s.close();
   });
 
+  it('aliases: unique per tenant, several per key, listed by name, removed with their key', async () => {
+    const s = await open();
+    await s.createKey(record('k1'));
+    await s.createKey(record('k2'));
+    const alias = (tenant: string, aliasName: string, keyId: string) => ({ tenant, aliasName, keyId, createdAt: 7 });
+    expect(await s.createAlias(alias('t', 'alias/b', 'k1'))).toBe(true);
+    expect(await s.createAlias(alias('t', 'alias/a', 'k1'))).toBe(true);
+    expect(await s.createAlias(alias('t', 'alias/c', 'k2'))).toBe(true);
+    // Taken in this tenant (whatever the target), free in another.
+    expect(await s.createAlias(alias('t', 'alias/a', 'k2'))).toBe(false);
+    expect(await s.createAlias(alias('u', 'alias/a', 'k2'))).toBe(true);
+    expect(await s.getAlias('t', 'alias/a')).toEqual(alias('t', 'alias/a', 'k1'));
+    expect(await s.getAlias('v', 'alias/a')).toBeUndefined();
+    expect((await s.listAliases('t')).map((a) => `${a.aliasName}>${a.keyId}`)).toEqual(['alias/a>k1', 'alias/b>k1', 'alias/c>k2']);
+    expect(await s.deleteAlias('t', 'alias/b')).toBe(true);
+    expect(await s.deleteAlias('t', 'alias/b')).toBe(false);
+    await s.deleteKey('k1');
+    expect((await s.listAliases('t')).map((a) => a.aliasName)).toEqual(['alias/c']);
+    expect(await s.getAlias('u', 'alias/a')).toEqual(alias('u', 'alias/a', 'k2'));
+    await s.close();
+  });
+
   it('a mutation that throws writes nothing', async () => {
     const s = await open();
     await s.createKey(record('k'));

@@ -175,6 +175,27 @@ export const SIGNING_ALGORITHMS: Readonly<Record<SigningAlgorithm, SigningAlgori
   SM2DSA: { name: 'SM2DSA', keyType: 'sm2', hash: 'sm3', aliases: ['SM2DSA_SM3'] },
 };
 
+/**
+ * What a signing call's message is: RAW, hashed by the algorithm; DIGEST, already hashed with the
+ * algorithm's hash (for SM2DSA: SM3(Z_A ‖ M) with the default ID, GM/T 0003.2 §6.1).
+ */
+export type MessageType = 'RAW' | 'DIGEST';
+
+const DIGEST_LENGTH: Readonly<Record<SigningAlgorithmInfo['hash'], number>> = { sha256: 32, sha384: 48, sha512: 64, sm3: 32 };
+
+/** A DIGEST message is exactly as long as the algorithm's hash; anything else is INVALID_PARAMETER. */
+export function checkDigestLength(alg: SigningAlgorithm, messageType: MessageType, message: Uint8Array): void {
+  const length = DIGEST_LENGTH[SIGNING_ALGORITHMS[alg].hash];
+  if (messageType === 'DIGEST' && message.length !== length) throw new ByokError('INVALID_PARAMETER', `A ${alg} digest is ${length} bytes.`);
+}
+
+/** RAW or DIGEST (default RAW); anything else is INVALID_PARAMETER. */
+export function parseMessageType(name: unknown): MessageType {
+  if (name === undefined || name === 'RAW') return 'RAW';
+  if (name === 'DIGEST') return 'DIGEST';
+  throw new ByokError('INVALID_PARAMETER', 'messageType must be RAW or DIGEST.');
+}
+
 /** The HMAC algorithms (AWS / Huawei names). */
 export type MacAlgorithm = 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512';
 

@@ -5,8 +5,8 @@
  * backend implements only the `on…` operations and the two capability facts it alone knows.
  */
 import {
-  envelopeKeyAlgorithm, MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS,
-  type MaterialSpec, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec,
+  checkDigestLength, envelopeKeyAlgorithm, MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS,
+  type MaterialSpec, type MessageType, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec,
 } from '../algorithms/specs.js';
 import { ByokError, decryptMaterialFailed } from '../errors.js';
 import type {
@@ -49,7 +49,7 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
 
   protected abstract onUnwrapMaterial(request: UnwrapRequest): Promise<H>;
   protected abstract onUnwrapWithTemporaryKey(temporaryKey: H, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<H>;
-  protected abstract onSign(handle: H, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array>;
+  protected abstract onSign(handle: H, algorithm: SigningAlgorithm, message: Uint8Array, messageType: MessageType): Promise<Uint8Array>;
   protected abstract onGenerateMac(handle: H, message: Uint8Array): Promise<Uint8Array>;
   protected abstract onGenerateMaterial(materialSpec: MaterialSpec): Promise<H>;
   /** A PRF keyed by the material over `message` (HMAC for HMAC keys; HMAC or CMAC otherwise). */
@@ -133,8 +133,11 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
     return this.privateKey(handle).publicKeySpki;
   }
 
-  async sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
-    return this.onSign(this.privateKey(handle), algorithm, message);
+  async sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array, messageType: MessageType = 'RAW'): Promise<Uint8Array> {
+    const key = this.privateKey(handle);
+    /* Precondition: a digest is exactly as long as the algorithm's hash. */
+    checkDigestLength(algorithm, messageType, message);
+    return this.onSign(key, algorithm, message, messageType);
   }
 
   async generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array> {

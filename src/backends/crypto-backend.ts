@@ -8,7 +8,7 @@
  * Material handling is by handle so that a device backend never exposes plaintext material:
  * the pure backend's handle holds bytes (zeroized on release), the PKCS#11 one an object handle.
  */
-import type { MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
+import type { MaterialSpec, MessageType, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
 
 /** Which backend made a handle or blob. */
 export type BackendId = 'pure' | 'pkcs11';
@@ -107,8 +107,11 @@ export interface CryptoBackend {
 
   /** DER SubjectPublicKeyInfo of a private-key handle. */
   publicKey(handle: MaterialHandle): Promise<Uint8Array>;
-  /** Sign a raw message (hashed by the algorithm) with a private-key handle. */
-  sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Sign with a private-key handle: a raw message (hashed by the algorithm), or with
+   * `messageType` DIGEST a digest of the algorithm's hash length.
+   */
+  sign(handle: MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array, messageType?: MessageType): Promise<Uint8Array>;
   /** HMAC of a message with an HMAC-key handle (the hash is the spec's). */
   generateMac(handle: MaterialHandle, message: Uint8Array): Promise<Uint8Array>;
 

@@ -13,12 +13,14 @@ import { Audit, type AuditSink } from './audit.js';
 import { Commitments } from './commitments.js';
 import { ImportFlow } from './import-flow.js';
 import { KeyAccess } from './key-access.js';
+import { KeyAliases } from './key-aliases.js';
 import { KeyLifecycle } from './key-lifecycle.js';
-import { KeyUse } from './key-use.js';
+import { KeyUse, randomOf } from './key-use.js';
 import type {
-  CreateKeyInput, DecryptInput, DecryptResult, EncryptInput, EncryptResult, Engine, GetParametersForImportInput, ImportKeyMaterialInput,
-  ImportParameters, ImportResult, KeyMetadata, KeyRef, MacInput, MacResult, PublicKeyResult, ScheduleDeletionInput, SignInput, SignResult,
-  VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
+  AliasEntry, AliasList, AliasRef, CreateAliasInput, CreateKeyInput, DataKeyResult, DecryptInput, DecryptResult, EncryptInput, EncryptResult, Engine,
+  GenerateDataKeyInput, GetParametersForImportInput, ImportKeyMaterialInput, ImportParameters, ImportResult, KeyList, KeyMetadata, KeyRef,
+  ListAliasesInput, ListKeysInput, MacInput, MacResult, PublicKeyResult, ReEncryptInput, ReEncryptResult, ScheduleDeletionInput, SignInput,
+  SignResult, VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
 } from './types.js';
 import type { WrappingKeyPool } from './wrapping-key-pool.js';
 
@@ -84,6 +86,7 @@ export class ImportEngine implements Engine {
   private readonly imports: ImportFlow;
   private readonly lifecycle: KeyLifecycle;
   private readonly use: KeyUse;
+  private readonly aliases: KeyAliases;
   private readonly owned: readonly Closable[];
 
   constructor(options: ImportEngineOptions) {
@@ -104,6 +107,7 @@ export class ImportEngine implements Engine {
     });
     this.lifecycle = new KeyLifecycle({ backend, store, keys, commitments, clock });
     this.use = new KeyUse({ backend, keys, clock });
+    this.aliases = new KeyAliases({ store, keys, clock });
   }
 
   get backendId(): string {
@@ -121,12 +125,19 @@ export class ImportEngine implements Engine {
   // The key life cycle (key-lifecycle.ts).
   createKey(input: CreateKeyInput): Promise<KeyMetadata> { return this.audit.run('CreateKey', { tenant: input.tenant }, undefined, (details) => this.lifecycle.createKey(input, details)); }
   describeKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DescribeKey', ref, undefined, () => this.lifecycle.describeKey(ref)); }
-  listKeys(tenant: string): Promise<KeyMetadata[]> { return this.lifecycle.listKeys(tenant); }
+  listKeys(tenant: string): Promise<KeyMetadata[]>;
+  listKeys(input: ListKeysInput): Promise<KeyList>;
+  listKeys(arg: string | ListKeysInput): Promise<KeyMetadata[] | KeyList> { return typeof arg === 'string' ? this.lifecycle.listKeys(arg) : this.lifecycle.listKeysPage(arg); }
   deleteKeyMaterial(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DeleteImportedKeyMaterial', ref, undefined, () => this.lifecycle.deleteKeyMaterial(ref)); }
   enableKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('EnableKey', ref, undefined, () => this.lifecycle.enableKey(ref)); }
   disableKey(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('DisableKey', ref, undefined, () => this.lifecycle.disableKey(ref)); }
   scheduleKeyDeletion(input: ScheduleDeletionInput): Promise<KeyMetadata> { return this.audit.run('ScheduleKeyDeletion', input, undefined, () => this.lifecycle.scheduleKeyDeletion(input)); }
   cancelKeyDeletion(ref: KeyRef): Promise<KeyMetadata> { return this.audit.run('CancelKeyDeletion', ref, undefined, () => this.lifecycle.cancelKeyDeletion(ref)); }
+
+  // Aliases (key-aliases.ts).
+  createAlias(input: CreateAliasInput): Promise<AliasEntry> { return this.audit.run('CreateAlias', input, undefined, () => this.aliases.createAlias(input)); }
+  deleteAlias(ref: AliasRef): Promise<void> { return this.audit.run('DeleteAlias', ref, undefined, () => this.aliases.deleteAlias(ref)); }
+  listAliases(input: ListAliasesInput): Promise<AliasList> { return this.aliases.listAliases(input); }
 
   // The import flow (import-flow.ts).
   getParametersForImport(input: GetParametersForImportInput): Promise<ImportParameters> { return this.audit.run('GetParametersForImport', input, input.wrappingAlgorithm, () => this.imports.getParametersForImport(input)); }
@@ -137,6 +148,9 @@ export class ImportEngine implements Engine {
   // Key use (key-use.ts).
   encrypt(input: EncryptInput): Promise<EncryptResult> { return this.audit.run('Encrypt', input, undefined, () => this.use.encrypt(input)); }
   decrypt(input: DecryptInput): Promise<DecryptResult> { return this.audit.run('Decrypt', input, undefined, () => this.use.decrypt(input)); }
+  generateDataKey(input: GenerateDataKeyInput): Promise<DataKeyResult> { return this.audit.run('GenerateDataKey', input, undefined, () => this.use.generateDataKey(input)); }
+  reEncrypt(input: ReEncryptInput): Promise<ReEncryptResult> { return this.audit.run('ReEncrypt', { tenant: input.tenant, keyId: input.destinationKeyId }, undefined, () => this.use.reEncrypt(input)); }
+  async generateRandom(numberOfBytes: number): Promise<Uint8Array> { return randomOf(numberOfBytes); }
   getPublicKey(ref: KeyRef): Promise<PublicKeyResult> { return this.audit.run('GetPublicKey', ref, undefined, () => this.use.getPublicKey(ref)); }
   sign(input: SignInput): Promise<SignResult> { return this.audit.run('Sign', input, input.signingAlgorithm, () => this.use.sign(input)); }
   verify(input: VerifyInput): Promise<VerifyResult> { return this.audit.run('Verify', input, input.signingAlgorithm, () => this.use.verify(input)); }

@@ -16,6 +16,17 @@ export function requireKeyId(keyId: unknown): string {
   return keyId;
 }
 
+/** AWS's alias names: `alias/` then [A-Za-z0-9/_-], 256 characters at most in all. */
+export const ALIAS_PREFIX = 'alias/';
+const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+
+export function requireAliasName(aliasName: unknown): string {
+  if (typeof aliasName !== 'string' || !ALIAS_NAME_PATTERN.test(aliasName)) {
+    throw new ByokError('INVALID_PARAMETER', 'An alias name is alias/ followed by 1 to 250 of A-Z, a-z, 0-9, /, _ and -.');
+  }
+  return aliasName;
+}
+
 /** A message to sign or MAC, or a plaintext: 1..4096 bytes. */
 export function requireMessage(message: unknown, field = 'message'): Uint8Array {
   if (!(message instanceof Uint8Array) || message.length === 0 || message.length > 4096) throw new ByokError('INVALID_PARAMETER', `${field} must be 1 to 4096 bytes.`);

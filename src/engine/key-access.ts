@@ -6,7 +6,7 @@
 import type { CryptoBackend } from '../backends/crypto-backend.js';
 import { ByokError } from '../errors.js';
 import type { KeyRecord, KeyState, KeyStore } from '../store/key-store.js';
-import { requireKeyId, requireTenant } from './input-checks.js';
+import { ALIAS_PREFIX, requireAliasName, requireKeyId, requireTenant } from './input-checks.js';
 import type { KeyRef } from './types.js';
 
 function materialExpired(record: KeyRecord, now: number): boolean {
@@ -22,10 +22,18 @@ export function effectiveState(record: KeyRecord, now: number): KeyState {
 export class KeyAccess {
   constructor(private readonly store: KeyStore, private readonly backend: CryptoBackend) {}
 
-  /** Load a key of this tenant at `now`; purge what has expired. One store read when nothing has. */
+  /** The key ID a ref names: its own, or the key of the tenant's alias (KEY_NOT_FOUND if none). */
+  async keyIdOf(ref: KeyRef): Promise<string> {
+    if (typeof ref.keyId !== 'string' || !ref.keyId.startsWith(ALIAS_PREFIX)) return requireKeyId(ref.keyId);
+    const alias = await this.store.getAlias(requireTenant(ref.tenant), requireAliasName(ref.keyId));
+    if (!alias) throw new ByokError('KEY_NOT_FOUND', 'The alias does not exist.');
+    return alias.keyId;
+  }
+
+  /** Load a key of this tenant at `now`; purge what has expired. One store read when nothing has (two through an alias). */
   async load(ref: KeyRef, now: number): Promise<KeyRecord> {
     const tenant = requireTenant(ref.tenant);
-    const keyId = requireKeyId(ref.keyId);
+    const keyId = await this.keyIdOf(ref);
     const record = await this.store.getKey(keyId);
     if (!record || record.tenant !== tenant) throw new ByokError('KEY_NOT_FOUND');
     if (record.state === 'PendingDeletion' && record.deletionDate !== undefined && now >= record.deletionDate) {

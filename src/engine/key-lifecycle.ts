@@ -14,7 +14,8 @@ import type { Commitments } from './commitments.js';
 import { requireTenant } from './input-checks.js';
 import { effectiveState, type KeyAccess } from './key-access.js';
 import { transition, type KeyOperation } from './state-machine.js';
-import type { CreateKeyInput, KeyMetadata, KeyRef, ScheduleDeletionInput } from './types.js';
+import { pageOf } from './pagination.js';
+import type { CreateKeyInput, KeyList, KeyMetadata, KeyRef, ListKeysInput, ScheduleDeletionInput } from './types.js';
 
 const DAY = 86400;
 
@@ -77,6 +78,13 @@ export class KeyLifecycle {
     const records = await this.parts.store.listKeys(requireTenant(tenant));
     const now = nowSeconds(this.parts.clock);
     return records.map((r) => this.metadata(r, now));
+  }
+
+  /** One page, oldest first (creation time, then key ID: a marker stays valid as keys come and go). */
+  async listKeysPage(input: ListKeysInput): Promise<KeyList> {
+    const all = await this.listKeys(input.tenant);
+    const page = pageOf(all, (m) => `${String(m.createdAt).padStart(12, '0')}:${m.keyId}`, input);
+    return { keys: page.items, truncated: page.truncated, total: all.length, ...(page.nextMarker !== undefined ? { nextMarker: page.nextMarker } : {}) };
   }
 
   deleteKeyMaterial(ref: KeyRef): Promise<KeyMetadata> {

@@ -3,14 +3,15 @@
  * verify, generate and verify MACs, and the public key of a key pair. Each call loads the key,
  * checks its usage and state, and has the backend do the crypto on a handle released after it.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { verifyDigestWithSpki } from '../algorithms/private-keys/digest-signing.js';
 import { verifyWithSpki } from '../algorithms/private-keys/signing.js';
 import {
-  MAC_ALGORITHM_OF, MATERIAL_SPECS, parseSigningAlgorithm, signingAlgorithmsFor,
+  checkDigestLength, MAC_ALGORITHM_OF, MATERIAL_SPECS, parseMessageType, parseSigningAlgorithm, signingAlgorithmsFor,
   type HmacSpec, type KeyUsage, type MacAlgorithm, type MaterialSpec,
 } from '../algorithms/specs.js';
 import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
-import { toBase64 } from '../bytes.js';
+import { toBase64, zeroize } from '../bytes.js';
 import { nowSeconds, type Clock } from '../clock.js';
 import { ByokError } from '../errors.js';
 import type { KeyRecord } from '../store/key-store.js';
@@ -19,9 +20,30 @@ import { requireMessage } from './input-checks.js';
 import { effectiveState, type KeyAccess } from './key-access.js';
 import { transition } from './state-machine.js';
 import type {
-  DecryptInput, DecryptResult, EncryptInput, EncryptResult, KeyRef, MacInput, MacResult, PublicKeyResult, SignInput, SignResult,
-  VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
+  DataKeyResult, DecryptInput, DecryptResult, EncryptInput, EncryptResult, GenerateDataKeyInput, KeyRef, MacInput, MacResult, PublicKeyResult,
+  ReEncryptInput, ReEncryptResult, SignInput, SignResult, VerifyInput, VerifyMacInput, VerifyMacResult, VerifyResult,
 } from './types.js';
+
+/** AWS's bounds for NumberOfBytes (GenerateDataKey, GenerateRandom): 1..1024. */
+const MAX_RANDOM_BYTES = 1024;
+const DATA_KEY_SPEC_BYTES: Readonly<Record<string, number>> = { AES_128: 16, AES_256: 32 };
+
+/** `n` random bytes for GenerateRandom (node's CSPRNG, OpenSSL's DRBG seeded by the OS). */
+export function randomOf(n: unknown): Uint8Array {
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_RANDOM_BYTES) {
+    throw new ByokError('INVALID_PARAMETER', `numberOfBytes must be an integer from 1 to ${MAX_RANDOM_BYTES}.`);
+  }
+  return new Uint8Array(randomBytes(n as number));
+}
+
+/** A data key's length: numberOfBytes or keySpec (not both); neither: 32 bytes. */
+function dataKeyLength(input: GenerateDataKeyInput): number {
+  if (input.keySpec !== undefined && input.numberOfBytes !== undefined) throw new ByokError('INVALID_PARAMETER', 'Give keySpec or numberOfBytes, not both.');
+  if (input.keySpec === undefined) return input.numberOfBytes ?? 32;
+  const length = Object.prototype.hasOwnProperty.call(DATA_KEY_SPEC_BYTES, input.keySpec) ? DATA_KEY_SPEC_BYTES[input.keySpec] : undefined;
+  if (length === undefined) throw new ByokError('INVALID_PARAMETER', 'keySpec must be AES_128 or AES_256.');
+  return length;
+}
 
 export interface KeyUseParts {
   readonly backend: CryptoBackend;
@@ -52,10 +74,40 @@ export class KeyUse {
   async decrypt(input: DecryptInput): Promise<DecryptResult> {
     if (!(input.ciphertextBlob instanceof Uint8Array)) throw new ByokError('INVALID_PARAMETER', 'ciphertextBlob must be bytes.');
     const { keyId, backendCiphertext } = parseCiphertextBlob(input.ciphertextBlob);
-    if (input.keyId !== undefined && input.keyId !== keyId) throw new ByokError('CIPHERTEXT_INVALID');
+    if (input.keyId !== undefined && (await this.parts.keys.keyIdOf({ tenant: input.tenant, keyId: input.keyId })) !== keyId) throw new ByokError('CIPHERTEXT_INVALID');
     const key = await this.load({ tenant: input.tenant, keyId });
     const plaintext = await this.withMaterial(key, 'ENCRYPT_DECRYPT', (h) => this.backend.decrypt(h, backendCiphertext, input.aad));
     return { keyId, plaintext };
+  }
+
+  /** A fresh data key, encrypted as `encrypt` would; its plaintext handed over only if asked, else zeroized. */
+  async generateDataKey(input: GenerateDataKeyInput): Promise<DataKeyResult> {
+    const plaintext = randomOf(dataKeyLength(input));
+    let handedOver = false;
+    try {
+      const { keyId, ciphertextBlob } = await this.encrypt({ tenant: input.tenant, keyId: input.keyId, plaintext, ...(input.aad !== undefined ? { aad: input.aad } : {}) });
+      handedOver = input.withPlaintext === true;
+      return { keyId, ciphertextBlob, ...(handedOver ? { plaintext } : {}) };
+    } finally {
+      if (!handedOver) zeroize(plaintext);
+    }
+  }
+
+  /** Decrypt, then encrypt under the destination key; the plaintext is zeroized in between. */
+  async reEncrypt(input: ReEncryptInput): Promise<ReEncryptResult> {
+    const source = await this.decrypt({
+      tenant: input.tenant, ciphertextBlob: input.ciphertextBlob,
+      ...(input.sourceKeyId !== undefined ? { keyId: input.sourceKeyId } : {}), ...(input.sourceAad !== undefined ? { aad: input.sourceAad } : {}),
+    });
+    try {
+      const r = await this.encrypt({
+        tenant: input.tenant, keyId: input.destinationKeyId, plaintext: source.plaintext,
+        ...(input.destinationAad !== undefined ? { aad: input.destinationAad } : {}),
+      });
+      return { sourceKeyId: source.keyId, keyId: r.keyId, ciphertextBlob: r.ciphertextBlob };
+    } finally {
+      zeroize(source.plaintext);
+    }
   }
 
   async getPublicKey(ref: KeyRef): Promise<PublicKeyResult> {
@@ -67,9 +119,10 @@ export class KeyUse {
 
   async sign(input: SignInput): Promise<SignResult> {
     const message = requireMessage(input.message);
+    const messageType = parseMessageType(input.messageType);
     const key = await this.load(input);
     const signingAlgorithm = parseSigningAlgorithm(input.signingAlgorithm, key.record.materialSpec);
-    const signature = await this.withMaterial(key, 'SIGN_VERIFY', (h) => this.backend.sign(h, signingAlgorithm, message));
+    const signature = await this.withMaterial(key, 'SIGN_VERIFY', (h) => this.backend.sign(h, signingAlgorithm, message, messageType));
     return { keyId: key.record.keyId, signingAlgorithm, signature };
   }
 
@@ -79,10 +132,13 @@ export class KeyUse {
     if (!(input.signature instanceof Uint8Array) || input.signature.length === 0 || input.signature.length > 1024) {
       throw new ByokError('INVALID_PARAMETER', 'signature must be 1 to 1024 bytes.');
     }
+    const messageType = parseMessageType(input.messageType);
     const key = await this.load(input);
     const signingAlgorithm = parseSigningAlgorithm(input.signingAlgorithm, key.record.materialSpec);
+    checkDigestLength(signingAlgorithm, messageType, message);
     const spki = await this.withMaterial(key, 'SIGN_VERIFY', (h) => this.backend.publicKey(h));
-    return { keyId: key.record.keyId, signatureValid: verifyWithSpki(spki, signingAlgorithm, message, input.signature) };
+    const verify = messageType === 'DIGEST' ? verifyDigestWithSpki : verifyWithSpki;
+    return { keyId: key.record.keyId, signatureValid: verify(spki, signingAlgorithm, message, input.signature) };
   }
 
   async generateMac(input: MacInput): Promise<MacResult> {

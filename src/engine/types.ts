@@ -4,11 +4,12 @@
  * literal unions, so a misspelt algorithm or spec fails `tsc`; the engine still checks them at
  * run time for JS callers and the wire dialects.
  */
-import type { KeyUsage, MacAlgorithm, MaterialSpec, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
+import type { KeyUsage, MacAlgorithm, MaterialSpec, MessageType, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec } from '../algorithms/specs.js';
 import type { KeyDescription, KeyOrigin, KeyState } from '../store/key-store.js';
 
 /** The record model lives with the store (which never imports the engine); named here too. */
 export type { KeyOrigin, KeyState } from '../store/key-store.js';
+export type { MessageType } from '../algorithms/specs.js';
 
 /** `createKey`: a new key of a tenant, waiting for imported material (EXTERNAL) or with material made by the engine (KMS). */
 export interface CreateKeyInput {
@@ -47,7 +48,104 @@ export interface KeyMetadata extends KeyDescription {
 /** Names one key of one tenant; another tenant's key is KEY_NOT_FOUND, as a missing one is. */
 export interface KeyRef {
   readonly tenant: string;
+  /** The key ID, or one of the tenant's aliases, `alias/<name>`, resolved by the engine. */
   readonly keyId: string;
+}
+
+/** `listKeys` / `listAliases`: one page, after the `marker` a previous page returned. */
+export interface PageInput {
+  readonly tenant: string;
+  /** 1..1000 entries (default 100). */
+  readonly limit?: number;
+  /** The `nextMarker` of the previous page; absent: the first page. */
+  readonly marker?: string;
+}
+
+/** `listKeys` with a page. */
+export type ListKeysInput = PageInput;
+
+/** One page of the tenant's keys, oldest first. */
+export interface KeyList {
+  readonly keys: KeyMetadata[];
+  /** Whether more follow: then `nextMarker` asks for them. */
+  readonly truncated: boolean;
+  readonly nextMarker?: string;
+  /** How many keys the tenant has. */
+  readonly total: number;
+}
+
+/** `createAlias`: a name for a key of the tenant, unique in the tenant; a key may have several. */
+export interface CreateAliasInput {
+  readonly tenant: string;
+  /** `alias/` then 1..250 of [A-Za-z0-9/_-]; `alias/aws/` is reserved (AWS's rule). */
+  readonly aliasName: string;
+  /** The key ID (not another alias). */
+  readonly keyId: string;
+}
+
+/** `deleteAlias`: which alias of the tenant. */
+export interface AliasRef {
+  readonly tenant: string;
+  readonly aliasName: string;
+}
+
+/** `listAliases`: the tenant's aliases, or only those of one key. */
+export interface ListAliasesInput extends PageInput {
+  readonly keyId?: string;
+}
+
+/** An alias and the key it names. */
+export interface AliasEntry {
+  readonly aliasName: string;
+  readonly keyId: string;
+  /** Seconds since the epoch. */
+  readonly createdAt: number;
+}
+
+/** One page of aliases, by name. */
+export interface AliasList {
+  readonly aliases: AliasEntry[];
+  readonly truncated: boolean;
+  readonly nextMarker?: string;
+}
+
+/** The two data key lengths the cloud APIs name: 16 and 32 bytes. */
+export type DataKeySpec = 'AES_128' | 'AES_256';
+
+/** `generateDataKey`: a fresh random data key encrypted under a symmetric key. */
+export interface GenerateDataKeyInput extends KeyRef {
+  /** 1..1024 bytes; or give `keySpec`; neither: 32 bytes. */
+  readonly numberOfBytes?: number;
+  readonly keySpec?: DataKeySpec;
+  /** Associated data the blob is bound to: `decrypt` needs the same. */
+  readonly aad?: Uint8Array;
+  /** Also return the plaintext data key (GenerateDataKey), or only the blob (…WithoutPlaintext). */
+  readonly withPlaintext: boolean;
+}
+
+/** The data key as a ciphertext blob that `decrypt` opens, and (if asked) in plaintext: the caller zeroizes it. */
+export interface DataKeyResult {
+  readonly keyId: string;
+  readonly ciphertextBlob: Uint8Array;
+  readonly plaintext?: Uint8Array;
+}
+
+/** `reEncrypt`: a blob of one key, decrypted and encrypted under another inside the engine. */
+export interface ReEncryptInput {
+  readonly tenant: string;
+  readonly ciphertextBlob: Uint8Array;
+  readonly sourceAad?: Uint8Array;
+  /** If given, the blob's key must be this one. */
+  readonly sourceKeyId?: string;
+  readonly destinationKeyId: string;
+  readonly destinationAad?: Uint8Array;
+}
+
+/** The new blob, with the keys it came from and is under. */
+export interface ReEncryptResult {
+  readonly sourceKeyId: string;
+  readonly keyId: string;
+  readonly ciphertextBlob: Uint8Array;
 }
 
 /** `getParametersForImport`: which wrapping algorithm (and key spec) the customer will wrap with. */
@@ -138,11 +236,13 @@ export interface PublicKeyResult {
   readonly signingAlgorithms: SigningAlgorithm[];
 }
 
-/** `sign`: a raw message and the signing algorithm. */
+/** `sign`: a raw message (or its digest) and the signing algorithm. */
 export interface SignInput extends KeyRef {
-  /** The raw message (1..4096 bytes); the algorithm hashes it. */
+  /** RAW: the message (1..4096 bytes), hashed by the algorithm. DIGEST: its hash, as long as the algorithm's. */
   readonly message: Uint8Array;
   readonly signingAlgorithm: SigningAlgorithm;
+  /** Default RAW. */
+  readonly messageType?: MessageType;
 }
 
 /** The signature and the algorithm that made it. */
@@ -195,8 +295,10 @@ export interface Engine {
   createKey(input: CreateKeyInput): Promise<KeyMetadata>;
   /** The key's metadata, with its effective state. */
   describeKey(ref: KeyRef): Promise<KeyMetadata>;
-  /** Every key of the tenant. */
+  /** Every key of the tenant, oldest first. */
   listKeys(tenant: string): Promise<KeyMetadata[]>;
+  /** One page of the tenant's keys, oldest first. */
+  listKeys(input: ListKeysInput): Promise<KeyList>;
   /** A fresh wrapping key pair: its public key (base64 DER SPKI) and an import token bound to it. */
   getParametersForImport(input: GetParametersForImportInput): Promise<ImportParameters>;
   /** Verify the token, unwrap, match the material on re-import, store it sealed and enable the key. */
@@ -221,6 +323,18 @@ export interface Engine {
   sign(input: SignInput): Promise<SignResult>;
   /** Verify a signature with an asymmetric key. */
   verify(input: VerifyInput): Promise<VerifyResult>;
+  /** A random data key, encrypted under a symmetric key (and in plaintext if asked). */
+  generateDataKey(input: GenerateDataKeyInput): Promise<DataKeyResult>;
+  /** Decrypt under one key and encrypt under another; the plaintext never leaves the engine. */
+  reEncrypt(input: ReEncryptInput): Promise<ReEncryptResult>;
+  /** 1..1024 random bytes. */
+  generateRandom(numberOfBytes: number): Promise<Uint8Array>;
+  /** Name a key of the tenant; ALIAS_EXISTS if the tenant already uses the name. */
+  createAlias(input: CreateAliasInput): Promise<AliasEntry>;
+  /** Remove an alias (the key stays). */
+  deleteAlias(ref: AliasRef): Promise<void>;
+  /** One page of the tenant's aliases (or one key's), by name. */
+  listAliases(input: ListAliasesInput): Promise<AliasList>;
   /** HMAC of a message with an HMAC key. */
   generateMac(input: MacInput): Promise<MacResult>;
   /** Verify an HMAC in constant time. */

@@ -5,7 +5,7 @@
  * always safe integers, so Number() serves both.
  */
 import type { MaterialSpec } from '../algorithms/specs.js';
-import type { EngineKeyRole, EngineKeyVerifier, KeyOrigin, KeyRecord, KeyState } from './key-store.js';
+import type { AliasRecord, EngineKeyRole, EngineKeyVerifier, KeyOrigin, KeyRecord, KeyState } from './key-store.js';
 
 type SqlInteger = number | string;
 
@@ -61,4 +61,13 @@ export interface VerifierRow {
 
 export function verifierFromRow(r: VerifierRow): EngineKeyVerifier {
   return { role: r.role as EngineKeyRole, keyId: r.key_id, verifier: new Uint8Array(r.verifier) };
+}
+
+/** An alias row (both SQL stores). */
+export interface AliasRow {
+  tenant: string; alias_name: string; key_id: string; created_at: SqlInteger;
+}
+
+export function aliasFromRow(r: AliasRow): AliasRecord {
+  return { tenant: r.tenant, aliasName: r.alias_name, keyId: r.key_id, createdAt: Number(r.created_at) };
 }

@@ -39,6 +39,18 @@ export interface KeyRecord extends KeyDescription {
   readonly deletionDate?: number;
 }
 
+/**
+ * An alias of a key (`alias/<name>`): unique per tenant, several per key, removed with its key.
+ * A store keeps it as given; the engine checks names and targets.
+ */
+export interface AliasRecord {
+  readonly tenant: string;
+  readonly aliasName: string;
+  readonly keyId: string;
+  /** Seconds since the epoch. */
+  readonly createdAt: number;
+}
+
 /** Which engine key a verifier is for. */
 export type EngineKeyRole = 'commitment' | 'master' | 'token-sealing';
 
@@ -84,8 +96,17 @@ export interface KeyStore {
    * `mutate` throws or the key does not exist, nothing is written (the attempt stays counted).
    */
   commitImport(keyId: string, mutate: KeyMutation, tokenDigest: string): Promise<KeyRecord | undefined>;
-  /** Remove a key and everything stored with it. */
+  /** Remove a key and everything stored with it (its aliases too). */
   deleteKey(keyId: string): Promise<void>;
+
+  /** Add an alias; false (and nothing written) if the tenant already has one of that name. */
+  createAlias(alias: AliasRecord): Promise<boolean>;
+  /** The tenant's alias of that name, or undefined. */
+  getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined>;
+  /** Every alias of the tenant, by name. */
+  listAliases(tenant: string): Promise<AliasRecord[]>;
+  /** Remove the tenant's alias of that name; false if there was none. */
+  deleteAlias(tenant: string, aliasName: string): Promise<boolean>;
 
   /** Failed unwraps recorded against a token (by digest). */
   tokenFailures(tokenDigest: string): Promise<number>;

@@ -1,6 +1,6 @@
 /** In-memory KeyStore for tests and embedding experiments; not durable. */
 import { equalBytes } from '../bytes.js';
-import type { EngineKeyBinding, EngineKeyCheck, EngineKeyVerifier, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import type { AliasRecord, EngineKeyBinding, EngineKeyCheck, EngineKeyVerifier, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
 import { inconsistentWrite } from './store-errors.js';
 
 /** A KeyStore in memory, for tests and embedders that persist elsewhere: not durable, every record ends with the process. */
@@ -8,6 +8,8 @@ export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly tokens = new Map<string, { failures: number; used: boolean; expiresAt: number }>();
   private readonly verifiers: EngineKeyVerifier[] = [];
+  /** By tenant, then alias name. */
+  private readonly aliases = new Map<string, Map<string, AliasRecord>>();
 
   async createKey(record: KeyRecord): Promise<void> {
     if (this.keys.has(record.keyId)) throw new Error('duplicate key ID');
@@ -45,7 +47,31 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async deleteKey(keyId: string): Promise<void> {
+    const record = this.keys.get(keyId);
     this.keys.delete(keyId);
+    const names = record && this.aliases.get(record.tenant);
+    if (names) for (const [name, a] of names) if (a.keyId === keyId) names.delete(name);
+  }
+
+  async createAlias(alias: AliasRecord): Promise<boolean> {
+    const names = this.aliases.get(alias.tenant) ?? new Map<string, AliasRecord>();
+    if (names.has(alias.aliasName)) return false;
+    names.set(alias.aliasName, { ...alias });
+    this.aliases.set(alias.tenant, names);
+    return true;
+  }
+
+  async getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const a = this.aliases.get(tenant)?.get(aliasName);
+    return a && { ...a };
+  }
+
+  async listAliases(tenant: string): Promise<AliasRecord[]> {
+    return [...(this.aliases.get(tenant)?.values() ?? [])].map((a) => ({ ...a })).sort((x, y) => (x.aliasName < y.aliasName ? -1 : x.aliasName > y.aliasName ? 1 : 0));
+  }
+
+  async deleteAlias(tenant: string, aliasName: string): Promise<boolean> {
+    return this.aliases.get(tenant)?.delete(aliasName) ?? false;
   }
 
   async tokenFailures(digest: string): Promise<number> {

@@ -11,8 +11,8 @@
  */
 import pg from 'pg';
 import { ByokError } from '../errors.js';
-import type { EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type KeyRow, type VerifierRow } from './key-row.js';
+import type { AliasRecord, EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { aliasFromRow, KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type AliasRow, type KeyRow, type VerifierRow } from './key-row.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js';
 import { inconsistentWrite } from './store-errors.js';
 import { redactStoreUrl } from './store-url.js';
@@ -45,6 +45,11 @@ const SQL = {
   list: 'SELECT * FROM byok_keys WHERE tenant = $1 ORDER BY created_at, key_id',
   update: `UPDATE byok_keys SET ${KEY_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE key_id = $1`,
   delete: 'DELETE FROM byok_keys WHERE key_id = $1',
+  deleteAliasesOf: 'DELETE FROM byok_aliases WHERE key_id = $1',
+  aliasAdd: 'INSERT INTO byok_aliases (tenant, alias_name, key_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+  aliasGet: 'SELECT * FROM byok_aliases WHERE tenant = $1 AND alias_name = $2',
+  aliasList: 'SELECT * FROM byok_aliases WHERE tenant = $1 ORDER BY alias_name COLLATE "C"',
+  aliasDelete: 'DELETE FROM byok_aliases WHERE tenant = $1 AND alias_name = $2',
   tokenGet: 'SELECT failures FROM byok_token_usage WHERE digest = $1',
   tokenFail: `INSERT INTO byok_token_usage (digest, failures, expires_at) VALUES ($1, 1, $2)
               ON CONFLICT (digest) DO UPDATE SET failures = byok_token_usage.failures + 1 RETURNING failures`,
@@ -220,7 +225,27 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async deleteKey(keyId: string): Promise<void> {
-    await this.query(SQL.delete, [keyId]);
+    await this.transaction(async (c) => {
+      await c.query(SQL.delete, [keyId]);
+      await c.query(SQL.deleteAliasesOf, [keyId]);
+    });
+  }
+
+  async createAlias(a: AliasRecord): Promise<boolean> {
+    return (await this.query(SQL.aliasAdd, [a.tenant, a.aliasName, a.keyId, a.createdAt])).rowCount === 1;
+  }
+
+  async getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const { rows } = await this.query<AliasRow>(SQL.aliasGet, [tenant, aliasName]);
+    return rows[0] && aliasFromRow(rows[0]);
+  }
+
+  async listAliases(tenant: string): Promise<AliasRecord[]> {
+    return (await this.query<AliasRow>(SQL.aliasList, [tenant])).rows.map(aliasFromRow);
+  }
+
+  async deleteAlias(tenant: string, aliasName: string): Promise<boolean> {
+    return (await this.query(SQL.aliasDelete, [tenant, aliasName])).rowCount === 1;
   }
 
   async tokenFailures(digest: string): Promise<number> {

@@ -24,8 +24,8 @@ import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ByokError } from '../errors.js';
-import type { EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
-import { KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type KeyRow, type VerifierRow } from './key-row.js';
+import type { AliasRecord, EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import { aliasFromRow, KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type AliasRow, type KeyRow, type VerifierRow } from './key-row.js';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 import { inconsistentWrite } from './store-errors.js';
 
@@ -75,6 +75,11 @@ export class SqliteKeyStore implements KeyStore {
       list: this.db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE tenant = ? ORDER BY created_at, key_id'),
       update: this.db.prepare(`UPDATE keys SET ${KEY_COLUMNS.slice(1).map((c) => `${c} = @${c}`).join(', ')} WHERE key_id = @key_id`),
       delete: this.db.prepare('DELETE FROM keys WHERE key_id = ?'),
+      deleteAliasesOf: this.db.prepare('DELETE FROM aliases WHERE key_id = ?'),
+      aliasAdd: this.db.prepare('INSERT INTO aliases (tenant, alias_name, key_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      aliasGet: this.db.prepare<[string, string], AliasRow>('SELECT * FROM aliases WHERE tenant = ? AND alias_name = ?'),
+      aliasList: this.db.prepare<[string], AliasRow>('SELECT * FROM aliases WHERE tenant = ? ORDER BY alias_name'),
+      aliasDelete: this.db.prepare('DELETE FROM aliases WHERE tenant = ? AND alias_name = ?'),
       tokenGet: this.db.prepare<[string], { failures: number; used: number }>('SELECT failures, used FROM token_usage WHERE digest = ?'),
       tokenFail: this.db.prepare(`INSERT INTO token_usage (digest, failures, expires_at) VALUES (?, 1, ?)
                                   ON CONFLICT (digest) DO UPDATE SET failures = failures + 1 RETURNING failures`),
@@ -248,7 +253,25 @@ export class SqliteKeyStore implements KeyStore {
   async deleteKey(keyId: string): Promise<void> {
     await this.write(() => {
       this.stmts.delete.run(keyId);
+      this.stmts.deleteAliasesOf.run(keyId);
     });
+  }
+
+  createAlias(a: AliasRecord): Promise<boolean> {
+    return this.write(() => this.stmts.aliasAdd.run(a.tenant, a.aliasName, a.keyId, a.createdAt).changes === 1);
+  }
+
+  async getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = this.run(() => this.stmts.aliasGet.get(tenant, aliasName));
+    return row && aliasFromRow(row);
+  }
+
+  async listAliases(tenant: string): Promise<AliasRecord[]> {
+    return this.run(() => this.stmts.aliasList.all(tenant)).map(aliasFromRow);
+  }
+
+  deleteAlias(tenant: string, aliasName: string): Promise<boolean> {
+    return this.write(() => this.stmts.aliasDelete.run(tenant, aliasName).changes === 1);
   }
 
   async tokenFailures(digest: string): Promise<number> {

@@ -7,7 +7,7 @@
  * spec unsupported, the test asserts ALGORITHM_UNSUPPORTED with its reason.
  */
 import { execFileSync } from 'node:child_process';
-import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,25 @@ function opensslVerifies(alg: SigningAlgorithm, pubPem: string, message: Uint8Ar
   }
 }
 
+/** sm2p256v1's a, b, Gx, Gy (GM/T 0003.5): what Z_A hashes besides the ID and the public key. */
+const SM2_CURVE_HEX = 'FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC'
+  + '28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93'
+  + '32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7'
+  + 'BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0';
+
+/**
+ * The DIGEST a caller sends for a message: the algorithm's hash of it; for SM2DSA e = SM3(Z_A ‖ M)
+ * with Z_A = SM3(ENTL ‖ ID ‖ a ‖ b ‖ Gx ‖ Gy ‖ x_A ‖ y_A), ID the default 1234567812345678
+ * (GM/T 0003.2 §5.5, §6.1), computed here with node's SM3 from the SPKI's point.
+ */
+function digestOf(alg: SigningAlgorithm, spki: Uint8Array, message: Uint8Array): Uint8Array {
+  const info = SIGNING_ALGORITHMS[alg];
+  if (info.keyType !== 'sm2') return new Uint8Array(createHash(info.hash).update(message).digest());
+  const id = Buffer.from('1234567812345678');
+  const za = createHash('sm3').update(Buffer.of(0, id.length * 8)).update(id).update(Buffer.from(SM2_CURVE_HEX, 'hex')).update(spki.subarray(spki.length - 64)).digest();
+  return new Uint8Array(createHash('sm3').update(za).update(message).digest());
+}
+
 async function expectCode(p: Promise<unknown>, code: ByokError['code'], message?: RegExp) {
   const e = await p.then(() => undefined, (err: unknown) => err);
   expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
@@ -162,6 +181,16 @@ for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`
       const bad = Uint8Array.from(message);
       bad[0] ^= 1;
       expect((await engine.verify({ tenant: TENANT, keyId, message: bad, signingAlgorithm, signature })).signatureValid).toBe(false);
+
+      // MessageType DIGEST: the caller's hash, signed as is; OpenSSL verifies it over the message.
+      const digest = digestOf(signingAlgorithm, k.spki, message);
+      const overDigest = await engine.sign({ tenant: TENANT, keyId, message: digest, signingAlgorithm, messageType: 'DIGEST' });
+      expect(opensslVerifies(signingAlgorithm, k.pubPem, message, overDigest.signature), `${spec} ${signingAlgorithm} DIGEST verified by OpenSSL`).toBe(true);
+      expect((await engine.verify({ tenant: TENANT, keyId, message: digest, signingAlgorithm, signature: overDigest.signature, messageType: 'DIGEST' })).signatureValid).toBe(true);
+      expect((await engine.verify({ tenant: TENANT, keyId, message: digest, signingAlgorithm, signature, messageType: 'DIGEST' })).signatureValid).toBe(true);
+      expect((await engine.verify({ tenant: TENANT, keyId, message: bad.subarray(0, digest.length), signingAlgorithm, signature, messageType: 'DIGEST' })).signatureValid).toBe(false);
+      await expectCode(engine.sign({ tenant: TENANT, keyId, message: digest.subarray(1), signingAlgorithm, messageType: 'DIGEST' }), 'INVALID_PARAMETER', /digest is \d+ bytes/);
+      await expectCode(engine.sign({ tenant: TENANT, keyId, message, signingAlgorithm, messageType: 'HASHED' as never }), 'INVALID_PARAMETER');
     }
     await expectCode(engine.encrypt({ tenant: TENANT, keyId, plaintext: message }), 'INVALID_KEY_USAGE');
   }

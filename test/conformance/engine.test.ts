@@ -97,6 +97,47 @@ for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`
     await proveMaterial(keyId, materialSpec, material);
   });
 
+  it.each(['AES_256', 'SM4_128'] as const)('generateDataKey (%s): the blob opens with the customer\'s material and the AAD; without plaintext; lengths', async (materialSpec) => {
+    if (backend.unsupportedReason({ materialSpec }) !== undefined) return expectCode(engine.createKey({ tenant: TENANT, materialSpec }), 'ALGORITHM_UNSUPPORTED');
+    const { keyId, material } = await importedKey(OAEP, materialSpec);
+    const aad = new TextEncoder().encode('{"purpose":"dek"}');
+    const dk = await engine.generateDataKey({ tenant: TENANT, keyId, keySpec: 'AES_128', aad, withPlaintext: true });
+    expect(dk.keyId).toBe(keyId);
+    expect(dk.plaintext).toHaveLength(16);
+    // The customer opens the blob with its own material: the data key is what the engine returned.
+    expect(Buffer.from(customerDecrypt(materialSpec, material, dk.ciphertextBlob, aad))).toEqual(Buffer.from(dk.plaintext!));
+    expect(Buffer.from((await engine.decrypt({ tenant: TENANT, ciphertextBlob: dk.ciphertextBlob, aad })).plaintext)).toEqual(Buffer.from(dk.plaintext!));
+    await expectCode(engine.decrypt({ tenant: TENANT, ciphertextBlob: dk.ciphertextBlob }), 'CIPHERTEXT_INVALID');
+    await expectCode(engine.decrypt({ tenant: TENANT, ciphertextBlob: dk.ciphertextBlob, aad: new TextEncoder().encode('{"purpose":"other"}') }), 'CIPHERTEXT_INVALID');
+
+    const blind = await engine.generateDataKey({ tenant: TENANT, keyId, numberOfBytes: 1024, withPlaintext: false });
+    expect(blind.plaintext).toBeUndefined();
+    expect(customerDecrypt(materialSpec, material, blind.ciphertextBlob)).toHaveLength(1024);
+    expect((await engine.generateDataKey({ tenant: TENANT, keyId, withPlaintext: true })).plaintext).toHaveLength(32);
+    for (const bad of [{ numberOfBytes: 0 }, { numberOfBytes: 1025 }, { numberOfBytes: 1.5 }, { keySpec: 'AES_512' }, { keySpec: 'AES_256', numberOfBytes: 32 }]) {
+      await expectCode(engine.generateDataKey({ tenant: TENANT, keyId, withPlaintext: true, ...bad } as never), 'INVALID_PARAMETER');
+    }
+    await expectCode(engine.generateDataKey({ tenant: OTHER, keyId, withPlaintext: true }), 'KEY_NOT_FOUND');
+    await engine.disableKey({ tenant: TENANT, keyId });
+    await expectCode(engine.generateDataKey({ tenant: TENANT, keyId, withPlaintext: true }), 'KEY_STATE_UNSUPPORTED');
+  });
+
+  it('reEncrypt: from one key\'s blob to another\'s, each with its AAD, checked with the customer\'s material', async () => {
+    const a = await importedKey();
+    const b = await importedKey();
+    const message = new Uint8Array(randomBytes(64));
+    const [aadA, aadB] = [new TextEncoder().encode('a'), new TextEncoder().encode('b')];
+    const blob = customerEncrypt(a.keyId, 'AES_256', a.material, message, aadA);
+    const r = await engine.reEncrypt({ tenant: TENANT, ciphertextBlob: blob, sourceAad: aadA, destinationKeyId: b.keyId, destinationAad: aadB });
+    expect(r).toMatchObject({ sourceKeyId: a.keyId, keyId: b.keyId });
+    expect(Buffer.from(customerDecrypt('AES_256', b.material, r.ciphertextBlob, aadB))).toEqual(Buffer.from(message));
+    await expectCode(engine.reEncrypt({ tenant: TENANT, ciphertextBlob: blob, destinationKeyId: b.keyId }), 'CIPHERTEXT_INVALID');
+    await expectCode(engine.reEncrypt({ tenant: TENANT, ciphertextBlob: blob, sourceAad: aadA, sourceKeyId: b.keyId, destinationKeyId: b.keyId }), 'CIPHERTEXT_INVALID');
+    await expectCode(engine.reEncrypt({ tenant: OTHER, ciphertextBlob: blob, sourceAad: aadA, destinationKeyId: b.keyId }), 'KEY_NOT_FOUND');
+    const kms = await engine.createKey({ tenant: OTHER, origin: 'KMS' });
+    await expectCode(engine.reEncrypt({ tenant: TENANT, ciphertextBlob: blob, sourceAad: aadA, destinationKeyId: kms.keyId }), 'KEY_NOT_FOUND');
+  });
+
   it('re-import of the same material after delete succeeds; different material fails and changes nothing', async () => {
     const { keyId, material, result } = await importedKey();
     const deleted = await engine.deleteKeyMaterial({ tenant: TENANT, keyId });

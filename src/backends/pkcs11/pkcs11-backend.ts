@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
-import { MATERIAL_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { MATERIAL_SPECS, type MaterialSpec, type MessageType, type SigningAlgorithm, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { concatBytes } from '../../bytes.js';
 import { systemClock } from '../../clock.js';
 import { ByokError } from '../../errors.js';
@@ -95,8 +95,8 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
 
   // ---- use -------------------------------------------------------------------------------------
 
-  protected override onSign(handle: Pkcs11MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
-    return this.device.withSession((session) => this.keys.sign(session, handle.object, algorithm, message), 'Signing');
+  protected override onSign(handle: Pkcs11MaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array, messageType: MessageType): Promise<Uint8Array> {
+    return this.device.withSession((session) => this.keys.sign(session, handle.object, algorithm, message, messageType), 'Signing');
   }
 
   protected override onGenerateMac(handle: Pkcs11MaterialHandle, message: Uint8Array): Promise<Uint8Array> {

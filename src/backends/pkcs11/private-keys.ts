@@ -15,8 +15,9 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type * as Pkcs11Js from 'pkcs11js';
 import { ecdsaSignatureDer, ecParametersDer, ecSpki, rsaSpki } from '../../algorithms/asn1/index.js';
+import { digestInfo } from '../../algorithms/private-keys/digest-signing.js';
 import {
-  MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type SigningAlgorithm,
+  MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type MessageType, type SigningAlgorithm,
 } from '../../algorithms/specs.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import { NO_SM2 } from './capabilities.js';
@@ -147,19 +148,28 @@ export class Pkcs11KeyOperations {
     return verify(info.hash, message, { key: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, signature);
   }
 
-  /** Sign a raw message in the device. ECDSA: hashed here (the message is not secret), DER out. */
-  async sign(session: Handle, object: Handle, alg: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Sign a raw message (or a DIGEST of it) in the device. ECDSA: hashed here (the message is not
+   * secret), DER out. RSA DIGEST: the hashless mechanisms, CKM_RSA_PKCS over the DigestInfo and
+   * CKM_RSA_PKCS_PSS over the digest (PKCS#11 v2.40 §2.1.6, §2.1.14).
+   */
+  async sign(session: Handle, object: Handle, alg: SigningAlgorithm, message: Uint8Array, messageType: MessageType = 'RAW'): Promise<Uint8Array> {
     const l = this.lib;
     const info = SIGNING_ALGORITHMS[alg];
     if (info.keyType === 'sm2') throw new ByokError('ALGORITHM_UNSUPPORTED', NO_SM2);
     if (info.keyType === 'ec') {
-      const digest = createHash(info.hash).update(message).digest();
+      const digest = messageType === 'DIGEST' ? Buffer.from(message) : createHash(info.hash).update(message).digest();
       this.p11.C_SignInit(session, { mechanism: l.CKM_ECDSA }, object);
       const raw = await this.p11.C_SignAsync(session, digest, Buffer.alloc(160));
       return ecdsaSignatureDer(raw);
     }
     const hashes = { sha256: [l.CKM_SHA256, l.CKG_MGF1_SHA256, 32], sha384: [l.CKM_SHA384, l.CKG_MGF1_SHA384, 48], sha512: [l.CKM_SHA512, l.CKG_MGF1_SHA512, 64] } as const;
     const [hashAlg, mgf, saltLen] = hashes[info.hash as 'sha256' | 'sha384' | 'sha512'];
+    if (messageType === 'DIGEST') {
+      const pss = info.rsaPadding === 'pss';
+      this.p11.C_SignInit(session, pss ? { mechanism: l.CKM_RSA_PKCS_PSS, parameter: { type: l.CK_PARAMS_RSA_PSS, hashAlg, mgf, saltLen } as Pkcs11Js.RsaPSS } : { mechanism: l.CKM_RSA_PKCS }, object);
+      return new Uint8Array(await this.p11.C_SignAsync(session, pss ? Buffer.from(message) : digestInfo(info.hash, message), Buffer.alloc(512)));
+    }
     const mechanism: Pkcs11Js.Mechanism = info.rsaPadding === 'pss'
       ? { mechanism: { sha256: l.CKM_SHA256_RSA_PKCS_PSS, sha384: l.CKM_SHA384_RSA_PKCS_PSS, sha512: l.CKM_SHA512_RSA_PKCS_PSS }[info.hash as 'sha256'], parameter: { type: l.CK_PARAMS_RSA_PSS, hashAlg, mgf, saltLen } as Pkcs11Js.RsaPSS }
       : { mechanism: { sha256: l.CKM_SHA256_RSA_PKCS, sha384: l.CKM_SHA384_RSA_PKCS, sha512: l.CKM_SHA512_RSA_PKCS }[info.hash as 'sha256'] };

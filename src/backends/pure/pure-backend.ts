@@ -8,9 +8,10 @@ import { createHmac, generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { validatePrivateKey } from '../../algorithms/private-keys/pkcs8.js';
+import { signDigestWithPkcs8 } from '../../algorithms/private-keys/digest-signing.js';
 import { signWithPkcs8 } from '../../algorithms/private-keys/signing.js';
 import { checkSm2KeyPair } from '../../algorithms/sm2/index.js';
-import { MATERIAL_SPECS, WRAPPING_KEY_SPECS, type MaterialSpec, type SigningAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { MATERIAL_SPECS, WRAPPING_KEY_SPECS, type MaterialSpec, type MessageType, type SigningAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
@@ -188,8 +189,8 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
     }
   }
 
-  protected override async onSign(handle: PureMaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array): Promise<Uint8Array> {
-    return signWithPkcs8(handle.material(), algorithm, message);
+  protected override async onSign(handle: PureMaterialHandle, algorithm: SigningAlgorithm, message: Uint8Array, messageType: MessageType): Promise<Uint8Array> {
+    return messageType === 'DIGEST' ? signDigestWithPkcs8(handle.material(), algorithm, message) : signWithPkcs8(handle.material(), algorithm, message);
   }
 
   protected override async onGenerateMac(handle: PureMaterialHandle, message: Uint8Array): Promise<Uint8Array> {

@@ -30,6 +30,7 @@ const TENCENT_ERROR_CODES = {
   KEY_STATE_UNSUPPORTED: 'ResourceUnavailable.CmkStateNotSupport',
   NOT_EXTERNAL_KEY: 'UnsupportedOperation.NotExternalCmk',
   KEY_NOT_FOUND: 'ResourceUnavailable.CmkNotFound',
+  ALIAS_EXISTS: 'InvalidParameterValue.AliasAlreadyExists',
   INVALID_KEY_ID: 'InvalidParameterValue.InvalidKeyId',
   INVALID_PARAMETER: 'InvalidParameter',
   ALGORITHM_UNSUPPORTED: 'UnsupportedOperation',

@@ -38,3 +38,18 @@ export function engineKeyVerifiersTableV1(table: string, types: Pick<SqlTypes, '
         PRIMARY KEY (role, key_id)
       );`;
 }
+
+/**
+ * Version 1 of the aliases table (SQLite `aliases`, PostgreSQL `byok_aliases`): alias names are
+ * unique per tenant, a key may have several; the stores delete a key's aliases with the key.
+ */
+export function aliasesTableV1(table: string, types: Pick<SqlTypes, 'integer'>): string {
+  return `CREATE TABLE ${table} (
+        tenant TEXT NOT NULL,
+        alias_name TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        created_at ${types.integer} NOT NULL,
+        PRIMARY KEY (tenant, alias_name)
+      );
+      CREATE INDEX ${table}_by_key ON ${table} (key_id);`;
+}

@@ -4,7 +4,7 @@
  * Each runs in the start-up transaction (PostgreSQL DDL is transactional), so a migration is
  * either wholly applied and recorded or not at all.
  */
-import { engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
+import { aliasesTableV1, engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
 
 export interface Migration {
   readonly version: number;
@@ -49,5 +49,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'engine key verifiers',
     // The engine keys the key space belongs to (their verifiers), recorded by the first instance.
     sql: engineKeyVerifiersTableV1('byok_engine_key_verifiers', { bytes: 'BYTEA' }),
+  },
+  {
+    version: 4,
+    name: 'aliases',
+    // Several names per key, each unique in its tenant (the primary key decides a race).
+    sql: aliasesTableV1('byok_aliases', { integer: 'BIGINT' }),
   },
 ];

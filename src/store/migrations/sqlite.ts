@@ -3,7 +3,7 @@
  * how many have run. Never edit an entry once released: add a new one. They run in one
  * BEGIN IMMEDIATE transaction at open, so two processes opening one file take turns.
  */
-import { engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
+import { aliasesTableV1, engineKeyVerifiersTableV1, keysTableV1 } from './keys-table.js';
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `${keysTableV1('keys', { integer: 'INTEGER', bytes: 'BLOB' })}
@@ -23,4 +23,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       END;`,
   // 3. The engine keys the store belongs to (their verifiers), recorded at first use.
   engineKeyVerifiersTableV1('engine_key_verifiers', { bytes: 'BLOB' }),
+  // 4. Aliases: several names per key, each unique in its tenant.
+  aliasesTableV1('aliases', { integer: 'INTEGER' }),
 ];
