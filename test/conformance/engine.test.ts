@@ -414,13 +414,21 @@ for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`
 });
 
 describe('the error table (engine code → Tencent, Huawei, HTTP)', () => {
-  it('maps every engine code; server faults are 5xx, client faults 4xx; Huawei codes are KMS.xxxx (RATE_LIMITED: the API gateway\'s APIG.0308)', () => {
+  // Answered by Huawei Cloud's API gateway, not by KMS: the gateway's documented codes.
+  const HUAWEI_GATEWAY: Partial<Record<ErrorCode, RegExp>> = {
+    RATE_LIMITED: /^APIG\.0308$/,
+    SIGNATURE_MALFORMED: /^APIG\.0301$/,
+    SIGNATURE_EXPIRED: /^APIG\.0301$/,
+    ACCESS_KEY_UNKNOWN: /^APIG\.0301$/,
+    SIGNATURE_MISMATCH: /^APIG\.0301$/,
+    ACCESS_DENIED: /^APIG\.0302$/,
+  };
+  it('maps every engine code; server faults are 5xx, client faults 4xx; Huawei codes are KMS.xxxx, or the API gateway\'s APIG.03xx for throttling and AK/SK failures', () => {
     expect(Object.keys(WIRE_ERRORS).sort()).toEqual(Object.keys(ERROR_CODES).sort());
     for (const [code, wire] of Object.entries(WIRE_ERRORS)) {
       const fault = ERROR_CODES[code as ErrorCode].fault;
       expect(wire.http >= 500, code).toBe(fault === 'server');
-      // A throttled call is answered by Huawei Cloud's API gateway, not by KMS: its documented code.
-      expect(wire.huawei, code).toMatch(code === 'RATE_LIMITED' ? /^APIG\.0308$/ : /^KMS\.\d{4}$/);
+      expect(wire.huawei, code).toMatch(HUAWEI_GATEWAY[code as ErrorCode] ?? /^KMS\.\d{4}$/);
       expect(wire.tencent, code).toMatch(/^[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)?$/);
     }
   });
