@@ -68,10 +68,11 @@ const huawei: DialectUnderTest = {
   keyState: async (token, keyId) => (await hwCall(token, 'describe-key', { key_id: keyId })).json().key_info.key_state,
   pendingImport: '5',
   enabled: '2',
-  errorCode: (r) => (r.statusCode === 200 ? undefined : r.json().error.error_code),
+  errorCode: (r) => (r.statusCode === 200 ? undefined : r.json().error?.error_code ?? r.json().error_code),
   expectRateLimited(r) {
     expect(r.statusCode).toBe(429);
-    expect(r.json()).toEqual({ error: { error_code: 'APIG.0308', error_msg: 'Too many requests; retry later.' } });
+    // The API gateway's flat error format (APIG.*), with its request_id.
+    expect(r.json()).toEqual({ error_code: 'APIG.0308', error_msg: 'Too many requests; retry later.', request_id: r.headers['x-request-id'] });
   },
 };
 

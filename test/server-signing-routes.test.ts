@@ -102,8 +102,9 @@ describe('signed requests through the routes', () => {
       await huawei('proj-a', 'create-key', '{"key_alias":"x"}', { sk: 'wrong' }),
       await huawei('proj-a', 'create-key', '{"key_alias":"x"}', { ak: 'NOPE' }),
     ]) {
-      expect([r.statusCode, r.json().error.error_code]).toEqual([401, 'APIG.0301']);
-      expect(r.json().error.error_msg).toMatch(/signature|access key/i);
+      // The API gateway's flat format, with its request_id.
+      expect([r.statusCode, r.json().error_code, r.json().request_id]).toEqual([401, 'APIG.0301', r.headers['x-request-id']]);
+      expect(r.json().error_msg).toMatch(/signature|access key/i);
     }
     // Unauthenticated and not JSON: 401 before the body is judged (a token caller, as before).
     const r = await app.inject({ method: 'POST', url: '/v1.0/p/kms/describe-key', headers: { 'content-type': 'application/json' }, payload: '{nope' });
@@ -114,9 +115,9 @@ describe('signed requests through the routes', () => {
     const ok = await huawei('proj-b', 'create-key', '{"key_alias":"bound"}', { ak: 'HWBOUND', sk: 'hw-bound' });
     expect([ok.statusCode, ok.json().key_info.domain_id]).toEqual([200, 'tenant-b']);
     const other = await huawei('proj-c', 'create-key', '{"key_alias":"bound"}', { ak: 'HWBOUND', sk: 'hw-bound' });
-    expect([other.statusCode, other.json().error.error_code]).toEqual([403, 'APIG.0302']);
+    expect([other.statusCode, other.json().error_code]).toEqual([403, 'APIG.0302']);
     const header = await huawei('proj-b', 'create-key', '{"key_alias":"bound"}', { ak: 'HWBOUND', sk: 'hw-bound', headerProject: 'proj-c' });
-    expect([header.statusCode, header.json().error.error_code]).toEqual([403, 'APIG.0302']);
+    expect([header.statusCode, header.json().error_code]).toEqual([403, 'APIG.0302']);
     // An unbound key may name any project (the tenant is the key's).
     expect((await huawei('proj-z', 'create-key', '{"key_alias":"free"}')).statusCode).toBe(200);
   });

@@ -109,8 +109,11 @@ export class KmsServiceClient {
       throw new ServiceError(0, 'UNREACHABLE', `cannot reach ${new URL(this.base).origin} (${cause})`);
     }
     const requestId = res.headers.get('x-request-id') ?? undefined;
-    const json = (await res.json().catch(() => ({}))) as { error?: { error_code?: string; error_msg?: string } };
-    if (!res.ok) throw new ServiceError(res.status, json.error?.error_code ?? `HTTP ${res.status}`, json.error?.error_msg ?? res.statusText, requestId);
+    // KMS nests its errors under "error"; the API gateway's (APIG.*: authentication, throttling) are flat.
+    const json = (await res.json().catch(() => ({}))) as { error?: { error_code?: string; error_msg?: string }; error_code?: string; error_msg?: string };
+    if (!res.ok) {
+      throw new ServiceError(res.status, json.error?.error_code ?? json.error_code ?? `HTTP ${res.status}`, json.error?.error_msg ?? json.error_msg ?? res.statusText, requestId);
+    }
     return json as T;
   }
 

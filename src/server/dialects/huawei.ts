@@ -224,8 +224,16 @@ export const huaweiDialect = {
   authenticate: authenticateHuawei,
   /** The body of a success. */
   success: (result) => result,
-  /** The status and body of an error. */
-  error: (failure) => ({ status: failure.status, body: { error: { error_code: failure.code, error_msg: failure.message } } }),
+  /**
+   * The status and body of an error: KMS's own nested under "error"; the API gateway's (APIG.*:
+   * authentication, throttling) flat with a request_id, as the gateway sends them (and the Node
+   * core SDK reads a code only from the flat form).
+   */
+  error: (failure, requestId) => ({
+    status: failure.status,
+    body: failure.code.startsWith('APIG.') ? { error_code: failure.code, error_msg: failure.message, request_id: requestId }
+      : { error: { error_code: failure.code, error_msg: failure.message } },
+  }),
   // First in DIALECTS: it also answers whatever no dialect owns, with its REST errors.
   /** Whether an unmatched request is one of this API's. */
   owns: (req) => req.url.startsWith('/v1.0/'),
