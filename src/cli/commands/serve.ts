@@ -13,8 +13,9 @@ const usage = `Usage: byok serve [--host 127.0.0.1] [--port 8080] [--data-dir ./
                   [--store sqlite|postgres://USER@HOST/DB] [--config FILE] [...]
 
 Runs the KMS import service: Huawei-style REST (POST /v1.0/{project_id}/kms/<action>, header
-X-Auth-Token) and Tencent-style actions (POST / with X-TC-Action, Authorization: Bearer),
-GET /healthz and GET /metrics (Prometheus text).
+X-Auth-Token or the SDKs' SDK-HMAC-SHA256 signature) and Tencent-style actions (POST / with
+X-TC-Action, Authorization: Bearer or the SDKs' TC3-HMAC-SHA256 signature; access keys in
+BYOK_ACCESS_KEYS), GET /healthz and GET /metrics (Prometheus text).
 
 Every setting (flag > environment variable > --config file > default; secrets have no flag):
 ${settingsHelp('serve')}
