@@ -11,7 +11,7 @@ import type { RunningService, ServiceOptions } from './bootstrap.js';
 export { byokService } from './plugin.js';
 export type { ServicePluginOptions } from './plugin.js';
 export { AuthTokens, Credentials, loadAuthTokens, parseTokenPairs } from './auth.js';
-export { parseAccessKeys } from './signing/access-keys.js';
+export { AccessKeys, parseAccessKeys } from './signing/access-keys.js';
 export type { AccessKey } from './signing/access-keys.js';
 export type { LoadedAuth } from './auth.js';
 export { auditLine, auditSink } from './audit.js';
