@@ -149,7 +149,7 @@ export class ImportEngine implements Engine {
   encrypt(input: EncryptInput): Promise<EncryptResult> { return this.audit.run('Encrypt', input, undefined, () => this.use.encrypt(input)); }
   decrypt(input: DecryptInput): Promise<DecryptResult> { return this.audit.run('Decrypt', input, undefined, () => this.use.decrypt(input)); }
   generateDataKey(input: GenerateDataKeyInput): Promise<DataKeyResult> { return this.audit.run('GenerateDataKey', input, undefined, () => this.use.generateDataKey(input)); }
-  reEncrypt(input: ReEncryptInput): Promise<ReEncryptResult> { return this.audit.run('ReEncrypt', { tenant: input.tenant, keyId: input.destinationKeyId }, undefined, () => this.use.reEncrypt(input)); }
+  reEncrypt(input: ReEncryptInput): Promise<ReEncryptResult> { return this.audit.run('ReEncrypt', { tenant: input.tenant, keyId: input.destinationKeyId ?? input.sourceKeyId }, undefined, () => this.use.reEncrypt(input)); }
   async generateRandom(numberOfBytes: number): Promise<Uint8Array> { return randomOf(numberOfBytes); }
   getPublicKey(ref: KeyRef): Promise<PublicKeyResult> { return this.audit.run('GetPublicKey', ref, undefined, () => this.use.getPublicKey(ref)); }
   sign(input: SignInput): Promise<SignResult> { return this.audit.run('Sign', input, input.signingAlgorithm, () => this.use.sign(input)); }

@@ -82,7 +82,7 @@ export class KeyLifecycle {
 
   /** One page, oldest first (creation time, then key ID: a marker stays valid as keys come and go). */
   async listKeysPage(input: ListKeysInput): Promise<KeyList> {
-    const all = await this.listKeys(input.tenant);
+    const all = (await this.listKeys(input.tenant)).filter((m) => (input.keyState === undefined || m.state === input.keyState) && (input.keySpec === undefined || m.keySpec === input.keySpec));
     const page = pageOf(all, (m) => `${String(m.createdAt).padStart(12, '0')}:${m.keyId}`, input);
     return { keys: page.items, truncated: page.truncated, total: all.length, ...(page.nextMarker !== undefined ? { nextMarker: page.nextMarker } : {}) };
   }

@@ -101,7 +101,7 @@ export class KeyUse {
     });
     try {
       const r = await this.encrypt({
-        tenant: input.tenant, keyId: input.destinationKeyId, plaintext: source.plaintext,
+        tenant: input.tenant, keyId: input.destinationKeyId ?? source.keyId, plaintext: source.plaintext,
         ...(input.destinationAad !== undefined ? { aad: input.destinationAad } : {}),
       });
       return { sourceKeyId: source.keyId, keyId: r.keyId, ciphertextBlob: r.ciphertextBlob };

@@ -61,8 +61,12 @@ export interface PageInput {
   readonly marker?: string;
 }
 
-/** `listKeys` with a page. */
-export type ListKeysInput = PageInput;
+/** `listKeys` with a page, of the keys in one state or of one spec if asked (Huawei's filters). */
+export interface ListKeysInput extends PageInput {
+  /** The effective state (an expired import counts as PendingImport). */
+  readonly keyState?: KeyState;
+  readonly keySpec?: MaterialSpec;
+}
 
 /** One page of the tenant's keys, oldest first. */
 export interface KeyList {
@@ -70,7 +74,7 @@ export interface KeyList {
   /** Whether more follow: then `nextMarker` asks for them. */
   readonly truncated: boolean;
   readonly nextMarker?: string;
-  /** How many keys the tenant has. */
+  /** How many keys the tenant has (that pass the filters). */
   readonly total: number;
 }
 
@@ -137,7 +141,8 @@ export interface ReEncryptInput {
   readonly sourceAad?: Uint8Array;
   /** If given, the blob's key must be this one. */
   readonly sourceKeyId?: string;
-  readonly destinationKeyId: string;
+  /** Absent: the blob's own key (a fresh IV and the destination AAD). */
+  readonly destinationKeyId?: string;
   readonly destinationAad?: Uint8Array;
 }
 

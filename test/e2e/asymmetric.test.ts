@@ -69,7 +69,7 @@ describe('asymmetric import through the service and the byok wrap CLI', () => {
       ? openssl(['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-in', 'msg', '-sigfile', 'sig', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678'])
       : openssl(['dgst', `-${hash}`, ...(keySpec.startsWith('RSA') ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest'] : []), '-verify', 'pub.pem', '-signature', 'sig', 'msg']);
     expect(verified).toMatch(/Verified (OK|Successfully)/);
-    const v = await postJson(api('verify'), { key_id: keyId, message: message.toString('base64'), signing_algorithm: signingAlgorithm, signature: signed.body.signature }, alice);
+    const v = await postJson(api('verify'), { key_id: keyId, message: message.toString('base64'), signing_algorithm: signingAlgorithm, signature: signed.body.signature, message_type: 'RAW' }, alice);
     expect(v.body).toMatchObject({ key_id: keyId, signature_valid: 'true' });
 
     // The same key pair may come back; another key pair may not (KMS.2314), and nothing changes.

@@ -3,6 +3,7 @@
  * coercion and additional-property removal off: unknown fields and wrong types are 400s).
  * Field rules follow the seeds.
  */
+import { ByokError } from '../../errors.js';
 
 /**
  * Shape only: the engine checks the seeds' key ID pattern
@@ -22,10 +23,9 @@ export const BASE64_SCHEMA = {
 /** The seeds' import_token (and encrypted_privatekey) rule. */
 export const TOKEN_SCHEMA = { type: 'string', pattern: '^[0-9a-zA-Z+/=]{200,6144}$' } as const;
 
-/** Huawei names; Tencent adds SM2PKE for SM2_ENCRYPT. */
-export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5', 'SM2_ENCRYPT', 'RSA_AES_KEY_WRAP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1'] as const;
+/** Huawei's names and Tencent's SM2PKE for SM2_ENCRYPT, accepted by both dialects. */
+export const WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5', 'SM2_ENCRYPT', 'SM2PKE', 'RSA_AES_KEY_WRAP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1'] as const;
 export const WRAPPING_ALGORITHM_SCHEMA = { type: 'string', enum: [...WRAPPING_ALGORITHMS] } as const;
-export const TENCENT_WRAPPING_ALGORITHM_SCHEMA = { type: 'string', enum: [...WRAPPING_ALGORITHMS, 'SM2PKE'] } as const;
 export const WRAPPING_KEY_SPEC_SCHEMA = { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] } as const;
 
 /** Huawei `sequence`: a 36-byte request serial number (a UUID in the seeds' example). */
@@ -41,6 +41,33 @@ export const EPOCH_SECONDS_SCHEMA = { type: 'integer', minimum: 0, maximum: 4294
 export const TENCENT_VALID_TO_SCHEMA = {
   anyOf: [EPOCH_SECONDS_SCHEMA, { type: 'string', pattern: '^[0-9]{1,10}$' }],
 } as const;
+
+/**
+ * An integer, or the same as a decimal string (the Huawei SDK's models declare its numbers as
+ * strings: `limit`, `pending_days`, `datakey_length`, …). The handler converts with `toInteger`.
+ */
+export function integerLike(minimum: number, maximum: number) {
+  return { anyOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern: '^[0-9]{1,10}$' }] } as const;
+}
+
+/** An integerLike value as a number, checked against the same bounds (a string escapes the schema's). */
+export function toInteger(value: number | string, minimum: number, maximum: number, field: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < minimum || n > maximum) throw new ByokError('INVALID_PARAMETER', `${field} must be an integer from ${minimum} to ${maximum}.`);
+  return n;
+}
+
+/**
+ * A field the SDKs' models declare that a local service has no use for (tags, HSM cluster IDs,
+ * keystore IDs, member accounts): accepted with its shape checked and otherwise ignored; the
+ * README's operations tables list it, with why, from this description.
+ */
+export function ignored(schema: object, why: string) {
+  return { ...schema, description: `ignored: ${why}` } as const;
+}
+
+/** A short free-form string (IDs the service does not interpret). */
+export const SHORT_STRING_SCHEMA = { type: 'string', maxLength: 256 } as const;
 
 /** An object body with exactly these properties. */
 export function objectSchema(properties: Record<string, unknown>, required: readonly string[]) {

@@ -4,21 +4,12 @@
  * "RequestId"}} with the seeds' codes. Like the real API, errors travel with HTTP 200.
  * Authentication: the SDKs' TC3-HMAC-SHA256 signature, or a bearer token.
  */
-import { zeroize } from '../../bytes.js';
-import type { KeyMetadata, KeyState } from '../../engine/types.js';
 import { authenticateTencent } from '../signing/authenticate.js';
-import { operation as op, type Dialect, type Operation, type RouteConstraint } from './dialect.js';
-import {
-  BASE64_SCHEMA, KEY_ID_SCHEMA, objectSchema, TENCENT_VALID_TO_SCHEMA, TENCENT_WRAPPING_ALGORITHM_SCHEMA, TOKEN_SCHEMA,
-  WRAPPING_KEY_SPEC_SCHEMA,
-} from './schemas.js';
+import type { Dialect, RouteConstraint } from './dialect.js';
+import { TENCENT_OPERATIONS } from './tencent-operations.js';
 
 export const TC_ACTION_HEADER = 'x-tc-action';
-
-/** Tencent KeyState names. */
-export const TENCENT_KEY_STATE: Readonly<Record<KeyState, string>> = {
-  Enabled: 'Enabled', Disabled: 'Disabled', PendingDeletion: 'PendingDelete', PendingImport: 'PendingImport',
-};
+export { TENCENT_KEY_STATE } from './tencent-operations.js';
 
 /** Tencent Cloud KMS codes (the seeds' ImportKeyMaterial list). */
 const TENCENT_ERROR_CODES = {
@@ -52,15 +43,6 @@ const TENCENT_ERROR_CODES = {
   INTERNAL_ERROR: 'InternalError',
 } as const;
 
-function keyMetadata(m: KeyMetadata) {
-  return {
-    KeyId: m.keyId, Alias: m.alias ?? '', Description: m.description ?? '', CreateTime: m.createdAt,
-    KeyState: TENCENT_KEY_STATE[m.state], KeyUsage: 'ENCRYPT_DECRYPT', Type: m.origin === 'EXTERNAL' ? 2 : 1,
-    Origin: m.origin === 'EXTERNAL' ? 'EXTERNAL' : 'TENCENT_KMS', DeletionDate: m.deletionDate ?? 0,
-    ValidTo: m.materialExpiresAt ?? 0, KeyCheckValue: m.keyCheckValue ?? '',
-  };
-}
-
 /** Routes one POST / per action, chosen by the X-TC-Action header (a fastify route constraint). */
 const tcActionConstraint: RouteConstraint = {
   name: 'tcAction',
@@ -75,69 +57,6 @@ const tcActionConstraint: RouteConstraint = {
   mustMatchWhenDerived: true,
 };
 
-const keyOnly = objectSchema({ KeyId: KEY_ID_SCHEMA }, ['KeyId']);
-
-const OPERATIONS: readonly Operation[] = [
-  op('CreateKey', objectSchema({
-    Alias: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,60}$' }, Description: { type: 'string', maxLength: 1024 },
-    KeyUsage: { type: 'string', enum: ['ENCRYPT_DECRYPT'] }, Type: { type: 'integer', enum: [1, 2] },
-  }, ['Alias']), async (engine, tenant, b) => {
-    const m = await engine.createKey({
-      tenant, alias: b.Alias, origin: b.Type === 2 ? 'EXTERNAL' : 'KMS', ...(b.Description !== undefined ? { description: b.Description } : {}),
-    });
-    return { KeyId: m.keyId, Alias: m.alias ?? '', CreateTime: m.createdAt, Description: m.description ?? '', KeyState: TENCENT_KEY_STATE[m.state], KeyUsage: 'ENCRYPT_DECRYPT' };
-  }),
-
-  op('GetParametersForImport', objectSchema({
-    KeyId: KEY_ID_SCHEMA, WrappingAlgorithm: TENCENT_WRAPPING_ALGORITHM_SCHEMA, WrappingKeySpec: WRAPPING_KEY_SPEC_SCHEMA,
-  }, ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec']), async (engine, tenant, b) => {
-    const p = await engine.getParametersForImport({ tenant, keyId: b.KeyId, wrappingAlgorithm: b.WrappingAlgorithm, wrappingKeySpec: b.WrappingKeySpec });
-    return { KeyId: p.keyId, ImportToken: p.importToken, PublicKey: p.publicKey, ParametersValidTo: p.expirationTime };
-  }, { limit: 'getParametersForImport' }),
-
-  op('ImportKeyMaterial', objectSchema({
-    KeyId: KEY_ID_SCHEMA, ImportToken: TOKEN_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: TENCENT_VALID_TO_SCHEMA,
-  }, ['KeyId', 'ImportToken', 'EncryptedKeyMaterial']), async (engine, tenant, b) => {
-    await engine.importKeyMaterial({
-      tenant, keyId: b.KeyId, importToken: b.ImportToken, encryptedKeyMaterial: b.EncryptedKeyMaterial,
-      ...(b.ValidTo !== undefined ? { expirationTime: Number(b.ValidTo) } : {}),
-    });
-    return {};
-  }, { metric: 'import', limit: 'importKeyMaterial' }),
-
-  op('DeleteImportedKeyMaterial', keyOnly, async (engine, tenant, b) => {
-    await engine.deleteKeyMaterial({ tenant, keyId: b.KeyId });
-    return {};
-  }),
-
-  op('DescribeKey', keyOnly, async (engine, tenant, b) => ({
-    KeyMetadata: keyMetadata(await engine.describeKey({ tenant, keyId: b.KeyId })),
-  })),
-
-  ...([['EnableKey', 'enableKey'], ['DisableKey', 'disableKey']] as const).map(([name, call]) => op(name, keyOnly, async (engine, tenant, b) => {
-    await engine[call]({ tenant, keyId: b.KeyId });
-    return {};
-  })),
-
-  op('Encrypt', objectSchema({ KeyId: KEY_ID_SCHEMA, Plaintext: BASE64_SCHEMA }, ['KeyId', 'Plaintext']), async (engine, tenant, b) => {
-    const plaintext = new Uint8Array(Buffer.from(b.Plaintext, 'base64'));
-    try {
-      const r = await engine.encrypt({ tenant, keyId: b.KeyId, plaintext });
-      return { KeyId: r.keyId, CiphertextBlob: Buffer.from(r.ciphertextBlob).toString('base64') };
-    } finally {
-      zeroize(plaintext);
-    }
-  }),
-
-  op('Decrypt', objectSchema({ CiphertextBlob: BASE64_SCHEMA }, ['CiphertextBlob']), async (engine, tenant, b) => {
-    const r = await engine.decrypt({ tenant, ciphertextBlob: new Uint8Array(Buffer.from(b.CiphertextBlob, 'base64')) });
-    try {
-      return { KeyId: r.keyId, Plaintext: Buffer.from(r.plaintext).toString('base64') };
-    } finally {
-      zeroize(r.plaintext);
-    }
-  }),
-];
 
 const errorBody = (code: string, message: string, requestId: string) => ({ Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
 
@@ -147,7 +66,7 @@ export const tencentDialect = {
   /** This API's code for every engine error code. */
   errorCodes: TENCENT_ERROR_CODES,
   /** The operations this API serves. */
-  operations: OPERATIONS,
+  operations: TENCENT_OPERATIONS,
   /** The routing constraint that picks an action by its header. */
   constraints: [tcActionConstraint],
   /** Where each operation is served. */
