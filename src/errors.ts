@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   INVALID_KEY_USAGE: { fault: 'client', message: 'The key\'s usage does not allow this operation.' },
   INVALID_PRIVATE_KEY: { fault: 'client', message: 'The private key is not a valid PKCS#8 key of the declared spec.' },
   CIPHERTEXT_INVALID: { fault: 'client', message: 'The ciphertext could not be decrypted.' },
+  /** A dialect whose API answers a failed verification with an error (AWS Verify), not a false. */
+  SIGNATURE_VERIFY_FAILED: { fault: 'client', message: 'The signature is not valid.' },
+  /** A dialect whose API answers a failed verification with an error (AWS VerifyMac), not a false. */
+  MAC_VERIFY_FAILED: { fault: 'client', message: 'The MAC is not valid.' },
   UNAUTHORIZED: { fault: 'client', message: 'Authentication is missing or invalid.' },
   /** A signed request whose Authorization header, date or signed headers are missing or malformed. */
   SIGNATURE_MALFORMED: { fault: 'client', message: 'The request signature is incomplete or malformed.' },

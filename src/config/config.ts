@@ -221,6 +221,8 @@ export interface ServiceConfig {
   readonly backend: 'pure' | { readonly pkcs11: Pkcs11BackendOptions };
   readonly auth: AuthSource;
   readonly rateLimits: RateLimits;
+  /** The AWS dialect's account and region (its ARNs). */
+  readonly aws: { readonly accountId: string; readonly region: string };
   readonly logLevel: Settings['logLevel'];
 }
 
@@ -234,6 +236,8 @@ const USAGE_RULES: Partial<Record<CommandName, (config: Config) => void>> = {
     if (s.backend === 'pure' && PKCS11_FLAGS.some((n) => sources[n] === 'flag')) throw usage('--pkcs11-* options need --backend pkcs11');
     // node refuses a headers timeout longer than the request timeout.
     if (s.headersTimeoutMs > s.requestTimeoutMs) throw usage('BYOK_HEADERS_TIMEOUT_MS must not exceed BYOK_REQUEST_TIMEOUT_MS');
+    if (!/^[0-9]{12}$/.test(s.awsAccountId)) throw usage('BYOK_AWS_ACCOUNT_ID must be 12 digits');
+    if (!/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(s.awsRegion)) throw usage(`BYOK_AWS_REGION must be a region name such as us-east-1 (got '${s.awsRegion.slice(0, 32)}')`);
   },
 };
 
@@ -264,6 +268,7 @@ export function serviceConfig(config: Config): ServiceConfig {
     backend: s.backend === 'pkcs11' ? { pkcs11: pkcs11Options(config) } : 'pure',
     auth,
     rateLimits: { getParametersForImport: s.rateLimitGetParameters, importKeyMaterial: s.rateLimitImport },
+    aws: { accountId: s.awsAccountId, region: s.awsRegion },
     logLevel: s.logLevel,
   };
 }

@@ -95,6 +95,14 @@ export const SETTINGS = {
     meaning: 'requests per second per tenant to import-key-material / ImportKeyMaterial (0: no limit)',
   },
   clockOffsetSeconds: { env: 'BYOK_TEST_CLOCK_OFFSET_SECONDS', type: int(-(2 ** 30), 2 ** 30), default: 0, commands: SERVE, meaning: 'shift the service clock (tests and expiry drills only)' },
+  awsAccountId: {
+    flag: 'aws-account-id', env: 'BYOK_AWS_ACCOUNT_ID', file: 'awsAccountId', type: STRING, default: '111122223333', commands: SERVE,
+    meaning: 'the AWS dialect\'s account ID (12 digits): in the key ARNs it answers with and accepts',
+  },
+  awsRegion: {
+    flag: 'aws-region', env: 'BYOK_AWS_REGION', file: 'awsRegion', type: STRING, default: 'us-east-1', commands: SERVE,
+    meaning: 'the AWS dialect\'s region: in the key ARNs it answers with and accepts',
+  },
 
   masterKey: { ...ENGINE_KEY, env: 'BYOK_MASTER_KEY', meaning: 'engine master key (base64, 32 bytes): seals material at rest; with the next two, instead of keys.json' },
   tokenSealingKey: { ...ENGINE_KEY, env: 'BYOK_TOKEN_SEALING_KEY', meaning: 'token-sealing key (base64, 32 bytes): seals import tokens' },

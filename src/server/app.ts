@@ -10,6 +10,7 @@ import type { HttpTimeouts } from '../config/config.js';
 import { SETTINGS } from '../config/settings.js';
 import type { ImportEngine } from '../engine/import-engine.js';
 import type { Credentials } from './auth.js';
+import type { Dialect } from './dialects/dialect.js';
 import { DIALECTS } from './dialects/index.js';
 import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
@@ -28,6 +29,8 @@ export interface ServerOptions {
   readonly timeouts?: HttpTimeouts;
   /** Per-tenant requests per second of the expensive calls (default 100 each; 0: none). */
   readonly rateLimits?: RateLimits;
+  /** Default: every dialect (DIALECTS). */
+  readonly dialects?: readonly Dialect[];
 }
 
 const DEFAULT_TIMEOUTS: HttpTimeouts = {
@@ -52,6 +55,7 @@ function timeoutOptions(t: HttpTimeouts) {
 /** The standalone fastify app (not listening): the plugin at the root, unknown requests and /healthz, /metrics. */
 export function buildServer(options: ServerOptions): { app: FastifyInstance; metrics: Metrics } {
   const metrics = options.metrics ?? new Metrics();
+  const dialects: readonly Dialect[] = options.dialects ?? DIALECTS;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
@@ -59,8 +63,8 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     return503OnClosing: false,
     ...timeoutOptions(options.timeouts ?? DEFAULT_TIMEOUTS),
     // Root-only options: errors before routing (a malformed URL) and at the socket, in a dialect's format.
-    frameworkErrors: errorAnswer(DIALECTS, metrics),
-    clientErrorHandler: socketErrorAnswer(DIALECTS),
+    frameworkErrors: errorAnswer(dialects, metrics),
+    clientErrorHandler: socketErrorAnswer(dialects),
   });
   // A request answered before its body arrived (refused in onRequest: no credentials) is no longer
   // under node's request timeout, and its trickling body would keep the socket for ever: it gets
@@ -76,6 +80,7 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     engine: options.engine, auth: options.auth, metrics, notFound: true, operationalRoutes: true,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.dialects ? { dialects: options.dialects } : {}),
   });
   return { app, metrics };
 }

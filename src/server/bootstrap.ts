@@ -12,6 +12,7 @@ import { ByokError } from '../errors.js';
 import { loadOptional } from '../optional-dependency.js';
 import { buildServer } from './app.js';
 import { auditSink } from './audit.js';
+import { serviceDialects } from './dialects/index.js';
 import { loadAuthTokens, type LoadedAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
@@ -65,7 +66,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await closeBackend();
     throw e;
   }
-  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits });
+  const dialects = serviceDialects({ aws: { ...options.aws, clock } });
+  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits, dialects });
   metrics.poolDepth = () => engine.wrappingKeyPool?.depth() ?? 0;
   metrics.poolOnDemand = () => engine.wrappingKeyPool?.stats.onDemand ?? 0;
   let address: string;

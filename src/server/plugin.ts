@@ -68,7 +68,7 @@ async function readinessWithin(engine: ImportEngine, ms: number): Promise<Readin
 
 /** The fastify plugin: both dialects over one engine, in an encapsulated context of the host app. */
 export async function byokService(app: FastifyInstance, options: ServicePluginOptions): Promise<void> {
-  const dialects = options.dialects ?? DIALECTS;
+  const dialects: readonly Dialect[] = options.dialects ?? DIALECTS;
   const metrics = options.metrics ?? new Metrics();
   app.setValidatorCompiler(strictValidatorCompiler());
   // Raw bodies kept for the signatures; a body that is not JSON (or not the dialect's media
@@ -86,6 +86,9 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // The time signatures are checked against (a shifted clock in drills): the AWS SDKs correct
+    // their clock skew from it and retry, as they do against AWS.
+    reply.header('date', new Date(options.auth.clock.now()).toUTCString());
     if (closing) reply.header('connection', 'close');
     // Some clients need the exact type (Tencent's Python SDK reads errors from application/json only).
     const { contentType } = dialectOf(dialects, req).dialect;

@@ -42,6 +42,17 @@ export interface RouteShape {
   readonly constraints?: Readonly<Record<string, string>>;
 }
 
+/**
+ * One route for every operation of a dialect, the request naming its operation (AWS's
+ * X-Amz-Target): find-my-way keeps at most 31 constrained routes on one URL, and AWS's two dozen
+ * operations beside Tencent's on `POST /` would pass that.
+ */
+export interface DispatchRoute {
+  readonly route: RouteShape;
+  /** The operation the request names (one of the dialect's operation names, or anything else: its notFound answer). */
+  operationOf(req: FastifyRequest): string | undefined;
+}
+
 /** A routing constraint: find-my-way's strategy shape (a header chooses among routes on one URL). */
 export interface RouteConstraint {
   readonly name: string;
@@ -82,6 +93,8 @@ export interface Dialect<Name extends string = string> {
   readonly constraints?: readonly RouteConstraint[];
   /** The URL (and constraints) an operation is served at. */
   route(operation: Operation): RouteShape;
+  /** Set when the operations share one route that the request's own naming picks among (AWS's X-Amz-Target). */
+  readonly dispatch?: DispatchRoute;
   /**
    * The caller's tenant, or a ByokError (UNAUTHORIZED, SIGNATURE_*, ACCESS_KEY_UNKNOWN,
    * ACCESS_DENIED). Runs once the body has arrived (a signature covers its raw bytes) and before

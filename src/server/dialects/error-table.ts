@@ -6,7 +6,8 @@ import { ERROR_CODES, type ErrorCode } from '../../errors.js';
 import { DIALECTS } from './index.js';
 import { WIRE_ERRORS } from './wire-errors.js';
 
-const title = (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)} code`;
+/** A column title: an acronym in capitals (AWS), a name capitalised (Huawei). */
+const title = (name: string) => `${name.length <= 3 ? name.toUpperCase() : name[0]!.toUpperCase() + name.slice(1)} code`;
 
 export function errorCodesMarkdownTable(): string {
   const rows = (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => {

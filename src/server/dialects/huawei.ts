@@ -30,6 +30,9 @@ const HUAWEI_ERROR_CODES = {
   INVALID_KEY_USAGE: 'KMS.2320',
   INVALID_PRIVATE_KEY: 'KMS.2318',
   CIPHERTEXT_INVALID: 'KMS.2319',
+  // Huawei's verify and verify-mac answer a failed check as signature_valid / mac_valid "false".
+  SIGNATURE_VERIFY_FAILED: 'KMS.2300',
+  MAC_VERIFY_FAILED: 'KMS.2300',
   UNAUTHORIZED: 'KMS.0401',
   // Huawei Cloud's API gateway answers every failed AK/SK check with APIG.0301 ("Incorrect IAM
   // authentication information: …") and a caller it does not authorize with APIG.0302.

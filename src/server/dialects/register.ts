@@ -12,7 +12,7 @@ import type { Credentials } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { checkBody, rawBodyOf } from '../request-body.js';
 import type { TenantRateLimit } from '../rate-limits.js';
-import type { Body, Dialect, Reply } from './dialect.js';
+import type { Body, Dialect, DispatchRoute, Operation, Reply } from './dialect.js';
 import { HTTP_STATUS } from './wire-errors.js';
 
 export interface DialectDeps {
@@ -27,8 +27,12 @@ export interface DialectDeps {
 
 interface RouteTag {
   readonly dialect: string;
-  readonly action: string;
+  /** Absent on a dialect's dispatch route: the request names its operation (`dispatchedActions`). */
+  readonly action?: string;
 }
+
+/** The operation each request on a dispatch route named, once it is known to be one of the dialect's. */
+const dispatchedActions = new WeakMap<FastifyRequest, string>();
 
 /** What a dialect's bodies are unless it says otherwise. */
 const DEFAULT_MEDIA_TYPES = ['application/json'] as const;
@@ -43,7 +47,8 @@ export const UNKNOWN_ACTION = 'unknown';
 export function dialectOf(dialects: readonly Dialect[], req: FastifyRequest): { dialect: Dialect; action: string } {
   const tag = req.routeOptions?.config as Partial<RouteTag> | undefined;
   const routed = tag?.dialect !== undefined ? dialects.find((d) => d.name === tag.dialect) : undefined;
-  if (routed && routed.operations.some((o) => o.name === tag!.action)) return { dialect: routed, action: tag!.action! };
+  const action = tag?.action ?? dispatchedActions.get(req);
+  if (routed && routed.operations.some((o) => o.name === action)) return { dialect: routed, action: action! };
   return { dialect: routed ?? dialects.find((d) => d.owns(req)) ?? dialects[0], action: UNKNOWN_ACTION };
 }
 
@@ -68,8 +73,36 @@ export function errorReply(dialect: Dialect, e: unknown, requestId: string): Rep
 export function registerDialects(app: FastifyInstance, deps: DialectDeps): void {
   const { engine, auth, metrics, rateLimit } = deps;
   const tenants = new WeakMap<FastifyRequest, string>();
+
+  // Authenticate before anything about the body is reported (a signature covers its raw bytes):
+  // a caller without credentials learns nothing about the API. The limit counts authenticated
+  // requests only.
+  const admit = async (dialect: Dialect, operation: Operation | undefined, req: FastifyRequest, reply: FastifyReply) => {
+    const tenant = dialect.authenticate(req, auth, rawBodyOf(req));
+    checkBody(req, dialect.mediaTypes ?? DEFAULT_MEDIA_TYPES);
+    tenants.set(req, tenant);
+    if (operation?.limit && rateLimit) await rateLimit(operation.limit, tenant, req, reply);
+  };
+
+  const serve = async (dialect: Dialect, operation: Operation, req: FastifyRequest, reply: FastifyReply) => {
+    const tenant = tenants.get(req)!;
+    const started = operation.metric === 'import' ? process.hrtime.bigint() : undefined;
+    let result: object;
+    try {
+      result = await withRequestContext({ requestId: req.id, dialect: dialect.name, action: operation.name }, () => operation.run(engine, tenant, req.body as Body));
+    } finally {
+      if (started !== undefined) metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    metrics.countRequest(dialect.name, operation.name, 200);
+    return reply.send(dialect.success(result, req.id));
+  };
+
   for (const dialect of deps.dialects) {
     for (const c of dialect.constraints ?? []) if (!app.hasConstraintStrategy(c.name)) app.addConstraintStrategy(c as never);
+    if (dialect.dispatch) {
+      registerDispatchRoute(app, dialect, dialect.dispatch, deps, admit, serve);
+      continue;
+    }
     for (const operation of dialect.operations) {
       const route = dialect.route(operation);
       const config: RouteTag & FastifyContextConfig = { dialect: dialect.name, action: operation.name };
@@ -78,27 +111,55 @@ export function registerDialects(app: FastifyInstance, deps: DialectDeps): void 
         ...(route.constraints ? { constraints: route.constraints } : {}),
         bodyLimit: deps.bodyLimit,
         config,
-        // Authenticate before anything about the body is reported (a signature covers its raw
-        // bytes): a caller without credentials learns nothing about the API. The limit counts
-        // authenticated requests only.
-        preValidation: async (req: FastifyRequest, reply: FastifyReply) => {
-          const tenant = dialect.authenticate(req, auth, rawBodyOf(req));
-          checkBody(req, dialect.mediaTypes ?? DEFAULT_MEDIA_TYPES);
-          tenants.set(req, tenant);
-          if (operation.limit && rateLimit) await rateLimit(operation.limit, tenant, req, reply);
-        },
-      }, async (req: FastifyRequest, reply: FastifyReply) => {
-        const tenant = tenants.get(req)!;
-        const started = operation.metric === 'import' ? process.hrtime.bigint() : undefined;
-        let result: object;
-        try {
-          result = await withRequestContext({ requestId: req.id, dialect: dialect.name, action: operation.name }, () => operation.run(engine, tenant, req.body as Body));
-        } finally {
-          if (started !== undefined) metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
-        }
-        metrics.countRequest(dialect.name, operation.name, 200);
-        return reply.send(dialect.success(result, req.id));
-      });
+        preValidation: (req, reply) => admit(dialect, operation, req, reply),
+      }, (req, reply) => serve(dialect, operation, req, reply));
     }
   }
+}
+
+type Admit = (dialect: Dialect, operation: Operation | undefined, req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+type Serve = (dialect: Dialect, operation: Operation, req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+/**
+ * One route for all of a dialect's operations, the request naming its operation (AWS's
+ * X-Amz-Target): authenticated like any route, then the named operation's body schema is checked
+ * with the context's validator (as fastify checks a route's), and an operation the dialect does
+ * not have is its `notFound` answer.
+ */
+function registerDispatchRoute(app: FastifyInstance, dialect: Dialect, dispatch: DispatchRoute, deps: DialectDeps, admit: Admit, serve: Serve): void {
+  const { route } = dispatch;
+  const operations = new Map(dialect.operations.map((operation) => [operation.name, {
+    operation,
+    validate: app.validatorCompiler!({ schema: operation.body, method: 'POST', url: route.url, httpPart: 'body' }) as ValidateFunction,
+  }]));
+  const config: RouteTag & FastifyContextConfig = { dialect: dialect.name };
+  app.post(route.url, {
+    ...(route.params ? { schema: { params: route.params } } : {}),
+    ...(route.constraints ? { constraints: route.constraints } : {}),
+    bodyLimit: deps.bodyLimit,
+    config,
+    preValidation: async (req, reply) => {
+      const named = operations.get(dispatch.operationOf(req) ?? '');
+      if (named) dispatchedActions.set(req, named.operation.name);
+      await admit(dialect, named?.operation, req, reply);
+    },
+  }, async (req, reply) => {
+    const named = operations.get(dispatchedActions.get(req) ?? '');
+    if (!named) {
+      const { status, body } = dialect.notFound(req);
+      deps.metrics.countRequest(dialect.name, UNKNOWN_ACTION, status);
+      return reply.status(status).send(body);
+    }
+    if (!named.validate(req.body)) {
+      const detail = (named.validate.errors ?? []).map((e) => `body${e.instancePath} ${e.message ?? 'is invalid'}`).join(', ');
+      throw new ByokError('INVALID_PARAMETER', `Invalid request: ${detail}`);
+    }
+    return serve(dialect, named.operation, req, reply);
+  });
+}
+
+/** What an ajv validator (the context's validatorCompiler) returns. */
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: Array<{ instancePath: string; message?: string }> | null;
 }

@@ -28,6 +28,9 @@ const TENCENT_ERROR_CODES = {
   INVALID_KEY_USAGE: 'UnsupportedOperation',
   INVALID_PRIVATE_KEY: 'InvalidParameter',
   CIPHERTEXT_INVALID: 'InvalidParameter',
+  // Not raised here: Tencent's actions have no verify call.
+  SIGNATURE_VERIFY_FAILED: 'InvalidParameter',
+  MAC_VERIFY_FAILED: 'InvalidParameter',
   UNAUTHORIZED: 'AuthFailure',
   // Tencent Cloud API 3.0's common AuthFailure.* codes for signed requests.
   SIGNATURE_MALFORMED: 'AuthFailure.InvalidAuthorization',

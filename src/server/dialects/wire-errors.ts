@@ -11,7 +11,7 @@ import { DIALECTS } from './index.js';
  * union (`DIALECTS` is checked against it) so that the public entry's types reach no HTTP
  * framework's declarations: an engine-only install type-checks without fastify.
  */
-export type DialectName = 'huawei' | 'tencent';
+export type DialectName = 'huawei' | 'tencent' | 'aws';
 
 /** The HTTP statuses the service answers errors with. */
 export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
@@ -33,6 +33,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, HttpStatus>> = {
   INVALID_KEY_USAGE: 400,
   INVALID_PRIVATE_KEY: 400,
   CIPHERTEXT_INVALID: 400,
+  SIGNATURE_VERIFY_FAILED: 400,
+  MAC_VERIFY_FAILED: 400,
   UNAUTHORIZED: 401,
   SIGNATURE_MALFORMED: 401,
   SIGNATURE_EXPIRED: 401,
