@@ -222,6 +222,8 @@ export interface ServiceConfig {
   readonly auth: AuthSource;
   readonly rateLimits: RateLimits;
   readonly logLevel: Settings['logLevel'];
+  /** Serve the web console at /console (default false). */
+  readonly console?: boolean;
 }
 
 /** Settings that only mean something with --backend pkcs11 (an error on the pure backend when given as flags). */
@@ -265,5 +267,6 @@ export function serviceConfig(config: Config): ServiceConfig {
     auth,
     rateLimits: { getParametersForImport: s.rateLimitGetParameters, importKeyMaterial: s.rateLimitImport },
     logLevel: s.logLevel,
+    console: s.console,
   };
 }

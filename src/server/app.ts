@@ -13,6 +13,7 @@ import type { Credentials } from './auth.js';
 import { DIALECTS } from './dialects/index.js';
 import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
+import { byokConsole } from './console/console-plugin.js';
 import { byokService } from './plugin.js';
 import type { RateLimits } from './rate-limits.js';
 
@@ -28,6 +29,8 @@ export interface ServerOptions {
   readonly timeouts?: HttpTimeouts;
   /** Per-tenant requests per second of the expensive calls (default 100 each; 0: none). */
   readonly rateLimits?: RateLimits;
+  /** Serve the web console at /console (default false). */
+  readonly console?: boolean;
 }
 
 const DEFAULT_TIMEOUTS: HttpTimeouts = {
@@ -77,5 +80,6 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   });
+  if (options.console) app.register(byokConsole, { prefix: '/console' });
   return { app, metrics };
 }

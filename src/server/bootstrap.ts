@@ -65,7 +65,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await closeBackend();
     throw e;
   }
-  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits });
+  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits, console: options.console });
   metrics.poolDepth = () => engine.wrappingKeyPool?.depth() ?? 0;
   metrics.poolOnDemand = () => engine.wrappingKeyPool?.stats.onDemand ?? 0;
   let address: string;
