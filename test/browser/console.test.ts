@@ -107,6 +107,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
   /** Step 1: choose the algorithm, Download; resolves the three file names the page shows. */
   async function downloadItems(algorithm: string): Promise<{ wrappingKey: string; importToken: string; readme: string }> {
     await page.select('#wrapping-algorithm', algorithm);
+    await page.$eval('#download-result', (e) => e.replaceChildren());
     await page.click('#download');
     await waitForText('#download-result', /expire at/);
     const names = await page.$$eval('#download-result [data-file]', (els) => els.map((e) => e.textContent ?? ''));
@@ -303,6 +304,52 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     const enc = await postJson(api('encrypt-data'), { key_id: firstKeyId, plain_text: 'still the first' }, auth);
     expect(Buffer.from(customerDecrypt('AES_256', firstMaterial, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe('still the first');
     await page.click('#import-close');
+  });
+
+  it('refuses material encrypted with an older download\'s wrapping key (wrong key) and says why', async () => {
+    const keyId = await createExternalKey('console-wrong-key');
+    const older = await downloadItems('RSAES_OAEP_SHA_256');
+    copyFileSync(join(downloads, older.wrappingKey), join(work, older.wrappingKey));
+    const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
+    for (const command of commands) execFileSync('openssl', command.split(' ').slice(1), { cwd: work, stdio: 'pipe' });
+    // Downloaded again (a second wrapping key and token), but the material was encrypted with the first.
+    await new Promise((r) => setTimeout(r, 1000)); // a new download time, so new file names
+    const newer = await downloadItems('RSAES_OAEP_SHA_256');
+    expect(newer.importToken).not.toBe(older.importToken);
+    await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(work, 'EncryptedKeyMaterial.bin'));
+    await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, newer.importToken));
+    expect(await importAndWait(/imported|Refused/)).toBe('Refused: the encrypted material could not be decrypted with this token\'s wrapping key. Encrypt it with the wrappingKey file downloaded together with this token (not an older one), with the algorithm chosen in step 1, and upload the encrypted file, not the plaintext. (KMS.2310: The encrypted key material could not be decrypted.)');
+    expect(await stateOf(keyId)).toBe('Pending import');
+    await page.click('#import-close');
+  });
+
+  it('refuses an expired token in words, and an expired wrapping key must be downloaded again', async () => {
+    // A second service whose tokens live one second: its page is another origin, so another sign-in.
+    const expired = await startService({ dataDir: join(dir, 'data-short'), authTokens: `${TOKEN}=console-tenant`, args: ['--token-lifetime', '1'] });
+    try {
+      await page.goto(`${expired.url}/console/`, { waitUntil: 'networkidle0' });
+      await page.type('#sign-in-token', TOKEN);
+      await page.click('#sign-in-form button[type=submit]');
+      await page.waitForSelector('#keys-section:not([hidden])');
+      await createExternalKey('console-expired');
+      const files = await downloadItems('RSAES_OAEP_SHA_256');
+      await new Promise((r) => setTimeout(r, 2100));
+      await page.click('#browser-encrypt');
+      await waitForText('#browser-wrap-result', /expired/);
+      expect(await text('#browser-wrap-result')).toBe('The wrapping key has expired: download the import items again.');
+      // With the token file uploaded the page cannot know: the service refuses it.
+      copyFileSync(join(downloads, files.wrappingKey), join(work, files.wrappingKey));
+      const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
+      for (const command of commands) execFileSync('openssl', command.split(' ').slice(1), { cwd: work, stdio: 'pipe' });
+      await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(work, 'EncryptedKeyMaterial.bin'));
+      await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, files.importToken));
+      expect(await importAndWait(/imported|Refused/)).toBe('Refused: the import token has expired. The wrapping key and the token last 24 hours: download them again, encrypt the material with the new wrapping key and import with the new token. (KMS.2312: The import token has expired.)');
+      await shot('10b-refused-expired-token', '#import-form');
+    } finally {
+      await expired.stop();
+    }
+    await page.goto(`${svc.url}/console/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector(row(firstKeyId));
   });
 
   it('says plainly what WebCrypto cannot do, and gives the OpenSSL commands for it', async () => {

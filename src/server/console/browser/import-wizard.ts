@@ -233,11 +233,11 @@ export class ImportWizard {
   private async importBody(): Promise<Record<string, unknown>> {
     const materialFile = byId<HTMLInputElement>('material-upload').files?.[0];
     const tokenFile = byId<HTMLInputElement>('token-upload').files?.[0];
-    const encrypted = materialFile ? await fileAsBase64(materialFile) : this.browserCiphertext ? bytesToBase64(this.browserCiphertext) : undefined;
-    if (!encrypted) throw new Error('Choose the encrypted key material file (step 3), or encrypt in this browser (step 2).');
     const token = tokenFile ? (await tokenFile.text()).trim() : this.items?.importToken;
     if (!token) throw new Error('Choose the importToken file (step 4), or download the import items (step 1).');
     if (!tokenFile && this.items && this.items.expiresAt * 1000 <= Date.now()) throw new Error('The import token has expired: download the import items again.');
+    const encrypted = materialFile ? await fileAsBase64(materialFile) : this.browserCiphertext ? bytesToBase64(this.browserCiphertext) : undefined;
+    if (!encrypted) throw new Error('Choose the encrypted key material file (step 3), or encrypt in this browser (step 2).');
     const body: Record<string, unknown> = { key_id: this.keyId, import_token: token, encrypted_key_material: encrypted };
     if (!byId('private-key-upload-field').hidden) {
       const privateKeyFile = byId<HTMLInputElement>('private-key-upload').files?.[0];
