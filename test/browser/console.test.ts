@@ -92,9 +92,10 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
   }
 
   /** Open Import Key, create an external AES_256 key through the form; resolves its ID (the wizard opens). */
-  async function createExternalKey(alias: string): Promise<string> {
+  async function createExternalKey(alias: string, spec = 'AES_256'): Promise<string> {
     await page.click('#open-import-key');
     await page.type('#create-alias', alias);
+    await page.select('#create-spec', spec);
     await page.click('#create-understand');
     await page.click('#create-submit');
     await page.waitForSelector('#import-section:not([hidden])');
@@ -350,6 +351,37 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     }
     await page.goto(`${svc.url}/console/`, { waitUntil: 'networkidle0' });
     await page.waitForSelector(row(firstKeyId));
+  });
+
+  it('imports a private key (ECC_NIST_P256) as Huawei\'s two fields with the page\'s OpenSSL commands, encrypted_privatekey uploaded', async () => {
+    const keyId = await createExternalKey('console-ec-key', 'ECC_NIST_P256');
+    expect(await text('#browser-wrap-status')).toContain('A private key travels under a temporary AES key');
+    expect(await page.$eval('#private-key-upload-field', (e) => (e as HTMLElement).hidden)).toBe(false);
+    const files = await downloadItems('RSAES_OAEP_SHA_256');
+    const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
+    expect(commands).toEqual([
+      'openssl pkcs8 -topk8 -nocrypt -in PrivateKey.pem -outform DER -out PrivateKey.der',
+      'openssl rand -out TemporaryAesKey.bin 32',
+      `openssl pkeyutl -in TemporaryAesKey.bin -inkey ${files.wrappingKey} -out EncryptedKeyMaterial.bin -keyform der -pubin -encrypt -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256`,
+      "openssl enc -id-aes256-wrap-pad -K $(od -An -tx1 -v TemporaryAesKey.bin | tr -d ' \\n') -iv A65959A6 -in PrivateKey.der -out EncryptedPrivateKey.bin",
+    ]);
+    const ec = join(work, 'ec');
+    mkdirSync(ec);
+    copyFileSync(join(downloads, files.wrappingKey), join(ec, files.wrappingKey));
+    // The customer's key, as a SEC1 PEM (the first command converts it).
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'PrivateKey.pem'], { cwd: ec });
+    // The key wrap command uses the shell ($(...)): run each as a person would paste it.
+    for (const command of commands) execFileSync('sh', ['-c', command], { cwd: ec, stdio: 'pipe' });
+    await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(ec, 'EncryptedKeyMaterial.bin'));
+    await (await page.$('#private-key-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(ec, 'EncryptedPrivateKey.bin'));
+    await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, files.importToken));
+    expect(await importAndWait(/imported|Refused/)).toBe('Key material imported: the key is Enabled.');
+    await waitForText(`${row(keyId)} [data-field="state"]`, /^Enabled$/);
+    // The service holds the customer's key pair: its public key is the local one.
+    const pub = await postJson(api('get-publickey'), { key_id: keyId }, auth);
+    const local = execFileSync('openssl', ['pkey', '-in', join(ec, 'PrivateKey.pem'), '-pubout', '-outform', 'DER']);
+    expect(pub.body.public_key).toBe(local.toString('base64'));
+    await page.click('#import-close');
   });
 
   it('says plainly what WebCrypto cannot do, and gives the OpenSSL commands for it', async () => {
