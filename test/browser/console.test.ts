@@ -130,7 +130,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     expect(redirect.headers.get('location')).toBe('/console/');
     for (const path of ['/console/', '/console/console.js', '/console/console.css', '/console/missing.js']) {
       const res = await fetch(`${svc.url}${path}`);
-      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
       expect(res.headers.get('cache-control')).toBe('no-cache');

@@ -17,12 +17,12 @@ export interface ConsolePluginOptions {
 }
 
 /**
- * CSP Level 3: `default-src 'none'` denies every fetch directive not named; the page needs its
- * own script, stylesheet, images (icons as data: URLs are not used) and same-origin fetch.
- * `frame-ancestors` and `form-action` are not covered by default-src, so they are named.
+ * CSP Level 3: `default-src 'none'` denies every fetch directive not named (images, fonts, frames,
+ * workers, objects); the page needs only its own script and stylesheet and same-origin fetch.
+ * `base-uri`, `form-action` and `frame-ancestors` do not fall back to default-src, so they are named.
  */
 export const CONSOLE_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'",
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
