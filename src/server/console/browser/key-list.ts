@@ -61,7 +61,8 @@ async function listKeys(session: Session): Promise<KeyInfo[]> {
   const keys: KeyInfo[] = [];
   let marker: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const answer = await callKms<ListKeysAnswer>(session, 'list-keys', { limit: '100', ...(marker ? { marker } : {}) });
+    // Huawei's list-keys lists AES_256 keys unless key_spec is ALL.
+    const answer = await callKms<ListKeysAnswer>(session, 'list-keys', { limit: '100', key_spec: 'ALL', ...(marker ? { marker } : {}) });
     keys.push(...(answer.key_details ?? []));
     const more = answer.truncated === true || answer.truncated === 'true';
     if (!more || !answer.next_marker) break;
