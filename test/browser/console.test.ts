@@ -314,8 +314,19 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
     for (const command of commands) execFileSync('openssl', command.split(' ').slice(1), { cwd: work, stdio: 'pipe' });
     // Downloaded again (a second wrapping key and token), but the material was encrypted with the first.
+    // This time with the keyboard only: Tab from the algorithm to the key spec to Download, Enter.
     await new Promise((r) => setTimeout(r, 1000)); // a new download time, so new file names
-    const newer = await downloadItems('RSAES_OAEP_SHA_256');
+    await page.$eval('#download-result', (e) => e.replaceChildren());
+    await page.focus('#wrapping-algorithm');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('wrapping-key-spec');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('download');
+    await page.keyboard.press('Enter');
+    await waitForText('#download-result', /expire at/);
+    const [, newToken] = await page.$$eval('#download-result [data-file]', (els) => els.map((e) => e.textContent ?? ''));
+    await downloaded([newToken]);
+    const newer = { importToken: newToken };
     expect(newer.importToken).not.toBe(older.importToken);
     await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(work, 'EncryptedKeyMaterial.bin'));
     await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, newer.importToken));
@@ -395,6 +406,23 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     expect(await text('#browser-wrap-status')).toContain('WebCrypto has no SM2 encryption');
     expect(await page.$$eval('#wrapping-key-spec option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['SM2']);
     await page.click('#import-close');
+  });
+
+  it('creates a KMS key (HMAC_256, its usage implied) that is Enabled at once', async () => {
+    await page.click('#open-create');
+    await page.type('#create-alias', 'console-kms-hmac');
+    await page.click('#origin-kms');
+    await page.select('#create-spec', 'HMAC_256');
+    expect(await page.$$eval('#create-usage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['GENERATE_VERIFY_MAC']);
+    expect(await page.$eval('#external-consent', (e) => (e as HTMLElement).hidden)).toBe(true);
+    await page.click('#create-submit');
+    await waitForText('#list-status', /created and Enabled/);
+    const keyId = /Key (\S+) created/.exec(await text('#list-status'))![1];
+    await page.waitForSelector(row(keyId));
+    expect(await stateOf(keyId)).toBe('Enabled');
+    expect(await text(`${row(keyId)} td[data-label="Origin"]`)).toBe('KMS');
+    const described = await postJson(api('describe-key'), { key_id: keyId }, auth);
+    expect(described.body.key_info).toMatchObject({ key_spec: 'HMAC_256', key_usage: 'GENERATE_VERIFY_MAC', origin: 'kms', key_state: '2' });
   });
 
   it('disables, enables and deletes material from the list', async () => {
