@@ -25,7 +25,7 @@ export class CreateKeyForm {
   private readonly usage = byId<HTMLSelectElement>('create-usage');
   private readonly error = byId('create-error');
 
-  constructor(private readonly session: () => Session, private readonly created: (key: CreatedKey) => void) {
+  constructor(private readonly session: () => Session, private readonly created: (key: CreatedKey) => Promise<void>) {
     this.spec.replaceChildren(...CREATABLE_SPECS.map((s) => h('option', { value: s.name }, s.name)));
     this.spec.addEventListener('change', () => this.showUsages());
     for (const id of ['origin-kms', 'origin-external']) byId(id).addEventListener('change', () => this.showConsent());
@@ -75,7 +75,7 @@ export class CreateKeyForm {
         origin: external ? 'external' : 'kms', ...(description ? { key_description: description } : {}),
       });
       this.close();
-      this.created({ keyId: answer.key_info.key_id, keySpec: this.spec.value, external });
+      await this.created({ keyId: answer.key_info.key_id, keySpec: this.spec.value, external });
     } catch (e) {
       say(this.error, e instanceof ApiError ? refusalText(e) : String(e), 'error');
     }

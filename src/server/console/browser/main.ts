@@ -34,11 +34,11 @@ async function refresh(): Promise<void> {
 }
 
 const wizard = new ImportWizard(current, () => void refresh());
-const createForm = new CreateKeyForm(current, (key) => {
+const createForm = new CreateKeyForm(current, async (key) => {
   rememberKeyId(key.keyId);
-  void refresh();
   if (key.external) wizard.open(key.keyId, key.keySpec);
-  else say(listStatus, `Key ${key.keyId} created and Enabled.`, 'ok');
+  await refresh();
+  if (!key.external) say(listStatus, `Key ${key.keyId} created and Enabled.`, 'ok');
 });
 
 /** The confirmation a destructive operation waits for (with the deletion delay for scheduling). */
