@@ -307,7 +307,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     await page.click('#import-close');
   });
 
-  it('refuses material encrypted with an older download\'s wrapping key (wrong key) and says why', async () => {
+  it('refuses material encrypted with an older download\'s wrapping key (wrong key), then a spent token, and says why', async () => {
     const keyId = await createExternalKey('console-wrong-key');
     const older = await downloadItems('RSAES_OAEP_SHA_256');
     copyFileSync(join(downloads, older.wrappingKey), join(work, older.wrappingKey));
@@ -332,6 +332,13 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, newer.importToken));
     expect(await importAndWait(/imported|Refused/)).toBe('Refused: the encrypted material could not be decrypted with this token\'s wrapping key. Encrypt it with the wrappingKey file downloaded together with this token (not an older one), with the algorithm chosen in step 1, and upload the encrypted file, not the plaintext. (KMS.2310: The encrypted key material could not be decrypted.)');
     expect(await stateOf(keyId)).toBe('Pending import');
+    // Nine more failures with this token (the default budget is ten): then it is spent, and the page says so.
+    const token = readFileSync(join(downloads, newer.importToken), 'utf8');
+    for (let i = 0; i < 9; i++) {
+      const r = await postJson(api('import-key-material'), { key_id: keyId, import_token: token, encrypted_key_material: randomBytes(256).toString('base64') }, auth);
+      expect(r.body.error.error_code).toBe('KMS.2310');
+    }
+    expect(await importAndWait(/imported|Refused/)).toBe('Refused: this token has used up its failed attempts. Download a new wrapping key and token and encrypt the material again. (KMS.2313: The import token has reached its limit of failed imports.)');
     await page.click('#import-close');
   });
 

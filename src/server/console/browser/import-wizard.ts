@@ -11,7 +11,7 @@ import { ApiError, callKms, type Session } from './api.js';
 import { browserWrapUnavailable, generateMaterial, wrapInBrowser } from './browser-wrap.js';
 import { byId, checkedValue, h, say } from './dom.js';
 import {
-  bytesToBase64, downloadTime, fileAsBase64, importFileNames, readmeText, saveFile, type ImportItems,
+  base64ToBytes, bytesToBase64, downloadTime, fileAsBase64, importFileNames, readmeText, saveFile, type ImportItems,
 } from './import-files.js';
 import { specInfo, utcText } from './key-words.js';
 import { FILES, opensslSteps } from './openssl-commands.js';
@@ -171,7 +171,7 @@ export class ImportWizard {
       const expires = utcText(p.expiration_time * 1000);
       const { files } = this.items;
       const contents: [string, Uint8Array | string][] = [
-        [files.wrappingKey, Uint8Array.from(atob(p.public_key), (c) => c.charCodeAt(0))],
+        [files.wrappingKey, base64ToBytes(p.public_key)],
         [files.importToken, p.import_token],
         [files.readme, readmeText(this.items, expires)],
       ];
