@@ -402,6 +402,25 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     await page.click('#import-close');
   });
 
+  it('imports with the page\'s OpenSSL commands for RSAES_PKCS1_V1_5, SM2_ENCRYPT and RSA_AES_KEY_WRAP_SHA_256 too', async () => {
+    for (const algorithm of ['RSAES_PKCS1_V1_5', 'SM2_ENCRYPT', 'RSA_AES_KEY_WRAP_SHA_256']) {
+      const keyId = await createExternalKey(`console-${algorithm.toLowerCase().replace(/_/g, '-')}`);
+      const files = await downloadItems(algorithm);
+      const folder = join(work, algorithm);
+      mkdirSync(folder);
+      copyFileSync(join(downloads, files.wrappingKey), join(folder, files.wrappingKey));
+      const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
+      for (const command of commands) execFileSync('sh', ['-c', command], { cwd: folder, stdio: 'pipe' });
+      await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(folder, 'EncryptedKeyMaterial.bin'));
+      await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, files.importToken));
+      expect(await importAndWait(/imported|Refused/), algorithm).toBe('Key material imported: the key is Enabled.');
+      const enc = await postJson(api('encrypt-data'), { key_id: keyId, plain_text: algorithm }, auth);
+      const material = readFileSync(join(folder, 'PlaintextKeyMaterial.bin'));
+      expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe(algorithm);
+      await page.click('#import-close');
+    }
+  });
+
   it('says plainly what WebCrypto cannot do, and gives the OpenSSL commands for it', async () => {
     await clickAction(firstKeyId, 'import');
     await page.select('#wrapping-algorithm', 'RSAES_PKCS1_V1_5');
