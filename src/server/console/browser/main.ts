@@ -19,7 +19,8 @@ const current = (): Session => {
 };
 const listStatus = byId('list-status');
 
-async function refresh(): Promise<void> {
+/** Reload the list; resolves whether it loaded (else its error is shown). */
+async function refresh(): Promise<boolean> {
   say(listStatus, 'Loading…');
   try {
     const { keys, complete } = await fetchKeys(current());
@@ -27,9 +28,11 @@ async function refresh(): Promise<void> {
     const count = `${keys.length} key${keys.length === 1 ? '' : 's'}`;
     say(listStatus, complete ? `${count}. Updated ${new Date().toLocaleTimeString()}.`
       : `${count} created or opened in this tab (this service does not list keys). Updated ${new Date().toLocaleTimeString()}.`);
+    return true;
   } catch (e) {
     say(listStatus, e instanceof ApiError ? refusalText(e) : String(e), 'error');
     if (e instanceof ApiError && e.status === 401) signOut();
+    return false;
   }
 }
 
@@ -37,8 +40,7 @@ const wizard = new ImportWizard(current, () => void refresh());
 const createForm = new CreateKeyForm(current, async (key) => {
   rememberKeyId(key.keyId);
   if (key.external) wizard.open(key.keyId, key.keySpec);
-  await refresh();
-  if (!key.external) say(listStatus, `Key ${key.keyId} created and Enabled.`, 'ok');
+  if (await refresh() && !key.external) say(listStatus, `Key ${key.keyId} created and Enabled.`, 'ok');
 });
 
 /** The confirmation a destructive operation waits for (with the deletion delay for scheduling). */
@@ -51,13 +53,15 @@ async function run(key: KeyInfo, action: KeyAction): Promise<void> {
     'schedule-deletion': ['schedule-key-deletion', { pending_days: byId<HTMLInputElement>('confirm-days').value }],
   };
   const [operation, extra] = calls[action]!;
+  let outcome: [string, 'ok' | 'error'];
   try {
     await callKms(current(), operation, { key_id: key.key_id, ...extra });
-    say(listStatus, `${key.key_alias || key.key_id}: done.`, 'ok');
+    outcome = [`${key.key_alias || key.key_id}: ${operation} done.`, 'ok'];
   } catch (e) {
-    say(listStatus, e instanceof ApiError ? refusalText(e) : String(e), 'error');
+    outcome = [e instanceof ApiError ? refusalText(e) : String(e), 'error'];
   }
-  await refresh();
+  // The list first, then the outcome over its status line (a refusal must stay readable).
+  if (await refresh() || outcome[1] === 'error') say(listStatus, ...outcome);
 }
 
 async function onAction(key: KeyInfo, action: KeyAction): Promise<void> {
