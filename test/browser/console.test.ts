@@ -80,7 +80,11 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
   );
   const row = (keyId: string) => `#key-rows tr[data-key-id="${keyId}"]`;
   const stateOf = (keyId: string) => text(`${row(keyId)} [data-field="state"]`);
-  const clickAction = (keyId: string, action: string) => page.click(`${row(keyId)} button[data-action="${action}"]`);
+  /** Click a row's operation once the list is not being reloaded (a reload replaces the rows). */
+  const clickAction = async (keyId: string, action: string) => {
+    await page.waitForSelector('#key-table:not([aria-busy])');
+    await page.click(`${row(keyId)} button[data-action="${action}"]`);
+  };
 
   /** Files in the download folder (complete ones only), waiting until `names` are all there. */
   async function downloaded(names: readonly string[]): Promise<void> {

@@ -22,6 +22,8 @@ const listStatus = byId('list-status');
 /** Reload the list; resolves whether it loaded (else its error is shown). */
 async function refresh(): Promise<boolean> {
   say(listStatus, 'Loading…');
+  const table = byId('key-table');
+  table.setAttribute('aria-busy', 'true');
   try {
     const { keys, complete } = await fetchKeys(current());
     renderKeys(byId('key-rows'), keys, (key, action) => void onAction(key, action));
@@ -33,6 +35,8 @@ async function refresh(): Promise<boolean> {
     say(listStatus, e instanceof ApiError ? refusalText(e) : String(e), 'error');
     if (e instanceof ApiError && e.status === 401) signOut();
     return false;
+  } finally {
+    table.removeAttribute('aria-busy');
   }
 }
 
