@@ -11,6 +11,7 @@ export const OPTIONAL_PACKAGES = {
   pg: 'the PostgreSQL key store',
   fastify: 'the HTTP service',
   '@fastify/rate-limit': 'the HTTP service\'s per-tenant rate limits',
+  '@fastify/static': 'the web console (/console)',
   pino: 'the HTTP service\'s logs',
   pkcs11js: 'the PKCS#11 backend',
   benny: 'byok bench',

@@ -224,6 +224,8 @@ export interface ServiceConfig {
   /** The AWS dialect's account and region (its ARNs). */
   readonly aws: { readonly accountId: string; readonly region: string };
   readonly logLevel: Settings['logLevel'];
+  /** Serve the web console at /console (default false). */
+  readonly console?: boolean;
 }
 
 /** Settings that only mean something with --backend pkcs11 (an error on the pure backend when given as flags). */
@@ -270,5 +272,6 @@ export function serviceConfig(config: Config): ServiceConfig {
     rateLimits: { getParametersForImport: s.rateLimitGetParameters, importKeyMaterial: s.rateLimitImport },
     aws: { accountId: s.awsAccountId, region: s.awsRegion },
     logLevel: s.logLevel,
+    console: s.console,
   };
 }

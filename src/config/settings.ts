@@ -94,6 +94,7 @@ export const SETTINGS = {
     flag: 'rate-limit-import', env: 'BYOK_RATE_LIMIT_IMPORT', file: 'rateLimitImport', type: int(0, 1_000_000), default: 100, commands: SERVE,
     meaning: 'requests per second per tenant to import-key-material / ImportKeyMaterial (0: no limit)',
   },
+  console: { env: 'BYOK_CONSOLE', file: 'console', type: BOOLEAN, default: true, commands: SERVE, meaning: 'serve the web console at /console (false: not served)' },
   clockOffsetSeconds: { env: 'BYOK_TEST_CLOCK_OFFSET_SECONDS', type: int(-(2 ** 30), 2 ** 30), default: 0, commands: SERVE, meaning: 'shift the service clock (tests and expiry drills only)' },
   awsAccountId: {
     flag: 'aws-account-id', env: 'BYOK_AWS_ACCOUNT_ID', file: 'awsAccountId', type: STRING, default: '111122223333', commands: SERVE,

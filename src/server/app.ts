@@ -14,6 +14,7 @@ import type { Dialect } from './dialects/dialect.js';
 import { DIALECTS } from './dialects/index.js';
 import { errorAnswer, socketErrorAnswer } from './framework-errors.js';
 import { Metrics } from './metrics.js';
+import { byokConsole } from './console/console-plugin.js';
 import { byokService } from './plugin.js';
 import type { RateLimits } from './rate-limits.js';
 
@@ -31,6 +32,8 @@ export interface ServerOptions {
   readonly rateLimits?: RateLimits;
   /** Default: every dialect (DIALECTS). */
   readonly dialects?: readonly Dialect[];
+  /** Serve the web console at /console (default false). */
+  readonly console?: boolean;
 }
 
 const DEFAULT_TIMEOUTS: HttpTimeouts = {
@@ -82,5 +85,6 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; met
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.dialects ? { dialects: options.dialects } : {}),
   });
+  if (options.console) app.register(byokConsole, { prefix: '/console' });
   return { app, metrics };
 }

@@ -67,7 +67,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw e;
   }
   const dialects = serviceDialects({ aws: { ...options.aws, clock } });
-  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits, dialects });
+  const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits, dialects, console: options.console });
   metrics.poolDepth = () => engine.wrappingKeyPool?.depth() ?? 0;
   metrics.poolOnDemand = () => engine.wrappingKeyPool?.stats.onDemand ?? 0;
   let address: string;

@@ -210,6 +210,8 @@ describe('the operator\'s install (byok-hsm-service)', () => {
       });
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
+      // The console's built assets are in the tarball.
+      for (const asset of ['', 'console.js', 'console.css']) expect((await fetch(`${url}/console/${asset}`)).status, asset).toBe(200);
       const created = await fetch(`${url}/v1.0/demo/kms/create-key`, {
         method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': 'operator-token' }, body: JSON.stringify({ key_alias: 'operator-key', origin: 'external' }),
       });
