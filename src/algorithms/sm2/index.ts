@@ -7,3 +7,5 @@ export { parseSm2Ciphertext, parseSm2Der, parseSm2Raw, encodeSm2CiphertextDer, e
 export type { Sm2Ciphertext, Sm2Encoding, Sm2Mode } from './sm2-ciphertext.js';
 export { sm2Decrypt, sm2Unwrap, sm2UnwrapMasked } from './sm2-decrypt.js';
 export type { Sm2DecryptOptions, Sm2Hash } from './sm2-decrypt.js';
+export { sm2Engine } from './native-sm2.js';
+export type { Sm2EngineChoice, Sm2EngineName } from './native-sm2.js';

@@ -28,6 +28,11 @@
  * Montgomery multiplications, though it trims leading zero limbs). No BigInt ever holds a secret
  * on this path (BigInts cannot be wiped).
  *
+ * A key made while the SM2 addon is loaded (native-sm2.ts) decrypts there instead: the same
+ * steps in C on node's OpenSSL, where [d]C1 gives y2 directly (one candidate, no square root),
+ * with the same framing, checks and single failure; this file is the fallback and the reference
+ * the addon is tested against.
+ *
  * Every failure, whatever the step, is decryptMaterialFailed(): one code, one message (jose: no
  * oracle telling format, point, hash and length errors apart). Public facts (framing, C1, the
  * C2 length) may fail early; the secret-dependent checks (t ≠ 0 for both candidates, C3 for
@@ -40,6 +45,7 @@ import { ByokError, decryptMaterialFailed } from '../../errors.js';
 import { bigIntToBytes, bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
 import { expectGood, type MaskedDecode } from '../rsa/ct.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, type Sm2CurveParams } from './curve.js';
+import { NATIVE_ENCODING, NATIVE_HASH, NATIVE_MODE, nativeSm2 } from './native-sm2.js';
 import { parseSm2Ciphertext, type Sm2Encoding, type Sm2Mode } from './sm2-ciphertext.js';
 import type { Sm2PrivateKey } from './sm2-keys.js';
 
@@ -154,8 +160,16 @@ function decrypt(key: Sm2PrivateKey, ciphertext: Uint8Array, options: Sm2Decrypt
   if (options.curve && !sameCurve(options.curve, key.curve)) throw new ByokError('INVALID_PARAMETER', 'The SM2 key is on another curve.');
   const hash = options.hash ?? 'sm3';
   if (hash !== 'sm3' && hash !== 'sha256') throw new ByokError('INVALID_PARAMETER', 'Unknown SM2 hash.');
+  const encoding = options.encoding ?? 'auto';
+  const mode = options.mode ?? 'C1C3C2';
+  if (key.native) {
+    // Unknown encodings and modes reach the addon as -1: its framing fails, as parse below does.
+    const decoded = nativeSm2()!.decrypt(key.native, ciphertext, NATIVE_HASH[hash], NATIVE_ENCODING[encoding] ?? -1, NATIVE_MODE[mode] ?? -1, expectedLength ?? -1);
+    if (!decoded) throw decryptMaterialFailed();
+    return decoded;
+  }
   const len = fieldBytes(key.curve);
-  const { c1, c2, c3 } = parseSm2Ciphertext(ciphertext, options.encoding ?? 'auto', options.mode ?? 'C1C3C2', len);
+  const { c1, c2, c3 } = parseSm2Ciphertext(ciphertext, encoding, mode, len);
   // B1 (public): C1 on the curve, both coordinates canonical (< p).
   if (!isOnCurve(key.curve, bytesToBigInt(c1.subarray(1, 1 + len)), bytesToBigInt(c1.subarray(1 + len)))) throw decryptMaterialFailed();
   // klen = 0 is refused: t is then the empty string, all-zero by B4's letter, and encryption

@@ -13,6 +13,7 @@ import { ByokError } from '../../errors.js';
 import { bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
 import { ID_EC_PUBLIC_KEY, readEcPrivateKey, readPrivateKeyInfo, readSpki } from '../asn1/index.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, SM2_CURVE_OID, SM2P256V1, type Sm2CurveParams } from './curve.js';
+import { createNativeSm2Key, nativeSm2, sm2Engine, type NativeSm2Key, type Sm2EngineName } from './native-sm2.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -29,6 +30,11 @@ export interface Sm2PrivateKey {
    * computeSecret call with no per-call key import (see sm2-decrypt.ts for why this engine).
    */
   readonly ecdh?: ECDH;
+  /**
+   * The SM2 addon's copy of the key (any curve), when this key decrypts on it (native-sm2.ts):
+   * created once here, so a decrypt is the decrypt only.
+   */
+  readonly native?: NativeSm2Key;
 }
 
 export async function generateSm2KeyPair(): Promise<{ publicKeySpki: Uint8Array; privateKeyPkcs8: Uint8Array }> {
@@ -61,8 +67,10 @@ export function checkSm2KeyPair(pair: { publicKeySpki: Uint8Array; privateKeyPkc
  * excluded for signatures only), and decryption is well defined for n−1 too.
  * Curves with cofactor h ≠ 1 are refused: GM/T 0003.4 §7.1 B2 ([h]C1 ≠ O) then needs its own
  * check, and neither sm2p256v1 nor the GB/T 32918 example curves have one.
+ * `engine` defaults to this thread's choice (sm2Engine); asking for the addon when it is not
+ * built is DEPENDENCY_MISSING (the tests and the KAT run both engines on purpose).
  */
-export function sm2PrivateKeyFromScalar(d: Uint8Array, curve: Sm2CurveParams = SM2P256V1): Sm2PrivateKey {
+export function sm2PrivateKeyFromScalar(d: Uint8Array, curve: Sm2CurveParams = SM2P256V1, engine: Sm2EngineName = sm2Engine().engine): Sm2PrivateKey {
   if (curve.h !== 1n) throw new ByokError('ALGORITHM_UNSUPPORTED', 'SM2 curves with a cofactor other than 1 are not supported.');
   const len = fieldBytes(curve);
   // The range check holds d in a BigInt once per key load (not per decrypt); BigInts cannot be
@@ -74,7 +82,9 @@ export function sm2PrivateKeyFromScalar(d: Uint8Array, curve: Sm2CurveParams = S
   }
   const fixed = new Uint8Array(len);
   fixed.set(d, len - d.length);
-  if (!isSm2p256v1(curve)) return { curve, d: fixed };
+  const native = engine === 'openssl-addon' ? nativeKey(fixed, curve) : undefined;
+  if (!isSm2p256v1(curve)) return { curve, d: fixed, native };
+  // Node's ECDH also holds d on the addon's path: it gives the public key (checkSm2KeyPair).
   const ecdh = createECDH('SM2');
   const copy = Buffer.from(fixed);
   try {
@@ -82,15 +92,22 @@ export function sm2PrivateKeyFromScalar(d: Uint8Array, curve: Sm2CurveParams = S
   } finally {
     zeroize(copy);
   }
-  return { curve: SM2P256V1, d: fixed, ecdh };
+  return { curve: SM2P256V1, d: fixed, ecdh, native };
+}
+
+function nativeKey(d: Uint8Array, curve: Sm2CurveParams): NativeSm2Key {
+  const addon = nativeSm2();
+  if (!addon) throw new ByokError('DEPENDENCY_MISSING', sm2Engine().detail);
+  return createNativeSm2Key(addon, d, curve);
 }
 
 /**
- * Drop a key: zeroize d, and replace OpenSSL's scalar with 1 (EC_KEY_free, run when node swaps
- * the key, clears the old BIGNUM with BN_clear_free).
+ * Drop a key: zeroize d, clear the addon's copy (BN_clear_free), and replace node ECDH's scalar
+ * with 1 (EC_KEY_free, run when node swaps the key, clears the old BIGNUM with BN_clear_free).
  */
 export function destroySm2PrivateKey(key: Sm2PrivateKey): void {
   zeroize(key.d);
+  if (key.native) nativeSm2()!.destroyKey(key.native);
   if (key.ecdh) {
     const one = Buffer.alloc(fieldBytes(key.curve));
     one[one.length - 1] = 1;
@@ -104,13 +121,13 @@ export function destroySm2PrivateKey(key: Sm2PrivateKey): void {
  * match is refused, not used). The wrapping key comes from our own authenticated token, so a
  * failure here is a server fault.
  */
-export function parseSm2PrivateKey(pkcs8: Uint8Array): Sm2PrivateKey {
+export function parseSm2PrivateKey(pkcs8: Uint8Array, engine: Sm2EngineName = sm2Engine().engine): Sm2PrivateKey {
   let key: Sm2PrivateKey | undefined;
   const info = readPrivateKeyInfo(pkcs8);
   const ec = info && isSm2Algorithm(info.algorithm, info.parametersOid) ? readEcPrivateKey(info.privateKey) : undefined;
   try {
     if (!ec || (ec.curveOid !== undefined && ec.curveOid !== SM2_CURVE_OID)) throw new Error('not an SM2 PKCS#8 key');
-    key = sm2PrivateKeyFromScalar(ec.privateKey);
+    key = sm2PrivateKeyFromScalar(ec.privateKey, SM2P256V1, engine);
     if (ec.publicKey !== undefined && !equalBytes(ec.publicKey, key.ecdh!.getPublicKey())) throw new Error('key pair does not match');
     return key;
   } catch (cause) {
