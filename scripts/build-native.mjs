@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const strict = process.argv.includes('--strict');
-const nodeGyp = join(root, 'node_modules', '.bin', 'node-gyp');
+// node-gyp: a local install if there is one, else the one npm runs install scripts with (npm
+// names it in npm_config_node_gyp for its scripts, and bundles it next to itself).
+const nodeGyp = [
+  join(root, 'node_modules', '.bin', 'node-gyp'),
+  process.env.npm_config_node_gyp,
+  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+].find((p) => p && existsSync(p));
 const addons = readdirSync(join(root, 'native-bindings'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'native-bindings', d.name, 'binding.gyp')))
   .map((d) => d.name);
@@ -19,7 +25,9 @@ let failed = 0;
 for (const name of addons) {
   const cwd = join(root, 'native-bindings', name);
   const headers = existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
-  const run = spawnSync(nodeGyp, ['rebuild', ...headers], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const run = nodeGyp
+    ? spawnSync(process.execPath, [nodeGyp, 'rebuild', ...headers], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+    : { status: null, stderr: 'node-gyp not found (npm install node-gyp)' };
   if (run.status === 0) {
     console.log(`native-bindings/${name}: built`);
   } else {
