@@ -3,18 +3,16 @@
  * restrictions, the edge cases the standard names (empty plaintext, all-zero KDF output, C1 off
  * the curve), strict GM/T 0009 DER, and bit flips everywhere giving one uniform error.
  *
- * Edge-case ciphertexts are built with a small reference encryptor written here (noble points +
- * node hashes). It is checked first: with each vector's published k it must reproduce the
+ * Edge-case ciphertexts are built with a small reference encryptor (test/helpers/sm2-reference.ts:
+ * noble points + node hashes). It is checked first: with each vector's published k it must reproduce the
  * vector's ciphertext byte for byte.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import {
   curveFromHex, destroySm2PrivateKey, encodeSm2CiphertextDer, encodeSm2CiphertextRaw, generateSm2KeyPair, isOnCurve,
   parseSm2Ciphertext, parseSm2PrivateKey, sm2Decrypt, sm2PrivateKeyFromScalar, sm2PublicKeyFromSpki, sm2Unwrap, SM2P256V1,
-  type Sm2Ciphertext, type Sm2CurveParams, type Sm2Hash, type Sm2Mode,
+  type Sm2CurveParams, type Sm2Hash, type Sm2Mode,
 } from '../src/algorithms/sm2/index.js';
 import type { KatOperations } from '../src/backends/kat-operations.js';
 import { pureKatOperations } from '../src/backends/pure/kat-operations.js';
@@ -22,6 +20,7 @@ import { fromHex, toHex } from '../src/bytes.js';
 import { ByokError, ERROR_CODES } from '../src/errors.js';
 import { sm2VectorsRunner } from '../src/kat/sm2-vectors.js';
 import { engineUnavailable, SM2_ENGINES } from './helpers/sm2-engines.js';
+import { assemble, be32, big, Point, publicOf, refEncrypt, refKdf } from './helpers/sm2-reference.js';
 
 interface Vector {
   id: string; privateKey: string; publicKey: string; ciphertext: string; message?: string; mode: Sm2Mode;
@@ -41,45 +40,6 @@ const TEST_CURVE_KEY = fromHex(file.vectors.find((v) => v.curve === 'GBT32918-te
 
 /** What the temporary KatOperations of this test do not do. */
 const unsupported = async (): Promise<Uint8Array> => { throw new ByokError('ALGORITHM_UNSUPPORTED', 'not in this test'); };
-
-// ---- reference encryptor (GM/T 0003.4 §6.1 A1–A8), test-only --------------------------------
-
-const points = new Map<Sm2CurveParams, ReturnType<typeof weierstrass<bigint>>>();
-function Point(curve: Sm2CurveParams) {
-  if (!points.has(curve)) points.set(curve, weierstrass<bigint>({ p: curve.p, n: curve.n, h: curve.h, a: curve.a, b: curve.b, Gx: curve.gx, Gy: curve.gy }));
-  return points.get(curve)!;
-}
-const be32 = (v: bigint) => fromHex(v.toString(16).padStart(64, '0'));
-const big = (b: Uint8Array) => BigInt('0x' + toHex(b));
-
-function refKdf(hash: Sm2Hash, z: Uint8Array, klen: number): Uint8Array {
-  const out = new Uint8Array(klen);
-  for (let ct = 1, off = 0; off < klen; ct++, off += 32) {
-    const counter = Buffer.alloc(4);
-    counter.writeUInt32BE(ct);
-    out.set(createHash(hash).update(z).update(counter).digest().subarray(0, Math.min(32, klen - off)), off);
-  }
-  return out;
-}
-
-/** C = (C1, C3, C2) for a given C1 and shared point S = (x2, y2); no A5 retry (tests need t = 0). */
-function assemble(c1: Uint8Array, x2: bigint, y2: bigint, msg: Uint8Array, hash: Sm2Hash = 'sm3'): Sm2Ciphertext {
-  const [x, y] = [be32(x2), be32(y2)];
-  const t = refKdf(hash, Buffer.concat([x, y]), msg.length);
-  const c2 = msg.map((m, i) => m ^ t[i]);
-  const c3 = new Uint8Array(createHash(hash).update(x).update(msg).update(y).digest());
-  return { c1, c3, c2 };
-}
-
-function refEncrypt(curve: Sm2CurveParams, publicKey: Uint8Array, msg: Uint8Array, k: bigint, hash: Sm2Hash = 'sm3'): Sm2Ciphertext {
-  const P = Point(curve);
-  const s = P.fromBytes(publicKey).multiply(k).toAffine();
-  return assemble(P.BASE.multiply(k).toBytes(false), s.x, s.y, msg, hash);
-}
-
-function publicOf(curve: Sm2CurveParams, d: Uint8Array): Uint8Array {
-  return Point(curve).BASE.multiply(big(d)).toBytes(false);
-}
 
 function caught(f: () => unknown): unknown {
   try {
