@@ -19,6 +19,7 @@ import { openEngine } from '../src/open-engine.js';
 import { TokenSealer } from '../src/token/import-token.js';
 import { opensslRsa, opensslSm2, type OpensslAnchor } from './anchors.js';
 import { measurePkcs11Unwrap } from './pkcs11-unwrap.js';
+import { sm2Rows } from './sm2-bench.js';
 
 interface Row {
   readonly name: string;
@@ -117,6 +118,8 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       ...(c.algorithm === 'RSAES_OAEP_SHA_256' && c.keySpec === 'RSA_2048' ? { target: '>= 0.90' } : c.keySpec === 'SM2' ? { target: '>= 0.25' } : {}) });
   }
   rows.push({ name: 'unwrap SM2 vs sm-crypto doDecrypt', value: ops('SM2_ENCRYPT SM2'), unit: 'ops/s', reference: { name: 'sm-crypto doDecrypt', value: ops('sm-crypto doDecrypt SM2 (reference)') }, target: '>= 10' });
+  // SM2 against OpenSSL's own decrypt and key generation, a C loop built in this run.
+  rows.push(...await sm2Rows(backend, { rounds: quick ? 2 : 10, window: quick ? 0.15 : 0.5, log }));
 
   // 3. All cores: the worker pool, one KeyObject per worker.
   const pooled = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)), workers: cores });

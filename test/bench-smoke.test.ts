@@ -17,7 +17,7 @@ describe('byok bench --quick', () => {
     const json = JSON.parse(readFileSync(join(out, file!), 'utf8'));
     expect(json.anchors.rsa2048.opsPerSecond).toBeGreaterThan(0);
     const names = (json.rows as Array<{ name: string }>).map((row) => row.name).join('\n');
-    for (const section of ['unwrap RSAES_OAEP_SHA_256 RSA_2048, 1 thread', 'workers', 'token verify', 'warm pool', 'empty pool', 'importKeyMaterial, whole', 'heap used']) {
+    for (const section of ['unwrap RSAES_OAEP_SHA_256 RSA_2048, 1 thread', 'workers', 'token verify', 'warm pool', 'empty pool', 'importKeyMaterial, whole', 'heap used', 'SM2 unwrap, 1 thread', 'SM2 key generation']) {
       expect(names).toContain(section);
     }
     expect(readdirSync(out).some((f) => f.endsWith('.chart.html'))).toBe(true);

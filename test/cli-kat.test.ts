@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SM2_ADDON_REQUIRED } from './helpers/sm2-engines.js';
 
 const byok = (...args: string[]) => spawnSync(process.execPath, ['bin/byok.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
@@ -15,6 +16,8 @@ describe('byok kat', () => {
     expect(r.stdout).toMatch(/rsa_pkcs1_2048_test\.json \[RsaesPkcs1Decrypt\]: 67 passed, 0 failed/);
     expect(r.stdout).toMatch(/sm2\/vectors\.json \[SM2 PKE \(GM\/T 0003\.4\)\]: 45 passed, 0 failed/);
     expect(r.stdout).toMatch(/^total: \d+ passed, 0 failed$/m);
+    // The SM2 engine the vectors ran on is named (the addon wherever npm test built it).
+    expect(r.stdout).toMatch(SM2_ADDON_REQUIRED ? /^SM2 engine: openssl-addon \(native-bindings\/sm2 on node's OpenSSL/m : /^SM2 engine: (openssl-addon|typescript) /m);
   });
 
   it('exits 1 when a case fails (a valid vector whose plaintext was altered)', () => {

@@ -3,6 +3,7 @@
  * backend (default: the vectors shipped with the package); per-file counts; exit 1 on any failure.
  */
 import { join } from 'node:path';
+import { sm2Engine } from '../../algorithms/sm2/index.js';
 import type { KatOperations } from '../../backends/kat-operations.js';
 import { pureKatOperations } from '../../backends/pure/kat-operations.js';
 import { pkcs11Options, type Config } from '../../config/config.js';
@@ -38,6 +39,7 @@ export const command = defineCommand({ name: 'kat', summary: 'run known-answer v
   const files = expandVectorPaths(config.positionals.length ? [...config.positionals] : [join(packageRoot(), 'vectors')]);
   if (files.length === 0) throw new UsageError('no vector files found');
   const ops = await KAT_OPERATIONS[config.settings.backend](config);
+  if (config.settings.backend === 'pure') process.stdout.write(`SM2 engine: ${sm2Engine().engine} (${sm2Engine().detail})\n`);
   let passed = 0;
   let failed = 0;
   let skipped = 0;

@@ -2,6 +2,7 @@
  * `byok serve`: the local KMS import service (both dialects) on the embedded defaults: pure
  * backend, SQLite store and key files under the data directory, created on first run.
  */
+import { sm2Engine } from '../../algorithms/sm2/index.js';
 import { serviceConfig } from '../../config/config.js';
 import { settingsHelp } from '../../config/settings-table.js';
 import { isByokError } from '../../errors.js';
@@ -45,7 +46,7 @@ export const command = defineCommand({ name: 'serve', summary: 'run the KMS impo
 
   const { url, logger } = svc;
   const s = config.settings;
-  process.stdout.write(`byok listening on ${url} (data in ${s.dataDir}, store ${s.store === 'sqlite' ? 'sqlite' : redactStoreUrl(s.store)}, backend ${svc.engine.backendId}, ${workers} workers, tokens from ${svc.auth.source})\n`);
+  process.stdout.write(`byok listening on ${url} (data in ${s.dataDir}, store ${s.store === 'sqlite' ? 'sqlite' : redactStoreUrl(s.store)}, backend ${svc.engine.backendId}, ${workers} workers, SM2 on ${sm2Engine().engine}, tokens from ${svc.auth.source})\n`);
   if (svc.auth.createdAdminToken) {
     process.stdout.write(`admin API token (tenant "admin"), shown once: ${svc.auth.createdAdminToken}\n`);
   }
