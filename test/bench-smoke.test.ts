@@ -21,5 +21,5 @@ describe('byok bench --quick', () => {
       expect(names).toContain(section);
     }
     expect(readdirSync(out).some((f) => f.endsWith('.chart.html'))).toBe(true);
-  });
+  }, 240_000); // the spawn's own limit: the default 60 s is less than a quick bench takes under load
 });
