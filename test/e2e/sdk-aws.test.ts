@@ -1,14 +1,14 @@
 /**
  * @aws-sdk/client-kms, unmodified (endpoint, region and credentials only), against the real
- * `byok serve`: whatever the service answers, the client never reads it as an empty success —
- * a `POST /` that no dialect serves is a 400 with `__type`, which the client raises.
+ * `byok serve`: its SigV4 signature verified (any region), its refusals raised as the AWS
+ * exceptions, never read as an empty success. (The AWS import flow itself: aws-import.test.ts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type RunningService } from '../helpers/service.js';
+import { postJson, startService, type RunningService } from '../helpers/service.js';
 
 const ACCESS_KEY_ID = 'AKIABYOKE2E000000001';
 const SECRET = 'aws/e2e+secret/0123456789abcdefghijklmn';
@@ -37,21 +37,23 @@ async function outcome(call: Promise<object>): Promise<{ error?: { name: string;
 }
 
 describe('@aws-sdk/client-kms against byok serve', () => {
-  it('an unknown access key is an error the client raises, never {}', async () => {
-    const r = await outcome(client('AKIAUNKNOWN000000000', 'x').send(new DescribeKeyCommand({ KeyId: 'alias/none' })));
-    expect(r.output).toBeUndefined();
-    expect(r.error!.status).toBe(400);
-    expect(r.error!.name).toMatch(/^(UnknownOperationException|UnrecognizedClientException)$/);
+  it('signed calls are served in any region; the key belongs to the access key\'s tenant', async () => {
+    const created = await client().send(new CreateKeyCommand({ Origin: 'EXTERNAL', Description: 'sdk' }));
+    const keyId = created.KeyMetadata!.KeyId!;
+    expect(created.KeyMetadata).toMatchObject({ Origin: 'EXTERNAL', KeyState: 'PendingImport' });
+    const listed = await new KMSClient({ endpoint: svc.url, region: 'ap-southeast-3', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET } }).send(new ListKeysCommand({}));
+    expect(listed.Keys!.map((k) => k.KeyId)).toContain(keyId);
   });
 
-  it('a signed call is raised as an error or answered in full: never an empty success', async () => {
-    const r = await outcome(client().send(new ListKeysCommand({})));
-    if (r.error) {
-      // Before the AWS dialect serves the call: a 400 UnknownOperationException.
-      expect(r.error).toEqual({ name: 'UnknownOperationException', status: 400 });
-    } else {
-      // Once it does: a real ListKeys answer.
-      expect((r.output as { Keys?: unknown }).Keys).toBeInstanceOf(Array);
-    }
+  it('refusals are the AWS exceptions the client raises (HTTP 400), never {}', async () => {
+    const describe = (c: KMSClient) => outcome(c.send(new DescribeKeyCommand({ KeyId: '00000000-0000-0000-0000-000000000000' })));
+    expect(await describe(client('AKIAUNKNOWN000000000', 'x'))).toEqual({ error: { name: 'UnrecognizedClientException', status: 400 } });
+    expect(await describe(client(ACCESS_KEY_ID, 'not-the-secret'))).toEqual({ error: { name: 'InvalidSignatureException', status: 400 } });
+    expect(await describe(client())).toEqual({ error: { name: 'NotFoundException', status: 400 } });
+  });
+
+  it('a POST / that names no operation (no X-Amz-Target, no X-TC-Action) is a 400 with __type, not a 200', async () => {
+    const r = await postJson(`${svc.url}/`, {}, { 'content-type': 'application/x-amz-json-1.1' });
+    expect([r.status, r.body.__type]).toEqual([400, 'UnknownOperationException']);
   });
 });

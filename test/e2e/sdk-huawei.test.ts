@@ -3,8 +3,9 @@
  * HTTP client, as every generated Huawei service client drives it (its KMS package is published
  * for Python only) — against the real `byok serve`: the import walk-through through the Huawei
  * routes (RSA_2048 with RSAES_OAEP_SHA_256, SM2 with SM2_ENCRYPT, wrapped by the OpenSSL CLI),
- * describe, encrypt (checked locally) and decrypt; a wrong SK, an unknown AK, another project
- * and an unknown key raise the SDK's ClientRequestException.
+ * describe, encrypt with additional_authenticated_data (checked locally), decrypt, a data key;
+ * a wrong SK, an unknown AK, another project, an unknown key and the wrong AAD raise the SDK's
+ * ClientRequestException.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,10 +80,20 @@ describe('@huaweicloud/huaweicloud-sdk-core (AK/SK) against byok serve', () => {
     await kms(c, 'import-key-material', { key_id: keyId, import_token: params.import_token, encrypted_key_material: wrapWithOpenssl(params.public_key, algorithm, material) });
     const described = await kms(c, 'describe-key', { key_id: keyId });
     expect(described.key_info).toMatchObject({ key_id: keyId, key_state: '2', origin: 'external' });
-    const enc = await kms(c, 'encrypt-data', { key_id: keyId, plain_text: `sdk plaintext ${spec}` });
-    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.cipher_text, 'base64'))).toString()).toBe(`sdk plaintext ${spec}`);
-    const dec = await kms(c, 'decrypt-data', { cipher_text: enc.cipher_text });
+    const aad = { additional_authenticated_data: 'sdk-e2e' };
+    const enc = await kms(c, 'encrypt-data', { key_id: keyId, plain_text: `sdk plaintext ${spec}`, ...aad });
+    // The customer's own copy of the material opens it, bound to the AAD's UTF-8.
+    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.cipher_text, 'base64'), new Uint8Array(Buffer.from('sdk-e2e')))).toString()).toBe(`sdk plaintext ${spec}`);
+    const dec = await kms(c, 'decrypt-data', { cipher_text: enc.cipher_text, ...aad });
     expect([dec.key_id, dec.plain_text]).toEqual([keyId, `sdk plaintext ${spec}`]);
+    expect((await sdkError(kms(c, 'decrypt-data', { cipher_text: enc.cipher_text })))[1]).toBe(400);
+    // A data key (hex on Huawei's wire): the blob holds the plaintext it returned.
+    const dk = await kms(c, 'create-datakey', { key_id: keyId, datakey_length: '256', ...aad });
+    const dataKey = Buffer.from(dk.plain_text, 'hex');
+    expect(dataKey).toHaveLength(32);
+    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(dk.cipher_text, 'hex'), new Uint8Array(Buffer.from('sdk-e2e'))))).toEqual(dataKey);
+    const opened = await kms(c, 'decrypt-datakey', { key_id: keyId, cipher_text: dk.cipher_text, datakey_cipher_length: '32', ...aad });
+    expect(opened.data_key).toBe(dk.plain_text);
   });
 
   it('refusals raise the SDK\'s ClientRequestException: APIG.0301 (401) for the signature, APIG.0302 (403) for another project, 404 for an unknown key', async () => {

@@ -3,8 +3,9 @@
  * credentials set — against the real `byok serve`: it signs with TC3-HMAC-SHA256 and reads
  * Tencent's envelope. Create an external key, get import parameters (RSA_2048 with
  * RSAES_OAEP_SHA_256, SM2 with SM2_ENCRYPT), wrap 32 random bytes with the OpenSSL CLI, import,
- * describe, encrypt (checked with the material locally) and decrypt; a wrong secret, an unknown
- * SecretId and an unknown key raise the SDK's own exception with Tencent's codes.
+ * describe, encrypt with an encryption context (checked with the material locally), decrypt,
+ * generate a data key; a wrong secret, an unknown SecretId, an unknown key and a wrong context
+ * raise the SDK's own exception with Tencent's codes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +35,10 @@ afterAll(async () => {
   await svc?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** An encryption context (a JSON object string, as Tencent takes it) and its associated data: the pairs' UTF-8 JSON sorted by key, no whitespace. */
+const CONTEXT = '{"tenant": "tc-team", "purpose": "sdk"}';
+const CONTEXT_AAD = new Uint8Array(Buffer.from('{"purpose":"sdk","tenant":"tc-team"}'));
 
 /** The SDK's client as its README configures it: credentials, a region, and the endpoint (here: the local service, over http). */
 const client = (secretId = SECRET_ID, secretKey = SECRET_KEY): KmsClient => new Client({
@@ -67,12 +72,20 @@ describe('tencentcloud-sdk-nodejs (kms.v20190118) against byok serve', () => {
     const { KeyMetadata } = await kms.DescribeKey({ KeyId: keyId });
     expect(KeyMetadata).toMatchObject({ KeyId: keyId, KeyState: 'Enabled', Origin: 'EXTERNAL', Type: 2, ValidTo: 0 });
     const plaintext = Buffer.from(`sdk plaintext ${spec}`);
-    const enc = await kms.Encrypt({ KeyId: keyId, Plaintext: plaintext.toString('base64') });
+    const enc = await kms.Encrypt({ KeyId: keyId, Plaintext: plaintext.toString('base64'), EncryptionContext: CONTEXT });
     expect(enc.KeyId).toBe(keyId);
-    // The customer's own copy of the material opens what the service sealed.
-    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.CiphertextBlob, 'base64')))).toEqual(plaintext);
-    const dec = await kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob });
+    // The customer's own copy of the material opens what the service sealed, bound to the context.
+    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.CiphertextBlob, 'base64'), CONTEXT_AAD))).toEqual(plaintext);
+    const dec = await kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: CONTEXT });
     expect([dec.KeyId, Buffer.from(dec.Plaintext, 'base64')]).toEqual([keyId, plaintext]);
+    expect(await sdkErrorCode(kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob }))).toBe('InvalidParameter');
+    expect(await sdkErrorCode(kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: '{"purpose":"other"}' }))).toBe('InvalidParameter');
+    // A data key under the imported key: its plaintext is what the blob holds, for the customer too.
+    const dk = await kms.GenerateDataKey({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: CONTEXT });
+    const dataKey = Buffer.from(dk.Plaintext, 'base64');
+    expect(dataKey).toHaveLength(32);
+    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(dk.CiphertextBlob, 'base64'), CONTEXT_AAD))).toEqual(dataKey);
+    expect(Buffer.from((await kms.Decrypt({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: CONTEXT })).Plaintext, 'base64')).toEqual(dataKey);
   });
 
   it('refusals are the SDK\'s exceptions with Tencent\'s codes', async () => {
