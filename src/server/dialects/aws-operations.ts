@@ -12,23 +12,23 @@ import { ByokError } from '../../errors.js';
 import { ALIAS_NAME_PATTERN, aliasArn, awsKeySpec, engineKeyId, keyArn, keyMetadata, materialSpecOf, type AwsDialectOptions } from './aws-shapes.js';
 import { operation as op, type Body, type Operation } from './dialect.js';
 import { encryptionContextAad, type EncryptionContext } from './encryption-context.js';
-import { BASE64_SCHEMA, objectSchema } from './schemas.js';
+import { BASE64_SCHEMA, ignored, objectSchema } from './schemas.js';
 
 const KEY_ID = { type: 'string', minLength: 1, maxLength: 2048 } as const;
 const STRING = { type: 'string', maxLength: 32768 } as const;
 const BOOLEAN = { type: 'boolean' } as const;
-const GRANT_TOKENS = { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 8192 } } as const;
-const TAGS = {
+const GRANT_TOKENS = ignored({ type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 8192 } }, 'there are no grants: the access key\'s tenant owns its keys');
+const TAGS = ignored({
   type: 'array', maxItems: 50,
   items: objectSchema({ TagKey: { type: 'string', minLength: 1, maxLength: 128 }, TagValue: { type: 'string', maxLength: 256 } }, ['TagKey', 'TagValue']),
-} as const;
+}, 'tags are not kept');
 /** A blob of 1..4096 bytes (Plaintext, Message). */
 const BLOB_4K = { ...BASE64_SCHEMA, maxLength: 5464 } as const;
 /** AWS JSON 1.1 timestamps: epoch seconds, possibly with a fraction. */
 const TIMESTAMP = { type: 'number', minimum: 0 } as const;
 const ENCRYPTION_ALGORITHM = { type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] } as const;
 const RECIPIENT = { type: 'object' } as const;
-const DRY_RUN_MODIFIERS = { type: 'array', items: { type: 'string' } } as const;
+const DRY_RUN_MODIFIERS = ignored({ type: 'array', items: { type: 'string' } }, 'only with DryRun, which is refused');
 const KEY_SPECS = [
   'SYMMETRIC_DEFAULT', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
   'ECC_NIST_EDWARDS25519', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
@@ -95,10 +95,10 @@ export function awsOperations(options: AwsDialectOptions): Operation[] {
 
   return [
     op('CreateKey', objectSchema({
-      Policy: STRING, Description: { type: 'string', maxLength: 8192 }, KeyUsage: { type: 'string', enum: [...KEY_USAGES] },
+      Policy: ignored(STRING, 'there are no key policies: the access key\'s tenant owns its keys'), Description: { type: 'string', maxLength: 8192 }, KeyUsage: { type: 'string', enum: [...KEY_USAGES] },
       CustomerMasterKeySpec: { type: 'string', enum: [...KEY_SPECS] }, KeySpec: { type: 'string', enum: [...KEY_SPECS] },
       Origin: { type: 'string', enum: ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] }, CustomKeyStoreId: STRING,
-      BypassPolicyLockoutSafetyCheck: BOOLEAN, Tags: TAGS, MultiRegion: BOOLEAN, XksKeyId: STRING,
+      BypassPolicyLockoutSafetyCheck: ignored(BOOLEAN, 'there are no key policies'), Tags: TAGS, MultiRegion: BOOLEAN, XksKeyId: STRING,
     }, []), async (engine, tenant, b) => {
       refuse(b, 'MultiRegion', (v) => v === undefined || v === false);
       refuse(b, 'CustomKeyStoreId');
@@ -154,8 +154,9 @@ export function awsOperations(options: AwsDialectOptions): Operation[] {
     op('ImportKeyMaterial', objectSchema({
       KeyId: KEY_ID, ImportToken: BASE64_SCHEMA, EncryptedKeyMaterial: BASE64_SCHEMA, ValidTo: TIMESTAMP,
       ExpirationModel: { type: 'string', enum: ['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'] },
-      ImportType: { type: 'string', enum: ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] },
-      KeyMaterialDescription: { type: 'string', maxLength: 256 }, KeyMaterialId: { type: 'string', maxLength: 64 },
+      ImportType: ignored({ type: 'string', enum: ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] }, 'a key has one material: the first import sets it, a re-import must be the same'),
+      KeyMaterialDescription: ignored({ type: 'string', maxLength: 256 }, 'not kept'),
+      KeyMaterialId: ignored({ type: 'string', maxLength: 64 }, 'a key has one material'),
     }, ['KeyId', 'ImportToken', 'EncryptedKeyMaterial']), async (engine, tenant, b) => {
       const expirationTime = materialExpiry(b, nowSeconds(options.clock));
       const r = await engine.importKeyMaterial({
@@ -164,7 +165,7 @@ export function awsOperations(options: AwsDialectOptions): Operation[] {
       return { KeyId: arn(r.keyId), KeyMaterialId: r.keyCheckValue };
     }, { metric: 'import', limit: 'importKeyMaterial' }),
 
-    op('DeleteImportedKeyMaterial', objectSchema({ KeyId: KEY_ID, KeyMaterialId: { type: 'string', maxLength: 64 } }, ['KeyId']), async (engine, tenant, b) => {
+    op('DeleteImportedKeyMaterial', objectSchema({ KeyId: KEY_ID, KeyMaterialId: ignored({ type: 'string', maxLength: 64 }, 'a key has one material') }, ['KeyId']), async (engine, tenant, b) => {
       const before = await engine.describeKey({ tenant, keyId: idOrArn(b.KeyId) });
       const m = await engine.deleteKeyMaterial({ tenant, keyId: before.keyId });
       return { KeyId: arn(m.keyId), ...(before.keyCheckValue ? { KeyMaterialId: before.keyCheckValue } : {}) };
