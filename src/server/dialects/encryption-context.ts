@@ -19,7 +19,8 @@ export function encryptionContextAad(context: EncryptionContext | undefined): Ui
   for (const k of keys) {
     if (k.length === 0 || typeof context[k] !== 'string') throw new ByokError('INVALID_PARAMETER', 'An encryption context maps non-empty keys to string values.');
   }
-  return new Uint8Array(Buffer.from(JSON.stringify(Object.fromEntries(keys.map((k) => [k, context[k]]))), 'utf8'));
+  // Written pair by pair: an object would put integer-like keys ("9" before "10") first.
+  return new Uint8Array(Buffer.from(`{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(context[k])}`).join(',')}}`, 'utf8'));
 }
 
 /** A context given as a JSON object string (Tencent): anything else is INVALID_PARAMETER. */
