@@ -25,4 +25,16 @@ export function misspelt(engine: Engine, ref: { tenant: string; keyId: string },
   void engine.sign({ ...ref, message, signingAlgorithm: 'ECDSA_SHA256' });
   // @ts-expect-error a misspelt MAC algorithm
   void engine.generateMac({ ...ref, message, macAlgorithm: 'HMAC_SHA256' });
+
+  void engine.sign({ ...ref, message, signingAlgorithm: 'ECDSA_SHA_256', messageType: 'DIGEST' });
+  // @ts-expect-error a misspelt message type
+  void engine.sign({ ...ref, message, signingAlgorithm: 'ECDSA_SHA_256', messageType: 'HASH' });
+  void engine.generateDataKey({ ...ref, keySpec: 'AES_128', withPlaintext: true });
+  // @ts-expect-error a data key spec that does not exist
+  void engine.generateDataKey({ ...ref, keySpec: 'AES_512', withPlaintext: true });
+  // @ts-expect-error withPlaintext is required: say whether the plaintext comes back
+  void engine.generateDataKey({ ...ref, numberOfBytes: 32 });
+  void engine.listKeys({ tenant: ref.tenant, keyState: 'Enabled', keySpec: 'SM4_128' });
+  // @ts-expect-error a key state that does not exist
+  void engine.listKeys({ tenant: ref.tenant, keyState: 'Active' });
 }
