@@ -44,6 +44,8 @@ const MODEL = {
   CreateDatakeyRequestBody: ['key_id', 'key_spec', 'datakey_length', 'additional_authenticated_data', 'sequence', 'pin', 'pin_type'],
   CreateDatakeyResponse: ['key_id', 'plain_text', 'cipher_text'],
   CreateDatakeyWithoutPlaintextResponse: ['key_id', 'cipher_text'],
+  EncryptDatakeyRequestBody: ['key_id', 'plain_text', 'datakey_plain_length', 'additional_authenticated_data', 'sequence', 'pin', 'pin_type', 'key_spec'],
+  EncryptDatakeyResponse: ['key_id', 'cipher_text', 'datakey_length'],
   DecryptDatakeyRequestBody: ['key_id', 'cipher_text', 'datakey_cipher_length', 'additional_authenticated_data', 'sequence'],
   DecryptDatakeyResponse: ['data_key', 'datakey_length', 'datakey_dgst'],
   EncryptDataRequestBody: ['key_id', 'plain_text', 'encryption_algorithm', 'additional_authenticated_data', 'sequence'],
@@ -117,6 +119,13 @@ describe('Huawei: the calls an imported key is for', () => {
     const dk = await ok('create-datakey', every('CreateDatakeyRequestBody', { key_id: keyId, key_spec: 'AES_256', datakey_length: '256', additional_authenticated_data: aad }));
     expectFields(dk, 'CreateDatakeyResponse');
     expectFields(await ok('create-datakey-without-plaintext', every('CreateDatakeyRequestBody', { key_id: keyId, key_spec: 'AES_128', additional_authenticated_data: aad })), 'CreateDatakeyWithoutPlaintextResponse');
+    const own = randomBytes(32);
+    const wrapped = await ok('encrypt-datakey', every('EncryptDatakeyRequestBody', {
+      key_id: keyId, plain_text: Buffer.concat([own, createHash('sha256').update(own).digest()]).toString('hex'), datakey_plain_length: '32',
+      additional_authenticated_data: aad, key_spec: 'RSA',
+    }));
+    expectFields(wrapped, 'EncryptDatakeyResponse');
+    expect((await ok('decrypt-datakey', { key_id: keyId, cipher_text: wrapped.cipher_text, additional_authenticated_data: aad })).data_key).toBe(own.toString('hex'));
     const opened = await ok('decrypt-datakey', every('DecryptDatakeyRequestBody', { key_id: keyId, cipher_text: dk.cipher_text, datakey_cipher_length: '64', additional_authenticated_data: aad }));
     expectFields(opened, 'DecryptDatakeyResponse');
     const enc = await ok('encrypt-data', every('EncryptDataRequestBody', { key_id: keyId, plain_text: 'x', encryption_algorithm: 'SYMMETRIC_DEFAULT', additional_authenticated_data: aad }));
@@ -158,8 +167,15 @@ describe('Huawei: the calls an imported key is for', () => {
     }
   });
 
-  it('additional_authenticated_data binds encrypt-data / decrypt-data', async () => {
+  it('additional_authenticated_data binds encrypt-data / decrypt-data; encrypt-datakey checks the data key\'s SM3 under an SM4 key', async () => {
     const { keyId, material } = await importedKey('SM2PKE', 'SM4', 16);
+    const own = randomBytes(24);
+    const sent = (digest: Buffer) => ({ key_id: keyId, plain_text: Buffer.concat([own, digest]).toString('hex'), datakey_plain_length: 24 });
+    const wrapped = await ok('encrypt-datakey', sent(createHash('sm3').update(own).digest()));
+    expect(wrapped.datakey_length).toBe('24');
+    expect(Buffer.from(customerDecrypt('SM4_128', material, Buffer.from(wrapped.cipher_text, 'hex')))).toEqual(own);
+    expect(await fails('encrypt-datakey', sent(createHash('sha256').update(own).digest()))).toEqual([400, 'KMS.2300']);
+    expect(await fails('encrypt-datakey', { ...sent(createHash('sm3').update(own).digest()), datakey_plain_length: 23 })).toEqual([400, 'KMS.2300']);
     const enc = await ok('encrypt-data', { key_id: keyId, plain_text: 'bound', additional_authenticated_data: 'ctx' });
     expect(Buffer.from(customerDecrypt('SM4_128', material, Buffer.from(enc.cipher_text, 'base64'), Buffer.from('ctx'))).toString()).toBe('bound');
     expect((await ok('decrypt-data', { cipher_text: enc.cipher_text, additional_authenticated_data: 'ctx' })).plain_text).toBe('bound');

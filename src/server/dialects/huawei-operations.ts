@@ -8,7 +8,7 @@
  * strings (`limit`, `pending_days`, `datakey_length`): both are taken. Times are milliseconds, as
  * the real API answers.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { MATERIAL_SPECS, parseMaterialSpec, type MaterialSpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import type { KeyMetadata, KeyState } from '../../engine/types.js';
@@ -206,6 +206,27 @@ export const HUAWEI_OPERATIONS: readonly Operation[] = [
 
   op('create-datakey', body(dataKeyFields, ['key_id']), dataKey(true)),
   op('create-datakey-without-plaintext', body(dataKeyFields, ['key_id']), dataKey(false)),
+
+  // A data key of the caller's own, sent as hex(DEK ‖ digest(DEK)): SHA-256 under an AES key, SM3 under SM4.
+  op('encrypt-datakey', body({
+    key_id: KEY_ID_SCHEMA, plain_text: HEX_SCHEMA, datakey_plain_length: integerLike(1, 1024), additional_authenticated_data: AAD_SCHEMA,
+    pin: PIN, pin_type: PIN_TYPE, key_spec: ignored({ type: 'string', enum: ['SM2', 'RSA'] }, 'for level-4 assessment HSMs only'),
+  }, ['key_id', 'plain_text', 'datakey_plain_length']), async (engine, tenant, b) => {
+    const length = toInteger(b.datakey_plain_length, 1, 1024, 'datakey_plain_length');
+    const sent = new Uint8Array(Buffer.from(b.plain_text, 'hex'));
+    const dataKey = sent.subarray(0, length);
+    try {
+      const { keySpec } = await engine.describeKey({ tenant, keyId: b.key_id });
+      const digest = createHash(keySpec === 'SM4_128' ? 'sm3' : 'sha256').update(dataKey).digest();
+      if (sent.length !== length + 32 || !timingSafeEqual(digest, sent.subarray(length))) {
+        throw new ByokError('INVALID_PARAMETER', 'plain_text must be the data key of datakey_plain_length bytes and its 32-byte digest, in hex.');
+      }
+      const r = await engine.encrypt({ tenant, keyId: b.key_id, plaintext: dataKey, ...withAad(b) });
+      return { key_id: r.keyId, cipher_text: hex(r.ciphertextBlob), datakey_length: String(length) };
+    } finally {
+      zeroize(sent);
+    }
+  }),
 
   op('decrypt-datakey', body({
     key_id: KEY_ID_SCHEMA, cipher_text: HEX_SCHEMA,
