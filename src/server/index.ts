@@ -20,7 +20,7 @@ export type { AuditLine } from './audit.js';
 export { Metrics } from './metrics.js';
 export { DIALECTS } from './dialects/index.js';
 export type { Dialect, DialectName, Operation } from './dialects/index.js';
-export type { Body, Reply, RouteConstraint, RouteShape, WireFailure } from './dialects/dialect.js';
+export type { Body, DispatchRoute, Reply, RouteConstraint, RouteShape, WireFailure } from './dialects/dialect.js';
 export type { AuthSource, HttpTimeouts, RateLimits, ServiceConfig } from '../config/config.js';
 export { HTTP_STATUS, WIRE_ERRORS } from './dialects/wire-errors.js';
 export type { HttpStatus, WireError } from './dialects/wire-errors.js';

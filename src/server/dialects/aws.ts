@@ -100,7 +100,12 @@ export function createAwsDialect(options: AwsDialectOptions) {
     /** Where each operation is served: all on the one route. */
     route: () => AWS_ROUTE,
     /** The operation an X-Amz-Target names. */
-    dispatch: { route: AWS_ROUTE, operationOf: (req) => (req.headers[AMZ_TARGET_HEADER] as string).slice(AMZ_TARGET_PREFIX.length) },
+    dispatch: {
+      /** The one route of every operation. */
+      route: AWS_ROUTE,
+      /** The operation name after `TrentService.` in X-Amz-Target. */
+      operationOf: (req) => (req.headers[AMZ_TARGET_HEADER] as string).slice(AMZ_TARGET_PREFIX.length),
+    },
     /** The caller's tenant: the access key that signed the request (SigV4, service kms). */
     authenticate: authenticateAws,
     /** The body of a success: the operation's output shape itself. */
