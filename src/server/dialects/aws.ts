@@ -99,8 +99,13 @@ export function createAwsDialect(options: AwsDialectOptions) {
     contentType: AMZ_JSON_1_1,
     /** Where each operation is served: all on the one route. */
     route: () => AWS_ROUTE,
-    /** The operation an X-Amz-Target names. */
-    dispatch: { route: AWS_ROUTE, operationOf: (req) => (req.headers[AMZ_TARGET_HEADER] as string).slice(AMZ_TARGET_PREFIX.length) },
+    /** Every operation on the one route. */
+    dispatch: {
+      /** `POST /` with an AWS KMS X-Amz-Target. */
+      route: AWS_ROUTE,
+      /** The operation an X-Amz-Target names (`TrentService.<Operation>`). */
+      operationOf: (req) => (req.headers[AMZ_TARGET_HEADER] as string).slice(AMZ_TARGET_PREFIX.length),
+    },
     /** The caller's tenant: the access key that signed the request (SigV4, service kms). */
     authenticate: authenticateAws,
     /** The body of a success: the operation's output shape itself. */
