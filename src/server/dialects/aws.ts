@@ -99,11 +99,11 @@ export function createAwsDialect(options: AwsDialectOptions) {
     contentType: AMZ_JSON_1_1,
     /** Where each operation is served: all on the one route. */
     route: () => AWS_ROUTE,
-    /** The operation an X-Amz-Target names. */
+    /** Every operation on the one route. */
     dispatch: {
-      /** The one route of every operation. */
+      /** `POST /` with an AWS KMS X-Amz-Target. */
       route: AWS_ROUTE,
-      /** The operation name after `TrentService.` in X-Amz-Target. */
+      /** The operation an X-Amz-Target names (`TrentService.<Operation>`). */
       operationOf: (req) => (req.headers[AMZ_TARGET_HEADER] as string).slice(AMZ_TARGET_PREFIX.length),
     },
     /** The caller's tenant: the access key that signed the request (SigV4, service kms). */
