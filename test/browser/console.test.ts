@@ -459,7 +459,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     expect(described.body.key_info).toMatchObject({ key_spec: 'HMAC_256', key_usage: 'GENERATE_VERIFY_MAC', origin: 'kms', key_state: '2' });
   });
 
-  it('disables, enables and deletes material from the list', async () => {
+  it('disables, enables, deletes material, schedules and cancels deletion from the list', async () => {
     await clickAction(secondKeyId, 'disable');
     await waitForText(`${row(secondKeyId)} [data-field="state"]`, /^Disabled$/);
     await clickAction(secondKeyId, 'enable');
@@ -470,7 +470,19 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     await page.click('#confirm-ok');
     await waitForText(`${row(secondKeyId)} [data-field="state"]`, /^Pending import$/);
     expect((await postJson(api('describe-key'), { key_id: secondKeyId }, auth)).body.key_info.key_state).toBe('5');
+    // Schedule the deletion in 30 days, then cancel it: a key without material is Pending import again.
+    await clickAction(secondKeyId, 'schedule-deletion');
+    await page.waitForSelector('#confirm-form:not([hidden])');
+    await page.$eval('#confirm-days', (e) => ((e as HTMLInputElement).value = '30'));
     await shot('11-operations', '#keys-section');
+    await page.click('#confirm-ok');
+    await waitForText(`${row(secondKeyId)} [data-field="state"]`, /^Pending deletion$/);
+    const scheduled = (await postJson(api('describe-key'), { key_id: secondKeyId }, auth)).body.key_info;
+    expect(scheduled.key_state).toBe('4');
+    expect(Math.abs(Number(scheduled.scheduled_deletion_date) - (Date.now() + 30 * 86_400_000))).toBeLessThan(120_000);
+    await clickAction(secondKeyId, 'cancel-deletion');
+    await waitForText(`${row(secondKeyId)} [data-field="state"]`, /^Pending import$/);
+    expect((await postJson(api('describe-key'), { key_id: secondKeyId }, auth)).body.key_info.key_state).toBe('5');
   });
 
   it('is readable at a phone\'s width (375 px) and every control has a label', async () => {

@@ -3,9 +3,8 @@
  * ID, origin, state in the Huawei console's words, key check value and material expiry, and the
  * operations the key's state allows.
  */
-import { ApiError, callKms, type Session } from './api.js';
+import { callKms, type Session } from './api.js';
 import { h } from './dom.js';
-import { knownKeyIds } from './known-keys.js';
 import { ORIGIN_WORDS, STATE_WORDS, utcText } from './key-words.js';
 
 /** A key as describe-key / list-keys' key_details give it (Huawei's key_info fields). */
@@ -28,36 +27,8 @@ interface ListKeysAnswer {
   readonly truncated?: string | boolean;
 }
 
-/** The keys, and whether they are every key of the tenant (list-keys) or only those this tab knows. */
-export interface KeyListing {
-  readonly keys: KeyInfo[];
-  readonly complete: boolean;
-}
-
-/** A key ID no key has: describe-key answers 401 for a bad token, KMS.2301 for a good one. */
-const NO_SUCH_KEY = '00000000-0000-0000-0000-000000000000';
-
-/** Every key of the tenant (list-keys, following next_marker), or without list-keys the keys this tab knows. */
-export async function fetchKeys(session: Session): Promise<KeyListing> {
-  try {
-    return { keys: await listKeys(session), complete: true };
-  } catch (e) {
-    if (!(e instanceof ApiError) || e.code !== 'KMS.0404') throw e;
-  }
-  // No list-keys here: describe the keys this tab created or opened (a missing route checks no token, this does).
-  const ids = knownKeyIds();
-  const keys = await Promise.all((ids.length ? ids : [NO_SUCH_KEY]).map(async (keyId) => {
-    try {
-      return (await callKms<{ key_info: KeyInfo }>(session, 'describe-key', { key_id: keyId })).key_info;
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'KMS.2301') return undefined;
-      throw e;
-    }
-  }));
-  return { keys: keys.filter((k): k is KeyInfo => k !== undefined), complete: false };
-}
-
-async function listKeys(session: Session): Promise<KeyInfo[]> {
+/** Every key of the tenant: list-keys of every spec, following next_marker while the answer says it is truncated. */
+export async function fetchKeys(session: Session): Promise<KeyInfo[]> {
   const keys: KeyInfo[] = [];
   let marker: string | undefined;
   for (let page = 0; page < 100; page++) {

@@ -9,7 +9,6 @@ import { byId, say } from './dom.js';
 import { ImportWizard } from './import-wizard.js';
 import { fetchKeys, renderKeys, type KeyAction, type KeyInfo } from './key-list.js';
 import { refusalText } from './refusals.js';
-import { forgetKnownKeys, rememberKeyId } from './known-keys.js';
 import { clearSession, loadSession, saveSession } from './session-store.js';
 
 let session: Session | undefined;
@@ -25,11 +24,9 @@ async function refresh(): Promise<boolean> {
   const table = byId('key-table');
   table.setAttribute('aria-busy', 'true');
   try {
-    const { keys, complete } = await fetchKeys(current());
+    const keys = await fetchKeys(current());
     renderKeys(byId('key-rows'), keys, (key, action) => void onAction(key, action));
-    const count = `${keys.length} key${keys.length === 1 ? '' : 's'}`;
-    say(listStatus, complete ? `${count}. Updated ${new Date().toLocaleTimeString()}.`
-      : `${count} created or opened in this tab (this service does not list keys). Updated ${new Date().toLocaleTimeString()}.`);
+    say(listStatus, `${keys.length} key${keys.length === 1 ? '' : 's'}. Updated ${new Date().toLocaleTimeString()}.`);
     return true;
   } catch (e) {
     say(listStatus, e instanceof ApiError ? refusalText(e) : String(e), 'error');
@@ -42,7 +39,6 @@ async function refresh(): Promise<boolean> {
 
 const wizard = new ImportWizard(current, () => void refresh());
 const createForm = new CreateKeyForm(current, async (key) => {
-  rememberKeyId(key.keyId);
   if (key.external) wizard.open(key.keyId, key.keySpec);
   if (await refresh() && !key.external) say(listStatus, `Key ${key.keyId} created and Enabled.`, 'ok');
 });
@@ -106,7 +102,6 @@ function showSignedIn(signedIn: boolean): void {
 function signOut(): void {
   session = undefined;
   clearSession();
-  forgetKnownKeys();
   byId('key-rows').replaceChildren();
   showSignedIn(false);
   byId('sign-in-token').focus();
@@ -131,18 +126,6 @@ byId<HTMLFormElement>('sign-in-form').addEventListener('submit', async (e) => {
   byId('refresh').focus();
 });
 byId('sign-out').addEventListener('click', signOut);
-byId<HTMLFormElement>('open-key-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const input = byId<HTMLInputElement>('open-key-id');
-  try {
-    const { key_info: key } = await callKms<{ key_info: KeyInfo }>(current(), 'describe-key', { key_id: input.value.trim() });
-    rememberKeyId(key.key_id);
-    input.value = '';
-    await refresh();
-  } catch (err) {
-    say(listStatus, err instanceof ApiError ? refusalText(err) : String(err), 'error');
-  }
-});
 byId('refresh').addEventListener('click', () => void refresh());
 byId('open-create').addEventListener('click', () => createForm.open(false));
 byId('open-import-key').addEventListener('click', () => createForm.open(true));
