@@ -39,7 +39,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** Where the build puts the assets: beside the compiled module (dist/src/server/console/assets/). */
-export function defaultConsoleRoot(): string {
+function defaultConsoleRoot(): string {
   return fileURLToPath(new URL('./assets/', import.meta.url));
 }
 
