@@ -514,4 +514,17 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     expect(svc.output()).not.toContain(TOKEN);
     expect(pageErrors).toEqual([]);
   });
+
+  it('refreshes the list, and signing out forgets the token', async () => {
+    await page.$eval('#list-status', (e) => (e.textContent = ''));
+    await page.click('#refresh');
+    await waitForText('#list-status', /^\d+ keys\. Updated/);
+    expect(await page.$$eval('#key-rows tr', (rows) => rows.length)).toBe(Number(/^(\d+)/.exec(await text('#list-status'))![1]));
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in-section:not([hidden])');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.$$eval('#key-rows tr', (rows) => rows.length)).toBe(0);
+    await page.reload({ waitUntil: 'networkidle0' });
+    expect(await page.$eval('#keys-section', (e) => (e as HTMLElement).hidden)).toBe(true);
+  });
 });
