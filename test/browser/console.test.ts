@@ -33,6 +33,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
   const downloads = join(dir, 'downloads');
   const work = join(dir, 'work');
   let svc: RunningService;
+  let shortLived: RunningService;
   let browser: Browser;
   let page: Page;
   const requests: SeenRequest[] = [];
@@ -49,8 +50,10 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     mkdirSync(downloads);
     mkdirSync(work);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    [svc, browser] = await Promise.all([
+    [svc, shortLived, browser] = await Promise.all([
       startService({ dataDir: join(dir, 'data'), authTokens: `${TOKEN}=console-tenant` }),
+      // A second service whose tokens live one second (the expiry test).
+      startService({ dataDir: join(dir, 'data-short'), authTokens: `${TOKEN}=console-tenant`, args: ['--token-lifetime', '1'] }),
       launchChromium(downloads),
     ]);
     page = await browser.newPage();
@@ -69,7 +72,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
 
   afterAll(async () => {
     await browser?.close();
-    await svc?.stop();
+    await Promise.all([svc?.stop(), shortLived?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -351,30 +354,25 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
   });
 
   it('refuses an expired token in words, and an expired wrapping key must be downloaded again', async () => {
-    // A second service whose tokens live one second: its page is another origin, so another sign-in.
-    const expired = await startService({ dataDir: join(dir, 'data-short'), authTokens: `${TOKEN}=console-tenant`, args: ['--token-lifetime', '1'] });
-    try {
-      await page.goto(`${expired.url}/console/`, { waitUntil: 'networkidle0' });
-      await page.type('#sign-in-token', TOKEN);
-      await page.click('#sign-in-form button[type=submit]');
-      await page.waitForSelector('#keys-section:not([hidden])');
-      await createExternalKey('console-expired');
-      const files = await downloadItems('RSAES_OAEP_SHA_256');
-      await new Promise((r) => setTimeout(r, 2100));
-      await page.click('#browser-encrypt');
-      await waitForText('#browser-wrap-result', /expired/);
-      expect(await text('#browser-wrap-result')).toBe('The wrapping key has expired: download the import items again.');
-      // With the token file uploaded the page cannot know: the service refuses it.
-      copyFileSync(join(downloads, files.wrappingKey), join(work, files.wrappingKey));
-      const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
-      for (const command of commands) execFileSync('openssl', command.split(' ').slice(1), { cwd: work, stdio: 'pipe' });
-      await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(work, 'EncryptedKeyMaterial.bin'));
-      await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, files.importToken));
-      expect(await importAndWait(/imported|Refused/)).toBe('Refused: the import token has expired. The wrapping key and the token last 24 hours: download them again, encrypt the material with the new wrapping key and import with the new token. (KMS.2312: The import token has expired.)');
-      await shot('10b-refused-expired-token', '#import-form');
-    } finally {
-      await expired.stop();
-    }
+    // The service whose tokens live one second: its page is another origin, so another sign-in.
+    await page.goto(`${shortLived.url}/console/`, { waitUntil: 'networkidle0' });
+    await page.type('#sign-in-token', TOKEN);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#keys-section:not([hidden])');
+    await createExternalKey('console-expired');
+    const files = await downloadItems('RSAES_OAEP_SHA_256');
+    await new Promise((r) => setTimeout(r, 2100));
+    await page.click('#browser-encrypt');
+    await waitForText('#browser-wrap-result', /expired/);
+    expect(await text('#browser-wrap-result')).toBe('The wrapping key has expired: download the import items again.');
+    // With the token file uploaded the page cannot know: the service refuses it.
+    copyFileSync(join(downloads, files.wrappingKey), join(work, files.wrappingKey));
+    const commands = await page.$$eval('#openssl-steps code.command', (els) => els.map((e) => e.textContent ?? ''));
+    for (const command of commands) execFileSync('openssl', command.split(' ').slice(1), { cwd: work, stdio: 'pipe' });
+    await (await page.$('#material-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(work, 'EncryptedKeyMaterial.bin'));
+    await (await page.$('#token-upload') as ElementHandle<HTMLInputElement>).uploadFile(join(downloads, files.importToken));
+    expect(await importAndWait(/imported|Refused/)).toBe('Refused: the import token has expired (the wrapping key and the token expire together, 24 hours after the download unless the service says otherwise). Download them again, encrypt the material with the new wrapping key and import with the new token. (KMS.2312: The import token has expired.)');
+    await shot('10b-refused-expired-token', '#import-form');
     await page.goto(`${svc.url}/console/`, { waitUntil: 'networkidle0' });
     await page.waitForSelector(row(firstKeyId));
   });

@@ -6,7 +6,7 @@ import type { ApiError } from './api.js';
 
 const WORDS: Readonly<Record<string, string>> = {
   'KMS.2314': 'Refused: the material is not the one this key was first given. A key only ever takes the material imported first; import that same material, or create a new key for new material.',
-  'KMS.2312': 'Refused: the import token has expired. The wrapping key and the token last 24 hours: download them again, encrypt the material with the new wrapping key and import with the new token.',
+  'KMS.2312': 'Refused: the import token has expired (the wrapping key and the token expire together, 24 hours after the download unless the service says otherwise). Download them again, encrypt the material with the new wrapping key and import with the new token.',
   'KMS.2311': 'Refused: the token file is not an import token of this key (a token of another key, a damaged file, or not a token). Upload the importToken file downloaded for this key.',
   'KMS.2310': 'Refused: the encrypted material could not be decrypted with this token\'s wrapping key. Encrypt it with the wrappingKey file downloaded together with this token (not an older one), with the algorithm chosen in step 1, and upload the encrypted file, not the plaintext.',
   'KMS.2313': 'Refused: this token has used up its failed attempts. Download a new wrapping key and token and encrypt the material again.',
