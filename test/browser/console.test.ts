@@ -4,7 +4,7 @@
  * token, encrypt with the OpenSSL CLI exactly as the page's commands say, upload, Enabled), the
  * in-browser wrap (every request intercepted: only ciphertext leaves the page), a refused
  * re-import and its words, the material's expiry, the key operations, and the page at a phone's
- * width. Screenshots of each step go to test/browser/screenshots/ (shown in the README).
+ * width. Screenshots of each step go to $BYOK_SCREENSHOTS_DIR (default: a fresh temp folder).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +17,9 @@ import { chromiumUnavailable, launchChromium } from '../helpers/chromium.js';
 import { customerDecrypt } from '../helpers/customer.js';
 import { postJson, startService, type RunningService } from '../helpers/service.js';
 
-const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+// A run writes its screenshots to a folder of its own (named in its output), so `npm test` leaves
+// the tree clean; `npm run screenshots` writes them over the README's, in test/browser/screenshots/.
+const SCREENSHOTS = process.env.BYOK_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'byok-console-screenshots-'));
 const TOKEN = 'console-' + randomBytes(12).toString('hex');
 const PROJECT = 'console-project';
 
@@ -50,6 +52,7 @@ describe.skipIf(chromiumUnavailable())('the console in headless Chromium against
     mkdirSync(downloads);
     mkdirSync(work);
     mkdirSync(SCREENSHOTS, { recursive: true });
+    console.log(`console screenshots: ${SCREENSHOTS}`);
     [svc, shortLived, browser] = await Promise.all([
       startService({ dataDir: join(dir, 'data'), authTokens: `${TOKEN}=console-tenant` }),
       // A second service whose tokens live one second (the expiry test).
