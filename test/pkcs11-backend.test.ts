@@ -163,11 +163,11 @@ describe.skipIf(skip !== undefined)('PKCS#11 errors name their CKR', () => {
     expect(describeCkr(lib, 0x80000001)).toBe('CKR_VENDOR_DEFINED+0x1 (0x80000001)');
   });
 
-  it('a device failure is BACKEND_UNAVAILABLE naming the CKR, with the Pkcs11Error as cause', async () => {
+  it('a device refusal is DEVICE_REFUSED naming the CKR, with the Pkcs11Error as cause', async () => {
     const handle = await backend.generateMaterial('HMAC_256');
     await backend.release(handle);
     const e = await backend.generateMac(handle, new Uint8Array(8)).catch((x: unknown) => x as Error & { code: string });
-    expect(e).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/CKR_(KEY|OBJECT)_HANDLE_INVALID \(0x000000(60|82)\)/) });
+    expect(e).toMatchObject({ code: 'DEVICE_REFUSED', message: expect.stringMatching(/CKR_(KEY|OBJECT)_HANDLE_INVALID \(0x000000(60|82)\)/) });
     expect((e.cause as { name?: string }).name).toBe('Pkcs11Error');
     expect(e.message).not.toMatch(/\(\d+\)/);
   });

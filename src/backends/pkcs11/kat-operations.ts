@@ -86,7 +86,7 @@ async function rsaesDecrypt(device: Pkcs11Device, capabilities: Pkcs11Capabiliti
 async function kwpUnwrap(device: Pkcs11Device, capabilities: Pkcs11Capabilities, kek: Uint8Array, wrapped: Uint8Array): Promise<Uint8Array> {
   const { lib: l, p11 } = device;
   const kwp = capabilities.kwp;
-  if (!capabilities.has(kwp)) throw new ByokError('ALGORITHM_UNSUPPORTED', 'the device has no AES key wrap with padding');
+  if (kwp === undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', `the device has no AES key wrap with padding: ${capabilities.kwpReason}`);
   if (![16, 24, 32].includes(kek.length)) throw decryptMaterialFailed();
   return device.withSession(async (session) => {
     const kekObj = p11.C_CreateObject(session, [
