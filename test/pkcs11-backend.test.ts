@@ -172,13 +172,25 @@ describe.skipIf(skip !== undefined)('PKCS#11 errors name their CKR', () => {
     expect(e.message).not.toMatch(/\(\d+\)/);
   });
 
-  it('a wrong PIN says CKR_PIN_INCORRECT, not a bare decimal', () => {
-    // In a process of its own: this one is logged in to the token already.
-    const r = spawnSync(process.execPath, ['bin/byok.js', 'kat', '--backend', 'pkcs11', 'vectors/kwp'], {
-      encoding: 'utf8', env: { ...process.env, BYOK_PKCS11_MODULE: t.module, BYOK_PKCS11_TOKEN_LABEL: t.label, BYOK_PKCS11_PIN: '0000' },
+  it('a wrong PIN says CKR_PIN_INCORRECT, not a bare decimal; a restart loop then tries no PIN until a good login', () => {
+    // A token of its own (a wrong PIN marks it), each run in a process of its own, as restarts are.
+    const own = createSoftHsmToken('pin') as SoftHsmToken;
+    const run = (pin: string) => spawnSync(process.execPath, ['bin/byok.js', 'kat', '--backend', 'pkcs11', 'vectors/kwp/rfc5649_vectors.json'], {
+      encoding: 'utf8', env: { ...process.env, BYOK_PKCS11_MODULE: own.module, BYOK_PKCS11_TOKEN_LABEL: own.label, BYOK_PKCS11_PIN: pin },
     });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('PKCS#11 token could not be opened (CKR_PIN_INCORRECT (0x000000A0)).');
+    const wrong = run('0000');
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('PKCS#11 token could not be opened (CKR_PIN_INCORRECT (0x000000A0)).');
+    // The token now counts a failure (CKF_USER_PIN_COUNT_LOW): the next start does not try a PIN
+    // at all, not even the right one, so a loop with a wrong PIN spends one attempt, not all.
+    for (const pin of ['0000', own.pin]) {
+      const again = run(pin);
+      expect(again.status).not.toBe(0);
+      expect(again.stderr).toContain('PKCS#11 login not tried: the token reports CKF_USER_PIN_COUNT_LOW');
+    }
+    // One good login with the token's own tool resets the count; then the service starts.
+    execFileSync('pkcs11-tool', ['--module', own.module, '--token-label', own.label, '--login', '--pin', own.pin, '--list-objects'], { stdio: 'pipe' });
+    expect(run(own.pin).status).toBe(0);
   });
 });
 

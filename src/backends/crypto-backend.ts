@@ -91,6 +91,14 @@ export interface CryptoBackend {
   generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair>;
 
   /**
+   * A wrapping key pair is done with: its import succeeded (`imported`; a device destroys it
+   * unless configured to keep it for the token's re-use), or a pool dropped it or closed
+   * holding it (`unused`). A device destroys its private key now rather than at its sweep; the
+   * pure backend holds nothing (the blob is in the token). Never rejects.
+   */
+  discardWrappingKey?(privateKeyBlob: Uint8Array, why: 'imported' | 'unused'): Promise<void>;
+
+  /**
    * Unwrap the customer's material and check its length against the material spec.
    * Every failure throws the one error DECRYPT_MATERIAL_FAILED.
    */

@@ -29,8 +29,21 @@ export interface Pkcs11BackendOptions {
    * PKCS#11 3.0 KWP, then 0x210A, whichever runs the RFC 5649 vector).
    */
   readonly kwpMechanism?: number;
-  /** Wrapping keys live this long after generation before the sweeper may destroy them (default 25 h). */
+  /**
+   * Wrapping keys live this long after generation before the sweeper may destroy them (default:
+   * the token lifetime + 2 h — an hour in a pre-generation pool, an hour of slack).
+   */
   readonly wrappingKeyLifetimeSeconds?: number;
+  /**
+   * Keep a wrapping key after its import succeeded, so its token can import the same material
+   * again until it expires (default false: destroyed at once, so the captured ciphertext cannot
+   * be unwrapped again by a PIN holder).
+   */
+  readonly keepWrappingKeysAfterImport?: boolean;
+  /** The engine's import token lifetime (default 24 h), from which the wrapping-key lifetime is derived. */
+  readonly tokenLifetimeSeconds?: number;
+  /** How often the sweeper runs, ms (default 60 s; 0: only when asked and before key generation). */
+  readonly sweepIntervalMs?: number;
   readonly clock?: Clock;
 }
 

@@ -28,7 +28,11 @@ import { gcmMechanism, hmacMechanism, hmacTemplate, materialTemplate } from './t
 import { Pkcs11Unwrapper } from './unwrap.js';
 import { Pkcs11WrappingKeys } from './wrapping-keys.js';
 
-const DEFAULT_WRAPPING_KEY_LIFETIME_SECONDS = 25 * 3600;
+/** The engine's default import token lifetime. */
+const DEFAULT_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+/** A wrapping key outlives its tokens by this: up to an hour in a pre-generation pool, and an hour of slack. */
+const WRAPPING_KEY_SLACK_SECONDS = 2 * 3600;
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 /** The CryptoBackend on a PKCS#11 device (pkcs11js): wrapping keys, unwrapped and stored material stay device objects (CKA_SENSITIVE, not extractable) unless the opt-in host OAEP decode is on. */
 export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
@@ -40,6 +44,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
   private readonly keys: Pkcs11KeyOperations;
   private readonly unwrapper: Pkcs11Unwrapper;
   private readonly persistence: Pkcs11Persistence;
+  private readonly keepWrappingKeysAfterImport: boolean;
   /** Handles released already (release is idempotent; a session's count must drop once). */
   private readonly released = new WeakSet<Pkcs11MaterialHandle>();
 
@@ -48,8 +53,10 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     this.lib = device.lib;
     this.p11 = device.p11;
     this.verifiesMaterialLength = capabilities.reportsValueLength;
-    this.wrappingKeys = new Pkcs11WrappingKeys(device, options.clock ?? systemClock,
-      options.wrappingKeyLifetimeSeconds ?? DEFAULT_WRAPPING_KEY_LIFETIME_SECONDS, capabilities.hostDecode);
+    this.keepWrappingKeysAfterImport = options.keepWrappingKeysAfterImport ?? false;
+    this.wrappingKeys = new Pkcs11WrappingKeys(device, capabilities, options.clock ?? systemClock,
+      options.wrappingKeyLifetimeSeconds ?? (options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS) + WRAPPING_KEY_SLACK_SECONDS,
+      options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
     this.keys = new Pkcs11KeyOperations(device, capabilities);
     this.unwrapper = new Pkcs11Unwrapper(device, capabilities, this.wrappingKeys, this.keys);
     this.persistence = new Pkcs11Persistence(device, capabilities.notCopyableCopies);
@@ -85,7 +92,18 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     return this.wrappingKeys.generate(keySpec);
   }
 
-  /** Destroy wrapping keys past their lifetime (at most once a minute unless forced). */
+  /**
+   * Destroy the device's wrapping key of a token blob now: its pool dropped it, or its import
+   * succeeded — then a PIN holder can no longer unwrap the captured ciphertext again with it
+   * (unless `keepWrappingKeysAfterImport`: the token may import the same material again until
+   * it expires, and the sweep destroys the key).
+   */
+  async discardWrappingKey(privateKeyBlob: Uint8Array, why: 'imported' | 'unused'): Promise<void> {
+    if (why === 'imported' && this.keepWrappingKeysAfterImport) return;
+    await this.wrappingKeys.discard(privateKeyBlob);
+  }
+
+  /** Destroy wrapping keys past their lifetime (at most once a minute unless forced; also on a timer). */
   sweepExpiredWrappingKeys(force = false): Promise<number> {
     return this.wrappingKeys.sweepExpired(force);
   }
@@ -200,6 +218,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
 
   /** Close the sessions and release the module (finalized once no other backend in the process uses it). */
   async close(): Promise<void> {
+    this.wrappingKeys.stop();
     this.device.close();
   }
 }

@@ -28,8 +28,12 @@ function decode(value: Buffer, like: Expected): Expected {
   return value;
 }
 
-function same(a: Expected, b: Expected): boolean {
-  return Buffer.isBuffer(a) && Buffer.isBuffer(b) ? a.equals(b) : a === b;
+/** Byte strings compare exactly; CKA_ALLOWED_MECHANISMS as a set of CK_ULONGs (devices sort it). */
+function same(a: Expected, b: Expected, asSet: boolean): boolean {
+  if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b)) return a === b;
+  if (!asSet) return a.equals(b);
+  const items = (x: Buffer) => Array.from({ length: x.length / 8 }, (_, i) => x.subarray(8 * i, 8 * i + 8).toString('hex')).sort().join();
+  return a.length === b.length && items(a) === items(b);
 }
 
 /** Attribute names by type, for the message. */
@@ -65,7 +69,7 @@ function mismatches(p11: Pkcs11Js.PKCS11, l: Pkcs11Lib, session: Handle, object:
       continue;
     }
     const value = decode(got, expected);
-    if (same(value, expected)) continue;
+    if (same(value, expected, a.type === l.CKA_ALLOWED_MECHANISMS)) continue;
     if (USES.has(nameOf(l, a.type)) && expected === false) {
       try {
         p11.C_SetAttributeValue(session, object, [{ type: a.type, value: false }]);
