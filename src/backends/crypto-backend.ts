@@ -69,6 +69,24 @@ export interface CapabilityQuery {
   readonly wrapping?: { readonly algorithm: WrappingAlgorithm; readonly keySpec: WrappingKeySpec };
 }
 
+/** One row of a capability report: a wrapping (algorithm × key spec) or a material spec, and where it runs. */
+export interface CapabilityRow {
+  readonly algorithm?: WrappingAlgorithm;
+  readonly keySpec?: WrappingKeySpec;
+  readonly materialSpec?: MaterialSpec;
+  /** In the device, on the host (an opt-in mode), or unsupported (`reason` says why). */
+  readonly status: 'device' | 'host' | 'unsupported';
+  readonly reason?: string;
+}
+
+/** What a backend can do, as measured on its device at start-up (GET /readyz, the start-up log). */
+export interface CapabilityReport {
+  readonly backend: BackendId;
+  /** What the probes found (mechanism codes, yes/no facts). */
+  readonly device?: Readonly<Record<string, string | boolean>>;
+  readonly rows: readonly CapabilityRow[];
+}
+
 /** The crypto an engine runs on: the pure TypeScript backend or a PKCS#11 device (`byok-hsm/pkcs11`). */
 export interface CryptoBackend {
   readonly id: BackendId;
@@ -154,6 +172,9 @@ export interface CryptoBackend {
    * session is open and logged in). Cheap enough to call once a second.
    */
   checkReady(): Promise<void>;
+
+  /** A device backend's start-up report of what it can do (the pure backend does everything). */
+  capabilityReport?(): CapabilityReport;
 
   /** Release the backend's resources: worker threads, sessions, the device. */
   close(): Promise<void>;

@@ -6,7 +6,7 @@
  * Secrets (PIN, tokens, engine keys) have no flag: `ps` shows command lines.
  */
 
-export type CommandName = 'serve' | 'kat' | 'import' | 'wrap';
+export type CommandName = 'serve' | 'kat' | 'import' | 'wrap' | 'pkcs11';
 
 export type SettingType =
   | { readonly kind: 'string' }
@@ -32,7 +32,7 @@ const STRING = { kind: 'string' } as const;
 const BOOLEAN = { kind: 'boolean' } as const;
 const int = (min: number, max: number, hex = false) => ({ kind: 'integer', min, max, ...(hex ? { hex } : {}) } as const);
 const SERVE = ['serve'] as const;
-const DEVICE = ['serve', 'kat'] as const;
+const DEVICE = ['serve', 'kat', 'pkcs11'] as const;
 /** The engine keys are read by key-files.ts from exactly these variables (all three or none). */
 const ENGINE_KEY = { type: STRING, commands: SERVE, defaultText: 'DATA_DIR/keys.json' } as const;
 

@@ -15,7 +15,8 @@ import { concatBytes } from '../../bytes.js';
 import { systemClock } from '../../clock.js';
 import { ByokError } from '../../errors.js';
 import { BackendBase, GCM_IV_LENGTH, GCM_TAG_LENGTH } from '../backend-base.js';
-import type { MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
+import type { CapabilityReport, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
+import { pkcs11CapabilityReport } from './capability-report.js';
 import type { Pkcs11Capabilities } from './capabilities.js';
 import type { Pkcs11Device } from './device.js';
 import { Pkcs11MaterialHandle } from './handle.js';
@@ -209,6 +210,11 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     } finally {
       this.device.disown(handle.owner);
     }
+  }
+
+  /** Every wrapping algorithm × key spec and material spec: in the device, on the host (opt-in), or unsupported (why). */
+  capabilityReport(): CapabilityReport {
+    return pkcs11CapabilityReport(this.capabilities, (spec) => this.unsupportedReason({ materialSpec: spec }));
   }
 
   /** Readiness: a pooled session is open and logged in (Pkcs11Device.checkSession). */
