@@ -51,9 +51,14 @@ export class Pkcs11Capabilities {
   readonly oaepSha256: boolean;
   /** An unwrapped key's CKA_VALUE_LEN is reported (SoftHSM2 2.6.1 reads 0), so lengths can be checked. */
   readonly reportsValueLength: boolean;
-  /** The device keeps CKA_ALLOWED_MECHANISMS (and so it is put on every key). */
+  /**
+   * Token objects keep CKA_ALLOWED_MECHANISMS (so every key gets it; NSS's database cannot hold
+   * it: CKR_GENERAL_ERROR, so no key gets it there, session objects included, as they are copied).
+   */
   readonly allowedMechanisms: boolean;
-  /** A C_CopyObject template may set CKA_COPYABLE=false (SoftHSM2 2.6.1: CKR_ATTRIBUTE_READ_ONLY). */
+  /** A token object can be made CKA_COPYABLE=false (NSS: no). */
+  readonly notCopyableObjects: boolean;
+  /** A C_CopyObject to the token may set CKA_COPYABLE=false (SoftHSM2 2.6.1: CKR_ATTRIBUTE_READ_ONLY; NSS: no). */
   readonly notCopyableCopies: boolean;
 
   constructor(
@@ -73,7 +78,8 @@ export class Pkcs11Capabilities {
     this.fingerprint = this.can(this.lib.CKM_AES_CMAC, this.lib.CKF_SIGN) ? 'cmac' : this.can(this.lib.CKM_AES_ECB, this.lib.CKF_ENCRYPT) ? 'aes-ecb' : undefined;
     this.oaepSha256 = this.probeOaepSha256();
     this.reportsValueLength = this.probeValueLenReported();
-    this.allowedMechanisms = this.probeAllowedMechanisms();
+    this.allowedMechanisms = this.probeTokenObject([allowedMechanismsAttribute(this.lib, [this.lib.CKM_AES_GCM])]);
+    this.notCopyableObjects = this.probeTokenObject([{ type: this.lib.CKA_COPYABLE, value: false }]);
     this.notCopyableCopies = this.probeNotCopyableCopy();
   }
 
@@ -194,30 +200,44 @@ export class Pkcs11Capabilities {
     }
   }
 
-  /** Does the device keep CKA_ALLOWED_MECHANISMS on a key it makes? */
-  private probeAllowedMechanisms(): boolean {
+  /** Can a token key carry these policy attributes (read back as asked)? Made, read and destroyed. */
+  private probeTokenObject(policy: Pkcs11Js.Template): boolean {
     const l = this.lib;
-    const attribute = allowedMechanismsAttribute(l, [l.CKM_AES_GCM]);
+    const p11 = this.device.p11;
     try {
       return this.device.withProbeSession((session) => {
-        const key = this.throwAwayAes(session, [{ type: l.CKA_ENCRYPT, value: true }, attribute]);
-        const [got] = p11Attributes(this.device.p11, session, key, [l.CKA_ALLOWED_MECHANISMS]);
-        return got !== undefined && got.equals(attribute.value as Buffer);
+        const key = this.throwAwayAes(session, [{ type: l.CKA_TOKEN, value: true }, { type: l.CKA_ENCRYPT, value: true }, ...policy]);
+        try {
+          const got = p11Attributes(p11, session, key, policy.map((a) => a.type));
+          return policy.every((a, i) => {
+            const v = got[i];
+            if (v === undefined) return false;
+            if (Buffer.isBuffer(a.value)) return v.length === a.value.length;
+            return (v[0] !== 0) === a.value;
+          });
+        } finally {
+          p11.C_DestroyObject(session, key);
+        }
       });
     } catch {
       return false;
     }
   }
 
-  /** Can a copy be made non-copyable (C_CopyObject with CKA_COPYABLE=false)? */
+  /** Can a copy to the token be made non-copyable (C_CopyObject with CKA_COPYABLE=false)? */
   private probeNotCopyableCopy(): boolean {
     const l = this.lib;
+    const p11 = this.device.p11;
     try {
       return this.device.withProbeSession((session) => {
         const key = this.throwAwayAes(session, [{ type: l.CKA_ENCRYPT, value: true }]);
-        const copy = this.device.p11.C_CopyObject(session, key, [{ type: l.CKA_COPYABLE, value: false }]);
-        const [got] = p11Attributes(this.device.p11, session, copy, [l.CKA_COPYABLE]);
-        return got !== undefined && got[0] === 0;
+        const copy = p11.C_CopyObject(session, key, [{ type: l.CKA_TOKEN, value: true }, { type: l.CKA_COPYABLE, value: false }]);
+        try {
+          const [got] = p11Attributes(p11, session, copy, [l.CKA_COPYABLE]);
+          return got !== undefined && got[0] === 0;
+        } finally {
+          p11.C_DestroyObject(session, copy);
+        }
       });
     } catch {
       return false;
@@ -226,8 +246,10 @@ export class Pkcs11Capabilities {
 
   private throwAwayAes(session: Handle, extra: Pkcs11Js.Template): Handle {
     const l = this.lib;
+    const token = extra.some((a) => a.type === l.CKA_TOKEN);
     return this.device.p11.C_CreateObject(session, [
-      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },
+      { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
+      ...(token ? [] : [{ type: l.CKA_TOKEN, value: false }]), { type: l.CKA_LABEL, value: 'byok-probe' },
       { type: l.CKA_VALUE, value: randomBytes(32) }, ...extra,
     ]);
   }

@@ -20,6 +20,7 @@ function probes(c: Pkcs11Capabilities): Record<string, string | boolean> {
     oaepSha256: c.oaepSha256,
     reportsValueLength: c.reportsValueLength,
     allowedMechanisms: c.allowedMechanisms,
+    notCopyableObjects: c.notCopyableObjects,
     notCopyableCopies: c.notCopyableCopies,
     hostDecode: c.hostDecode,
   };

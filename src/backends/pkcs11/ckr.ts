@@ -46,10 +46,22 @@ export function describeCkr(lib: Pkcs11Lib, code: number): string {
 }
 
 /**
+ * A fault seen without a CKR from the device: e.g. a search for a private object that finds
+ * nothing because the login is gone (private objects are invisible then, PKCS#11 2.40 §4.1).
+ */
+export class DeviceFault extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = 'DeviceFault';
+  }
+}
+
+/**
  * The CK_RV of a pkcs11js error: `Pkcs11Error.code`, or the `CKR_NAME:decimal` message of the
  * NativeError some calls throw (C_CopyObject, C_SetAttributeValue); undefined for anything else.
  */
 export function ckrOf(lib: Pkcs11Lib, e: unknown): number | undefined {
+  if (e instanceof DeviceFault) return e.code;
   if (e instanceof lib.Pkcs11Error && typeof (e as { code?: unknown }).code === 'number') return (e as { code: number }).code;
   const m = e instanceof Error && !isByokError(e) ? /^CKR_\w+:(\d+)$/.exec(e.message) : null;
   return m ? Number(m[1]) : undefined;

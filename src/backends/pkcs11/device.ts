@@ -6,7 +6,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import type * as Pkcs11Js from 'pkcs11js';
 import { ByokError, isByokError } from '../../errors.js';
-import { ckrOf, describeCkr, fromPkcs11Error, isDeviceFault } from './ckr.js';
+import { ckrOf, describeCkr, DeviceFault, fromPkcs11Error, isDeviceFault } from './ckr.js';
 import { loadPkcs11Js, type Handle, type Pkcs11Lib } from './pkcs11js.js';
 import { SessionPool, type PooledSession } from './session-pool.js';
 
@@ -174,7 +174,11 @@ export class Pkcs11Device {
     try {
       this.p11.C_Login(session, l.CKU_USER, this.selection.pin);
     } catch (e) {
-      if (ckrOf(l, e) !== l.CKR_USER_ALREADY_LOGGED_IN) throw e;
+      const code = ckrOf(l, e);
+      if (code === l.CKR_USER_ALREADY_LOGGED_IN) return;
+      // The PIN changed under us: it is no longer known good, so COUNT_LOW stops the next try.
+      if (code === l.CKR_PIN_INCORRECT) this.pinProven = false;
+      throw e;
     }
     this.pinProven = true;
   }
@@ -205,7 +209,9 @@ export class Pkcs11Device {
         try {
           await this.recover();
         } catch (r) {
-          throw fromPkcs11Error(this.lib, r, `${what}: recovering the PKCS#11 device`);
+          // Recovery failed (the device is gone, the login refused): the device is unavailable.
+          const failure = fromPkcs11Error(this.lib, r, `${what}: recovering the PKCS#11 device`);
+          throw isByokError(failure) && failure.code !== 'DEVICE_UNAVAILABLE' ? new ByokError('DEVICE_UNAVAILABLE', failure.message, { cause: r }) : failure;
         }
       } finally {
         this.pool.release(s, failed);
@@ -238,6 +244,14 @@ export class Pkcs11Device {
     return isDeviceFault(this.lib, ckrOf(this.lib, e)) && !this.sessionUsable(session);
   }
 
+  /**
+   * A search found nothing: was it because the login is gone (private objects are then
+   * invisible)? Then it is a fault to recover from, not a missing object.
+   */
+  assertLoggedIn(session: Handle): void {
+    if (!this.sessionUsable(session)) throw new DeviceFault(this.lib.CKR_USER_NOT_LOGGED_IN, 'The PKCS#11 session is not logged in.');
+  }
+
   private sessionUsable(session: Handle): boolean {
     try {
       const state = this.p11.C_GetSessionInfo(session).state;
@@ -262,11 +276,12 @@ export class Pkcs11Device {
   private recoverNow(): void {
     const { lib: l, p11 } = this;
     this.recoveries++;
+    // Initialise again if the module was finalised (NSS then lists no slots rather than
+    // answering CKR_CRYPTOKI_NOT_INITIALIZED): an initialised one says ALREADY_INITIALIZED.
     try {
-      p11.C_GetSlotList(true);
-    } catch (e) {
-      if (ckrOf(l, e) !== l.CKR_CRYPTOKI_NOT_INITIALIZED) throw e;
       initializeModule(l, p11, this.selection.libraryParameters);
+    } catch (e) {
+      if (ckrOf(l, e) !== l.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e;
     }
     const slot = findSlot(p11, this.selection);
     if (!slot.equals(this.slotHandle)) {
@@ -311,14 +326,15 @@ export class Pkcs11Device {
     try {
       await this.recover();
     } catch (e) {
-      throw fromPkcs11Error(this.lib, e, 'Recovering the PKCS#11 login');
+      const failure = fromPkcs11Error(this.lib, e, 'Recovering the PKCS#11 login');
+      throw isByokError(failure) && failure.code !== 'DEVICE_UNAVAILABLE' ? new ByokError('DEVICE_UNAVAILABLE', failure.message, { cause: e }) : failure;
     }
     if (!(await loggedIn())) throw new ByokError('DEVICE_UNAVAILABLE', 'The PKCS#11 session is not logged in, and logging in again failed.');
   }
 
-  /** A throw-away session for a start-up probe (its objects go when it closes). */
+  /** A throw-away R/W session for a start-up probe (its session objects go when it closes; token objects it destroys). */
   withProbeSession<T>(fn: (session: Handle) => T): T {
-    const session = this.p11.C_OpenSession(this.slotHandle, this.lib.CKF_SERIAL_SESSION);
+    const session = this.p11.C_OpenSession(this.slotHandle, this.lib.CKF_RW_SESSION | this.lib.CKF_SERIAL_SESSION);
     try {
       return fn(session);
     } finally {

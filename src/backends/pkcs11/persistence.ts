@@ -48,7 +48,10 @@ export class Pkcs11Persistence {
     const id = materialRefId(stored);
     return this.device.withSession((session) => {
       const [object] = this.device.findObjects(session, [{ type: this.device.lib.CKA_ID, value: id }], 1);
-      if (!object) throw new ByokError('INTERNAL_ERROR', 'Stored key material is missing from the device.');
+      if (!object) {
+        this.device.assertLoggedIn(session);
+        throw new ByokError('INTERNAL_ERROR', 'Stored key material is missing from the device.');
+      }
       const spki = stored[0] === REF_VERSION_WITH_SPKI ? stored.slice(ID_END) : undefined;
       return new Pkcs11MaterialHandle(materialSpec, object, false, 'stored', spki);
     }, 'Loading stored key material');

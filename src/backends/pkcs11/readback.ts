@@ -16,8 +16,16 @@ const CHECKED = [
   'CKA_ALLOWED_MECHANISMS', 'CKA_VALUE_LEN', 'CKA_MODULUS_BITS',
 ] as const;
 
-/** Uses a device may have switched on against the template, which we may switch off again. */
-const USES = new Set(['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SIGN', 'CKA_VERIFY', 'CKA_WRAP', 'CKA_UNWRAP', 'CKA_DERIVE', 'CKA_SIGN_RECOVER']);
+/**
+ * What a device may have left open against the template that we may close again: uses switched
+ * on (NSS ignores CKA_DECRYPT=false in an unwrap template), and secrecy left off (opencryptoki
+ * ignores CKA_SENSITIVE / CKA_EXTRACTABLE there) — the one-way changes C_SetAttributeValue allows
+ * (PKCS#11 2.40 §4.9: sensitive only to true, extractable only to false).
+ */
+const CLOSABLE: Record<string, boolean> = {
+  CKA_ENCRYPT: false, CKA_DECRYPT: false, CKA_SIGN: false, CKA_VERIFY: false, CKA_WRAP: false, CKA_UNWRAP: false,
+  CKA_DERIVE: false, CKA_SIGN_RECOVER: false, CKA_SENSITIVE: true, CKA_EXTRACTABLE: false,
+};
 
 type Expected = boolean | number | Buffer;
 
@@ -70,12 +78,12 @@ function mismatches(p11: Pkcs11Js.PKCS11, l: Pkcs11Lib, session: Handle, object:
     }
     const value = decode(got, expected);
     if (same(value, expected, a.type === l.CKA_ALLOWED_MECHANISMS)) continue;
-    if (USES.has(nameOf(l, a.type)) && expected === false) {
+    if (CLOSABLE[nameOf(l, a.type)] === expected) {
       try {
-        p11.C_SetAttributeValue(session, object, [{ type: a.type, value: false }]);
+        p11.C_SetAttributeValue(session, object, [{ type: a.type, value: expected }]);
         const [{ value: again }] = p11.C_GetAttributeValue(session, object, [{ type: a.type }]) as Array<{ value?: Buffer }>;
-        if (again && decode(again, false) === false) continue;
-      } catch { /* the device will not switch it off: refused below */ }
+        if (again && decode(again, expected) === expected) continue;
+      } catch { /* the device will not close it: refused below */ }
     }
     wrong.push(`${nameOf(l, a.type)} is ${Buffer.isBuffer(value) ? value.toString('hex') : String(value)}, asked ${Buffer.isBuffer(expected) ? expected.toString('hex') : String(expected)}`);
   }

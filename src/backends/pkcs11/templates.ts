@@ -93,7 +93,7 @@ export function tokenCopyTemplate(l: Pkcs11Lib, id: Buffer, label: string, notCo
  * private half a token object, found by `id`, that only unwraps — plus raw decryption in the
  * opt-in host-decode mode. The label carries its expiry for the sweeper.
  */
-export function wrappingKeyPairTemplates(l: Pkcs11Lib, bits: number, id: Buffer, label: string, hostDecode: boolean, extra: Pkcs11Js.Template = []): [Pkcs11Js.Template, Pkcs11Js.Template] {
+export function wrappingKeyPairTemplates(l: Pkcs11Lib, bits: number, id: Buffer, label: string, hostDecode: boolean, extra: Pkcs11Js.Template = [], notCopyable = true): [Pkcs11Js.Template, Pkcs11Js.Template] {
   return [[
     { type: l.CKA_TOKEN, value: false }, { type: l.CKA_MODULUS_BITS, value: bits },
     { type: l.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, { type: l.CKA_ENCRYPT, value: true }, { type: l.CKA_WRAP, value: true },
@@ -106,7 +106,7 @@ export function wrappingKeyPairTemplates(l: Pkcs11Lib, bits: number, id: Buffer,
     // Not the device's defaults: no sign-recover (raw RSA by another name), no derive, and no
     // later change or copy by a PIN holder.
     { type: l.CKA_SIGN_RECOVER, value: false }, { type: l.CKA_DERIVE, value: false },
-    { type: l.CKA_MODIFIABLE, value: false }, { type: l.CKA_COPYABLE, value: false },
+    { type: l.CKA_MODIFIABLE, value: false }, ...(notCopyable ? [{ type: l.CKA_COPYABLE, value: false }] : []),
     ...extra,
   ]];
 }

@@ -70,7 +70,7 @@ export class Pkcs11WrappingKeys {
     const id = randomBytes(16);
     const expiresAt = Math.floor(this.clock.now() / 1000) + this.lifetimeSeconds;
     const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`,
-      this.capabilities.hostDecode, this.capabilities.allowed(this.allowedMechanisms()));
+      this.capabilities.hostDecode, this.capabilities.allowed(this.allowedMechanisms()), this.capabilities.notCopyableObjects);
     return this.device.withSession(async (session) => {
       const pair = await p11.C_GenerateKeyPairAsync(session, { mechanism: l.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
       try {
@@ -91,7 +91,10 @@ export class Pkcs11WrappingKeys {
     if (cached) return cached;
     const { lib: l } = this.device;
     const [key] = this.device.findObjects(session, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_ID, value: Buffer.from(blob.subarray(1)) }], 1);
-    if (!key) throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    if (!key) {
+      this.device.assertLoggedIn(session);
+      throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    }
     if (cacheKey !== undefined && cacheUntil !== undefined) this.handles.set(cacheKey, key, cacheUntil);
     return key;
   }
