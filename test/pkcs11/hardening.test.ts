@@ -270,8 +270,9 @@ describe.each(ENTRIES)('PKCS#11 hardening on %s', (_name, dev: DeviceEntry) => {
       const wrapping = second.objects('byok-wrapping-key/', [l.CKA_UNWRAP, l.CKA_DECRYPT, l.CKA_SIGN, l.CKA_SIGN_RECOVER, l.CKA_DERIVE, l.CKA_MODIFIABLE, l.CKA_COPYABLE, l.CKA_ALLOWED_MECHANISMS]);
       expect(wrapping.length).toBeGreaterThan(0);
       for (const w of wrapping) {
+        expect(w.values.slice(0, 6).map(bool)).toEqual([true, false, false, false, false, false]);
         // CKA_COPYABLE=false where the device can keep it on a token object (NSS's database cannot).
-        expect(w.values.slice(0, 7).map(bool)).toEqual([true, false, false, false, false, false, !caps.notCopyableObjects]);
+        if (caps.notCopyableObjects) expect(bool(w.values[6])).toBe(false);
         if (caps.allowedMechanisms) expect(w.values[7]?.length).toBe(16); // OAEP and PKCS#1 v1.5
       }
     });
@@ -317,13 +318,13 @@ describe.each(ENTRIES)('PKCS#11 hardening on %s', (_name, dev: DeviceEntry) => {
         const before = count();
         const key = await e3.createKey({ tenant: TENANT, keySpec: 'HMAC_256' });
         const algorithm = dev.id === 'softhsm2' ? OAEP : 'RSAES_OAEP_SHA_256';
-        // 200 where the defect was measured (SoftHSM2: 18 → 220 objects); the bound is the same
-        // mechanism on the other devices, with fewer key generations to keep the suite's time.
-        const calls = dev.id === 'softhsm2' ? 200 : 24;
+        // 100 on SoftHSM2, where the defect was measured (200 calls: 18 → 220 objects); the bound is
+        // the same mechanism on the other devices, with fewer key generations (each costs ~0.1–1 s).
+        const calls = dev.id === 'softhsm2' ? 100 : 24;
         let last!: Awaited<ReturnType<ImportEngine['getParametersForImport']>>;
-        for (let i = 0; i < calls; i += 8) {
-          const batch = await Promise.all(Array.from({ length: 8 }, () => e3.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm })));
-          last = batch[7];
+        for (let i = 0; i < calls; i += 2) {
+          const batch = await Promise.all(Array.from({ length: 2 }, () => e3.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm })));
+          last = batch[1];
         }
         await pool.refill();
         expect(count()).toBeGreaterThanOrEqual(before + calls);

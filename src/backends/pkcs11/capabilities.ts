@@ -7,7 +7,7 @@
  * Each import path needs only the mechanisms it uses. The backend's capability question, its
  * KAT operations and the start-up report all read it.
  */
-import { randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import type { Pkcs11Device } from './device.js';
@@ -49,6 +49,12 @@ export class Pkcs11Capabilities {
   readonly fingerprint: FingerprintMechanism | undefined;
   /** CKM_RSA_PKCS_OAEP takes SHA-256 / MGF1-SHA-256 parameters (SoftHSM2 2.6.1: no). */
   readonly oaepSha256: boolean;
+  /**
+   * CKM_RSA_PKCS refuses a ciphertext whose PKCS#1 v1.5 padding is bad. A device with implicit
+   * rejection (NSS: a pseudo-random message instead, the Marvin countermeasure) cannot tell a
+   * bad wrap from material, so RSAES_PKCS1_V1_5 imports are not offered there.
+   */
+  readonly pkcs1v15RefusesBadPadding: boolean;
   /** An unwrapped key's CKA_VALUE_LEN is reported (SoftHSM2 2.6.1 reads 0), so lengths can be checked. */
   readonly reportsValueLength: boolean;
   /**
@@ -77,6 +83,7 @@ export class Pkcs11Capabilities {
     this.gcm = this.probeGcm();
     this.fingerprint = this.can(this.lib.CKM_AES_CMAC, this.lib.CKF_SIGN) ? 'cmac' : this.can(this.lib.CKM_AES_ECB, this.lib.CKF_ENCRYPT) ? 'aes-ecb' : undefined;
     this.oaepSha256 = this.probeOaepSha256();
+    this.pkcs1v15RefusesBadPadding = this.probePkcs1v15Refusal();
     this.reportsValueLength = this.probeValueLenReported();
     this.allowedMechanisms = this.probeTokenObject([allowedMechanismsAttribute(this.lib, [this.lib.CKM_AES_GCM])]);
     this.notCopyableObjects = this.probeTokenObject([{ type: this.lib.CKA_COPYABLE, value: false }]);
@@ -149,12 +156,50 @@ export class Pkcs11Capabilities {
       if (bits < gen.minKeySize || bits > gen.maxKeySize) return { reason: `The device generates RSA keys of ${gen.minKeySize} to ${gen.maxKeySize} bits, not ${bits}.` };
     }
     const padding = alg.rsaPadding!;
+    if (padding.kind === 'pkcs1v15' && !this.pkcs1v15RefusesBadPadding && !(this.hostDecode && this.can(l.CKM_RSA_X_509, l.CKF_DECRYPT))) {
+      return { reason: 'The device answers bad PKCS#1 v1.5 padding with a random message (implicit rejection), so a bad wrap cannot be told from key material; use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.' };
+    }
     const native = padding.kind === 'pkcs1v15'
-      ? this.can(l.CKM_RSA_PKCS, l.CKF_UNWRAP)
+      ? this.pkcs1v15RefusesBadPadding && this.can(l.CKM_RSA_PKCS, l.CKF_UNWRAP)
       : this.can(l.CKM_RSA_PKCS_OAEP, l.CKF_UNWRAP) && (padding.hash === 'sha1' || this.oaepSha256);
     if (native) return { path: 'device-unwrap' };
     if (this.hostDecode && this.can(l.CKM_RSA_X_509, l.CKF_DECRYPT)) return { path: 'host-decode' };
     return { reason: `The device cannot unwrap ${algorithm} (set allowHostOaepDecode to decode it in TypeScript).` };
+  }
+
+  /**
+   * Decrypt, with CKM_RSA_PKCS under a throw-away 1024-bit session key, a block whose padding is
+   * bad (00 01 … instead of 00 02 …): the device must refuse it.
+   */
+  private probePkcs1v15Refusal(): boolean {
+    const l = this.lib;
+    if (!this.has(l.CKM_RSA_PKCS)) return false;
+    const p11 = this.device.p11;
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwk = privateKey.export({ format: 'jwk' });
+    const b = (v: string | undefined) => Buffer.from(v!, 'base64url');
+    const em = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(124, 0xff), Buffer.from([0]), randomBytes(1)]);
+    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, em);
+    try {
+      return this.device.withProbeSession((session) => {
+        const key = p11.C_CreateObject(session, [
+          { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_RSA }, { type: l.CKA_TOKEN, value: false },
+          { type: l.CKA_DECRYPT, value: true }, { type: l.CKA_MODULUS, value: b(jwk.n) }, { type: l.CKA_PUBLIC_EXPONENT, value: b(jwk.e) },
+          { type: l.CKA_PRIVATE_EXPONENT, value: b(jwk.d) }, { type: l.CKA_PRIME_1, value: b(jwk.p) }, { type: l.CKA_PRIME_2, value: b(jwk.q) },
+          { type: l.CKA_EXPONENT_1, value: b(jwk.dp) }, { type: l.CKA_EXPONENT_2, value: b(jwk.dq) }, { type: l.CKA_COEFFICIENT, value: b(jwk.qi) },
+        ]);
+        p11.C_DecryptInit(session, { mechanism: l.CKM_RSA_PKCS }, key);
+        try {
+          p11.C_Decrypt(session, ciphertext, Buffer.alloc(128));
+          return false;
+        } catch {
+          return true;
+        }
+      });
+    } catch {
+      // The probe itself could not run (e.g. no session RSA keys): trust the mechanism list.
+      return true;
+    }
   }
 
   /** Unwrap the RFC 5649 example under `mechanism` and compare (a throw-away session). */
@@ -164,10 +209,7 @@ export class Pkcs11Capabilities {
     const p11 = this.device.p11;
     try {
       return this.device.withProbeSession((session) => {
-        const kek = p11.C_CreateObject(session, [
-          { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },
-          { type: l.CKA_VALUE, value: Buffer.from(RFC5649_VECTOR.kek, 'hex') }, { type: l.CKA_UNWRAP, value: true },
-        ]);
+        const kek = this.throwAwayAes(session, [{ type: l.CKA_UNWRAP, value: true }], Buffer.from(RFC5649_VECTOR.kek, 'hex'));
         const key = p11.C_UnwrapKey(session, { mechanism }, kek, Buffer.from(RFC5649_VECTOR.wrapped, 'hex'), [
           { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_GENERIC_SECRET }, { type: l.CKA_TOKEN, value: false },
           { type: l.CKA_SENSITIVE, value: false }, { type: l.CKA_EXTRACTABLE, value: true },
@@ -244,13 +286,14 @@ export class Pkcs11Capabilities {
     }
   }
 
-  private throwAwayAes(session: Handle, extra: Pkcs11Js.Template): Handle {
+  /** An AES key made for a probe: a session object unless `extra` says CKA_TOKEN, random unless `value` is given. */
+  private throwAwayAes(session: Handle, extra: Pkcs11Js.Template, value: Buffer = randomBytes(32)): Handle {
     const l = this.lib;
     const token = extra.some((a) => a.type === l.CKA_TOKEN);
     return this.device.p11.C_CreateObject(session, [
       { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES },
       ...(token ? [] : [{ type: l.CKA_TOKEN, value: false }]), { type: l.CKA_LABEL, value: 'byok-probe' },
-      { type: l.CKA_VALUE, value: randomBytes(32) }, ...extra,
+      { type: l.CKA_VALUE, value }, ...extra,
     ]);
   }
 
@@ -291,14 +334,8 @@ export class Pkcs11Capabilities {
     const p11 = this.device.p11;
     try {
       return this.device.withProbeSession((session) => {
-        const kek = p11.C_CreateObject(session, [
-          { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },
-          { type: l.CKA_VALUE, value: randomBytes(32) }, { type: l.CKA_WRAP, value: true }, { type: l.CKA_UNWRAP, value: true },
-        ]);
-        const probe = p11.C_CreateObject(session, [
-          { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },
-          { type: l.CKA_VALUE, value: randomBytes(32) }, { type: l.CKA_EXTRACTABLE, value: true },
-        ]);
+        const kek = this.throwAwayAes(session, [{ type: l.CKA_WRAP, value: true }, { type: l.CKA_UNWRAP, value: true }]);
+        const probe = this.throwAwayAes(session, [{ type: l.CKA_EXTRACTABLE, value: true }]);
         const wrapped = p11.C_WrapKey(session, { mechanism: kwp }, kek, probe, Buffer.alloc(64));
         const back = p11.C_UnwrapKey(session, { mechanism: kwp }, kek, wrapped, [
           { type: l.CKA_CLASS, value: l.CKO_SECRET_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_AES }, { type: l.CKA_TOKEN, value: false },

@@ -18,6 +18,7 @@ function probes(c: Pkcs11Capabilities): Record<string, string | boolean> {
     aesGcm: c.gcm,
     fingerprint: c.fingerprint ?? 'none',
     oaepSha256: c.oaepSha256,
+    pkcs1v15RefusesBadPadding: c.pkcs1v15RefusesBadPadding,
     reportsValueLength: c.reportsValueLength,
     allowedMechanisms: c.allowedMechanisms,
     notCopyableObjects: c.notCopyableObjects,

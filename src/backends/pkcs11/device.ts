@@ -84,7 +84,7 @@ export interface TokenSelection {
   readonly slotIndex?: number;
   readonly pin: string;
   readonly sessions: number;
-  /** How long an operation waits for a free session, ms (default 10 s). */
+  /** How long an operation waits for a free session, ms (default 30 s). */
   readonly sessionWaitMs?: number;
 }
 
@@ -92,8 +92,8 @@ export interface TokenSelection {
 const CKS_RO_USER_FUNCTIONS = 1;
 const CKS_RW_USER_FUNCTIONS = 3;
 
-/** How long an operation waits for a free session by default, ms. */
-const DEFAULT_SESSION_WAIT_MS = 10_000;
+/** How long an operation waits for a free session by default, ms (an RSA-4096 generation can hold one for seconds). */
+const DEFAULT_SESSION_WAIT_MS = 30_000;
 
 /** The loaded module, the chosen slot, and a pool of logged-in R/W sessions that recovers from device faults. */
 export class Pkcs11Device {

@@ -34,7 +34,14 @@ async function rsaesDecrypt(device: Pkcs11Device, capabilities: Pkcs11Capabiliti
   let mechanism: Pkcs11Js.Mechanism;
   let hostDecode = false;
   if (params.padding === 'pkcs1v15') {
-    mechanism = { mechanism: l.CKM_RSA_PKCS };
+    if (capabilities.pkcs1v15RefusesBadPadding) mechanism = { mechanism: l.CKM_RSA_PKCS };
+    else if (capabilities.hostDecode) {
+      mechanism = { mechanism: l.CKM_RSA_X_509 };
+      hostDecode = true;
+    } else {
+      // Implicit rejection (NSS): an invalid case decrypts to a random message, by design.
+      throw new ByokError('ALGORITHM_UNSUPPORTED', 'device PKCS#1 v1.5 answers bad padding with a random message (implicit rejection)');
+    }
   } else {
     const hash = params.hash.toLowerCase().replace('-', '');
     const mgf = params.mgf1Hash.toLowerCase().replace('-', '');

@@ -17,7 +17,7 @@ export interface Pkcs11BackendOptions {
   readonly pin: string;
   /** Sessions in the pool (default 4). */
   readonly sessions?: number;
-  /** How long an operation waits for a free session before DEVICE_UNAVAILABLE, ms (default 10 s). */
+  /** How long an operation waits for a free session before DEVICE_UNAVAILABLE, ms (default 30 s). */
   readonly sessionWaitMs?: number;
   /**
    * Opt-in: where the device lacks an OAEP hash (SoftHSM2: SHA-256) decrypt raw with
