@@ -135,7 +135,9 @@ export class Pkcs11Device {
       p11 = acquireModule(lib, key, selection.libraryParameters);
     } catch (e) {
       if (isByokError(e)) throw e;
-      throw fromPkcs11Error(lib, e, `Loading the PKCS#11 module ${selection.modulePath}`);
+      // A start-up failure: the backend is unavailable (DEVICE_* codes are for a running one).
+      const code = ckrOf(lib, e);
+      throw new ByokError('BACKEND_UNAVAILABLE', `Loading the PKCS#11 module ${selection.modulePath} failed (${code !== undefined ? describeCkr(lib, code) : 'error'}).`, { cause: e });
     }
     const sessions: Handle[] = [];
     try {

@@ -44,7 +44,9 @@ function invalidKey(detail: string): ByokError {
 /** The mechanisms an imported private key is allowed (CKA_ALLOWED_MECHANISMS). */
 function privateKeyMechanisms(l: Pkcs11Lib, key: PrivateKeyInfo): number[] {
   return key.type === 'rsa'
-    ? [l.CKM_SHA256_RSA_PKCS, l.CKM_SHA384_RSA_PKCS, l.CKM_SHA512_RSA_PKCS, l.CKM_SHA256_RSA_PKCS_PSS, l.CKM_SHA384_RSA_PKCS_PSS, l.CKM_SHA512_RSA_PKCS_PSS]
+    ? [l.CKM_SHA256_RSA_PKCS, l.CKM_SHA384_RSA_PKCS, l.CKM_SHA512_RSA_PKCS, l.CKM_SHA256_RSA_PKCS_PSS, l.CKM_SHA384_RSA_PKCS_PSS, l.CKM_SHA512_RSA_PKCS_PSS,
+      // Signing a DIGEST: the hashless mechanisms (CKA_DECRYPT stays false, so no decryption).
+      l.CKM_RSA_PKCS, l.CKM_RSA_PKCS_PSS]
     : [l.CKM_ECDSA, l.CKM_ECDH1_DERIVE];
 }
 
