@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   /** The tenant's per-second limit on an expensive call (get-parameters-for-import, import) is reached. */
   RATE_LIMITED: { fault: 'client', message: 'Too many requests; retry later.' },
   BACKEND_UNAVAILABLE: { fault: 'server', message: 'The crypto backend is unavailable.' },
+  /** A PKCS#11 device fault (session or login lost, device reset) that recovery and one retry did not mend. */
+  DEVICE_UNAVAILABLE: { fault: 'server', message: 'The PKCS#11 device is unavailable; retry later.' },
+  /** The PKCS#11 device refused an operation (a template, a mechanism): the server's fault, never the caller's key. */
+  DEVICE_REFUSED: { fault: 'server', message: 'The PKCS#11 device refused the operation.' },
   STORE_UNAVAILABLE: { fault: 'server', message: 'The key store is unavailable.' },
   DEPENDENCY_MISSING: { fault: 'server', message: 'An optional package this feature needs is not installed.' },
   INTERNAL_ERROR: { fault: 'server', message: 'Internal error.' },

@@ -163,22 +163,67 @@ describe.skipIf(skip !== undefined)('PKCS#11 errors name their CKR', () => {
     expect(describeCkr(lib, 0x80000001)).toBe('CKR_VENDOR_DEFINED+0x1 (0x80000001)');
   });
 
-  it('a device failure is BACKEND_UNAVAILABLE naming the CKR, with the Pkcs11Error as cause', async () => {
+  it('a device refusal is DEVICE_REFUSED naming the CKR, with the Pkcs11Error as cause', async () => {
     const handle = await backend.generateMaterial('HMAC_256');
     await backend.release(handle);
     const e = await backend.generateMac(handle, new Uint8Array(8)).catch((x: unknown) => x as Error & { code: string });
-    expect(e).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/CKR_(KEY|OBJECT)_HANDLE_INVALID \(0x000000(60|82)\)/) });
+    expect(e).toMatchObject({ code: 'DEVICE_REFUSED', message: expect.stringMatching(/CKR_(KEY|OBJECT)_HANDLE_INVALID \(0x000000(60|82)\)/) });
     expect((e.cause as { name?: string }).name).toBe('Pkcs11Error');
     expect(e.message).not.toMatch(/\(\d+\)/);
   });
 
-  it('a wrong PIN says CKR_PIN_INCORRECT, not a bare decimal', () => {
-    // In a process of its own: this one is logged in to the token already.
-    const r = spawnSync(process.execPath, ['bin/byok.js', 'kat', '--backend', 'pkcs11', 'vectors/kwp'], {
-      encoding: 'utf8', env: { ...process.env, BYOK_PKCS11_MODULE: t.module, BYOK_PKCS11_TOKEN_LABEL: t.label, BYOK_PKCS11_PIN: '0000' },
+  it('a real device refusal (CKR_TEMPLATE_INCOMPLETE) is DEVICE_REFUSED, a fault DEVICE_UNAVAILABLE; neither says the key is bad', async () => {
+    const { loadPkcs11Js } = await import('../src/backends/pkcs11/pkcs11js.js');
+    const { ckrOf, fromPkcs11Error, saysKeyIsBad } = await import('../src/backends/pkcs11/ckr.js');
+    const lib = await loadPkcs11Js();
+    const { p11 } = backend.device;
+    const refusal = await backend.device.withSession((s) => {
+      try {
+        p11.C_CreateObject(s, [{ type: lib.CKA_CLASS, value: lib.CKO_SECRET_KEY }, { type: lib.CKA_KEY_TYPE, value: lib.CKK_AES }, { type: lib.CKA_TOKEN, value: false }]);
+      } catch (e) {
+        return e;
+      }
+      throw new Error('the device made a key without a value');
     });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('PKCS#11 token could not be opened (CKR_PIN_INCORRECT (0x000000A0)).');
+    expect(ckrOf(lib, refusal)).toBe(lib.CKR_TEMPLATE_INCOMPLETE);
+    expect(saysKeyIsBad(lib, ckrOf(lib, refusal))).toBe(false);
+    expect(fromPkcs11Error(lib, refusal, 'Unwrapping a key')).toMatchObject({ code: 'DEVICE_REFUSED', fault: 'server', message: expect.stringMatching(/^Unwrapping a key failed \((C_CreateObject: )?CKR_TEMPLATE_INCOMPLETE \(0x000000D0\)\)\.$/) });
+    // pkcs11js throws some CKRs as plain `CKR_NAME:decimal` errors: read too, never a raw error.
+    const native = new Error('CKR_ATTRIBUTE_READ_ONLY:16');
+    expect(fromPkcs11Error(lib, native, 'Copying')).toMatchObject({ code: 'DEVICE_REFUSED', message: 'Copying failed (CKR_ATTRIBUTE_READ_ONLY (0x00000010)).' });
+    expect(fromPkcs11Error(lib, new lib.Pkcs11Error('CKR_SESSION_HANDLE_INVALID', 0xb3, 'C_Sign'), 'Signing')).toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
+    expect(saysKeyIsBad(lib, lib.CKR_FUNCTION_FAILED)).toBe(true); // SoftHSM2's answer to a blob it cannot parse
+  });
+
+  it('byok pkcs11 report prints what the device does, in device / unsupported (why)', () => {
+    const r = execFileSync(process.execPath, ['bin/byok.js', 'pkcs11', 'report', '--pkcs11-module', t.module, '--pkcs11-token-label', t.label], {
+      encoding: 'utf8', env: { ...process.env, BYOK_PKCS11_PIN: t.pin },
+    });
+    expect(r).toMatch(/^keyWrapWithPadding: 0x210A$/m);
+    expect(r).toMatch(/^RSAES_OAEP_SHA_1 × RSA_2048: in device$/m);
+    expect(r).toMatch(/^RSAES_OAEP_SHA_256 × RSA_2048: unsupported \(The device cannot unwrap RSAES_OAEP_SHA_256/m);
+    expect(r).toMatch(/^material SM4_128: unsupported \(This PKCS#11 device has no SM4 mechanism\.\)$/m);
+  });
+
+  it('a wrong PIN says CKR_PIN_INCORRECT, not a bare decimal; a restart loop then tries no PIN until a good login', () => {
+    // A token of its own (a wrong PIN marks it), each run in a process of its own, as restarts are.
+    const own = createSoftHsmToken('pin') as SoftHsmToken;
+    const run = (pin: string) => spawnSync(process.execPath, ['bin/byok.js', 'kat', '--backend', 'pkcs11', 'vectors/kwp/rfc5649_vectors.json'], {
+      encoding: 'utf8', env: { ...process.env, BYOK_PKCS11_MODULE: own.module, BYOK_PKCS11_TOKEN_LABEL: own.label, BYOK_PKCS11_PIN: pin },
+    });
+    const wrong = run('0000');
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('PKCS#11 token could not be opened (CKR_PIN_INCORRECT (0x000000A0)).');
+    // The token now counts a failure (CKF_USER_PIN_COUNT_LOW): the next start does not try a PIN
+    // at all, not even the right one, so a loop with a wrong PIN spends one attempt, not all.
+    for (const pin of ['0000', own.pin]) {
+      const again = run(pin);
+      expect(again.status).not.toBe(0);
+      expect(again.stderr).toContain('PKCS#11 login not tried: the token reports CKF_USER_PIN_COUNT_LOW');
+    }
+    // One good login with the token's own tool resets the count; then the service starts.
+    execFileSync('pkcs11-tool', ['--module', own.module, '--token-label', own.label, '--login', '--pin', own.pin, '--list-objects'], { stdio: 'pipe' });
+    expect(run(own.pin).status).toBe(0);
   });
 });
 

@@ -77,20 +77,48 @@ describe('liveness and readiness', () => {
     }
   }, 30_000);
 
-  it.skipIf('skip' in token)('PKCS#11: ready, then 503 naming the backend once its sessions are closed under it', async () => {
+  it.skipIf('skip' in token)('PKCS#11: ready (with the device\'s capability report); recovers after its sessions are closed under it; 503 naming the backend while the login cannot be mended', async () => {
     const t = token as SoftHsmToken;
     const { createPkcs11Backend } = await import('../src/backends/pkcs11/index.js');
     const backend = await createPkcs11Backend({ modulePath: t.module, tokenLabel: t.label, pin: t.pin, sessions: 2 });
     closers.push(() => backend.close().catch(() => undefined));
     const { probe } = await serve(new SqliteKeyStore(join(dir, 'p11.sqlite')), backend);
-    expect(await probe('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
-    // What a device reset or another application's C_CloseAllSessions does to the service.
-    backend.device.p11.C_CloseAllSessions(backend.device.slot);
-    for (let i = 0; i < 3; i++) {
-      const r = await probe('/readyz');
-      expect(r.status).toBe(503);
-      expect(r.body).toEqual({ status: 'unready', backend: expect.stringMatching(/PKCS#11 session/) });
+    const ready = { status: 200, body: { status: 'ready', capabilities: expect.objectContaining({ backend: 'pkcs11', rows: expect.arrayContaining([{ materialSpec: 'SM4_128', status: 'unsupported', reason: expect.stringMatching(/SM4/) }]) }) } };
+    expect(await probe('/readyz')).toEqual(ready);
+    // What a device reset or another application's C_CloseAllSessions does: /readyz mends it.
+    const { p11, lib } = backend.device;
+    p11.C_CloseAllSessions(backend.device.slot);
+    expect(await probe('/readyz')).toEqual(ready);
+    // Logged out, and the user PIN changed by the SO: the login cannot be mended.
+    const so = (fn: (s: Buffer) => void) => {
+      const s = p11.C_OpenSession(backend.device.slot, lib.CKF_RW_SESSION | lib.CKF_SERIAL_SESSION);
+      try {
+        fn(s);
+      } finally {
+        p11.C_CloseSession(s);
+      }
+    };
+    so((s) => {
+      p11.C_Logout(s);
+      p11.C_Login(s, lib.CKU_SO, t.soPin);
+      p11.C_InitPIN(s, '97531864');
+      p11.C_Logout(s);
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await probe('/readyz');
+        expect(r.status).toBe(503);
+        expect(r.body).toMatchObject({ status: 'unready', backend: expect.stringMatching(/PKCS#11/) });
+      }
+      expect((await probe('/healthz')).status).toBe(200);
+    } finally {
+      so((s) => {
+        p11.C_Login(s, lib.CKU_SO, t.soPin);
+        p11.C_InitPIN(s, t.pin);
+        p11.C_Logout(s);
+        p11.C_Login(s, lib.CKU_USER, t.pin); // resets the failure count; the application is logged in again
+      });
     }
-    expect((await probe('/healthz')).status).toBe(200);
+    expect(await probe('/readyz')).toEqual(ready);
   });
 });

@@ -46,6 +46,10 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
    * and the material spec is supported: the base checked), or undefined.
    */
   protected abstract wrappingUnsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec): string | undefined;
+  /** Why a temporary AES-256 key (envelopes, private keys) cannot unwrap the next layer here, or undefined. */
+  protected temporaryKeyUnsupportedReason(): string | undefined {
+    return undefined;
+  }
 
   protected abstract onUnwrapMaterial(request: UnwrapRequest): Promise<H>;
   protected abstract onUnwrapWithTemporaryKey(temporaryKey: H, wrapped: Uint8Array, materialSpec: MaterialSpec): Promise<H>;
@@ -75,14 +79,15 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
     // Envelope algorithms and private keys: the wrapping key unwraps a temporary AES-256 key.
     const viaTemporaryKey = WRAPPING_ALGORITHMS[algorithm].envelope || MATERIAL_SPECS[query.materialSpec].kind === 'private-key';
     return viaTemporaryKey
-      ? this.directUnwrapUnsupportedReason(envelopeKeyAlgorithm(algorithm), keySpec, 'AES_256')
+      ? this.directUnwrapUnsupportedReason(envelopeKeyAlgorithm(algorithm), keySpec, 'AES_256', true)
       : this.directUnwrapUnsupportedReason(algorithm, keySpec, query.materialSpec);
   }
 
   /** Why `unwrapMaterial` cannot unwrap material of this spec with this algorithm and key, or undefined. */
-  private directUnwrapUnsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec): string | undefined {
+  private directUnwrapUnsupportedReason(algorithm: WrappingAlgorithm, keySpec: WrappingKeySpec, materialSpec: MaterialSpec, temporaryKey = false): string | undefined {
     if (WRAPPING_ALGORITHMS[algorithm].family !== WRAPPING_KEY_SPECS[keySpec].family) return `${algorithm} cannot be used with ${keySpec}.`;
-    const material = this.materialUnsupportedReason(materialSpec);
+    // A temporary key only unwraps the next layer: it needs what that takes, not what AES material does.
+    const material = temporaryKey ? this.temporaryKeyUnsupportedReason() : this.materialUnsupportedReason(materialSpec);
     if (material !== undefined) return material;
     // Private keys arrive under a temporary AES key (unwrapWithTemporaryKey unwraps them).
     if (MATERIAL_SPECS[materialSpec].kind === 'private-key') return `A ${materialSpec} key is not wrapped directly.`;
@@ -112,7 +117,7 @@ export abstract class BackendBase<H extends BackendHandle> implements CryptoBack
   }
 
   async unwrapMaterial(request: UnwrapRequest): Promise<MaterialHandle> {
-    const reason = this.directUnwrapUnsupportedReason(request.algorithm, request.keySpec, request.materialSpec);
+    const reason = this.directUnwrapUnsupportedReason(request.algorithm, request.keySpec, request.materialSpec, request.temporaryKey);
     if (reason !== undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', reason);
     // Public check first, as RFC 8017 §7.1.2 / §7.2.2 step 1 do: an RSA ciphertext is k bytes.
     const key = WRAPPING_KEY_SPECS[request.keySpec];

@@ -69,6 +69,24 @@ export interface CapabilityQuery {
   readonly wrapping?: { readonly algorithm: WrappingAlgorithm; readonly keySpec: WrappingKeySpec };
 }
 
+/** One row of a capability report: a wrapping (algorithm × key spec) or a material spec, and where it runs. */
+export interface CapabilityRow {
+  readonly algorithm?: WrappingAlgorithm;
+  readonly keySpec?: WrappingKeySpec;
+  readonly materialSpec?: MaterialSpec;
+  /** In the device, on the host (an opt-in mode), or unsupported (`reason` says why). */
+  readonly status: 'device' | 'host' | 'unsupported';
+  readonly reason?: string;
+}
+
+/** What a backend can do, as measured on its device at start-up (GET /readyz, the start-up log). */
+export interface CapabilityReport {
+  readonly backend: BackendId;
+  /** What the probes found (mechanism codes, yes/no facts). */
+  readonly device?: Readonly<Record<string, string | boolean>>;
+  readonly rows: readonly CapabilityRow[];
+}
+
 /** The crypto an engine runs on: the pure TypeScript backend or a PKCS#11 device (`byok-hsm/pkcs11`). */
 export interface CryptoBackend {
   readonly id: BackendId;
@@ -89,6 +107,14 @@ export interface CryptoBackend {
 
   /** Make a fresh wrapping key pair. Never blocks the event loop. */
   generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair>;
+
+  /**
+   * A wrapping key pair is done with: its import succeeded (`imported`; a device destroys it
+   * unless configured to keep it for the token's re-use), or a pool dropped it or closed
+   * holding it (`unused`). A device destroys its private key now rather than at its sweep; the
+   * pure backend holds nothing (the blob is in the token). Never rejects.
+   */
+  discardWrappingKey?(privateKeyBlob: Uint8Array, why: 'imported' | 'unused'): Promise<void>;
 
   /**
    * Unwrap the customer's material and check its length against the material spec.
@@ -146,6 +172,9 @@ export interface CryptoBackend {
    * session is open and logged in). Cheap enough to call once a second.
    */
   checkReady(): Promise<void>;
+
+  /** A device backend's start-up report of what it can do (the pure backend does everything). */
+  capabilityReport?(): CapabilityReport;
 
   /** Release the backend's resources: worker threads, sessions, the device. */
   close(): Promise<void>;

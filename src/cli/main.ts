@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   wrap: async () => (await import('./commands/wrap.js')).command,
   kat: async () => (await import('./commands/kat.js')).command,
   bench: async () => (await import('./commands/bench.js')).command,
+  pkcs11: async () => (await import('./commands/pkcs11.js')).command,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -18,6 +19,7 @@ const SUMMARIES: Record<string, string> = {
   wrap: 'wrap key material for an import public key (client side)',
   kat: 'run known-answer vectors against a backend',
   bench: 'throughput benchmarks against openssl speed',
+  pkcs11: 'report what a PKCS#11 device can do (in the device, on the host, unsupported and why)',
 };
 
 function topUsage(): string {

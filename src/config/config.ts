@@ -167,7 +167,10 @@ export function pkcs11Options(config: Config): Pkcs11BackendOptions {
   if (!modulePath) throw new ByokError('BACKEND_UNAVAILABLE', 'No PKCS#11 module: set BYOK_PKCS11_MODULE or install SoftHSM2.');
   if (!s.pkcs11Pin) throw new ByokError('BACKEND_UNAVAILABLE', 'Set the token PIN in BYOK_PKCS11_PIN.');
   return {
-    modulePath, pin: s.pkcs11Pin, sessions: s.pkcs11Sessions, allowHostOaepDecode: s.pkcs11HostDecode, wrappingKeyLifetimeSeconds: s.pkcs11WrappingKeyLifetime,
+    modulePath, pin: s.pkcs11Pin, sessions: s.pkcs11Sessions, allowHostOaepDecode: s.pkcs11HostDecode,
+    ...(s.tokenLifetime !== undefined ? { tokenLifetimeSeconds: s.tokenLifetime } : {}),
+    ...(s.pkcs11KeepWrappingKeys ? { keepWrappingKeysAfterImport: true } : {}),
+    ...(s.pkcs11WrappingKeyLifetime !== undefined ? { wrappingKeyLifetimeSeconds: s.pkcs11WrappingKeyLifetime } : {}),
     ...(s.pkcs11InitParams !== undefined ? { libraryParameters: s.pkcs11InitParams } : {}),
     ...(s.pkcs11TokenLabel !== undefined ? { tokenLabel: s.pkcs11TokenLabel } : {}),
     ...(s.pkcs11Slot !== undefined ? { slotIndex: s.pkcs11Slot } : {}),

@@ -6,7 +6,7 @@
  * Secrets (PIN, tokens, engine keys) have no flag: `ps` shows command lines.
  */
 
-export type CommandName = 'serve' | 'kat' | 'import' | 'wrap';
+export type CommandName = 'serve' | 'kat' | 'import' | 'wrap' | 'pkcs11';
 
 export type SettingType =
   | { readonly kind: 'string' }
@@ -32,7 +32,7 @@ const STRING = { kind: 'string' } as const;
 const BOOLEAN = { kind: 'boolean' } as const;
 const int = (min: number, max: number, hex = false) => ({ kind: 'integer', min, max, ...(hex ? { hex } : {}) } as const);
 const SERVE = ['serve'] as const;
-const DEVICE = ['serve', 'kat'] as const;
+const DEVICE = ['serve', 'kat', 'pkcs11'] as const;
 /** The engine keys are read by key-files.ts from exactly these variables (all three or none). */
 const ENGINE_KEY = { type: STRING, commands: SERVE, defaultText: 'DATA_DIR/keys.json' } as const;
 
@@ -128,11 +128,15 @@ export const SETTINGS = {
     meaning: 'opt-in: decode OAEP in TypeScript where the device lacks the hash (the material passes through host memory)',
   },
   pkcs11KwpMechanism: {
-    env: 'BYOK_PKCS11_KWP_MECHANISM', file: 'pkcs11.kwpMechanism', type: int(0, 2 ** 32 - 1, true), defaultText: '0x210A (CKM_AES_KEY_WRAP_PAD)', commands: DEVICE,
+    env: 'BYOK_PKCS11_KWP_MECHANISM', file: 'pkcs11.kwpMechanism', type: int(0, 2 ** 32 - 1, true), defaultText: 'the first of 0x210B, 0x210A that runs an RFC 5649 vector', commands: DEVICE,
     meaning: 'mechanism of AES key wrap with padding, e.g. 0x210B (PKCS#11 3.0 KWP)',
   },
+  pkcs11KeepWrappingKeys: {
+    env: 'BYOK_PKCS11_KEEP_WRAPPING_KEYS', file: 'pkcs11.keepWrappingKeysAfterImport', type: BOOLEAN, default: false, commands: DEVICE,
+    meaning: 'keep a device wrapping key after its import succeeded, so its token can import the same material again until it expires',
+  },
   pkcs11WrappingKeyLifetime: {
-    file: 'pkcs11.wrappingKeyLifetimeSeconds', type: int(1, 2 ** 31), default: 25 * 3600, commands: DEVICE,
+    file: 'pkcs11.wrappingKeyLifetimeSeconds', type: int(1, 2 ** 31), defaultText: 'the token lifetime + 2 h', commands: DEVICE,
     meaning: 'seconds a device wrapping key lives before the sweeper may destroy it',
   },
 

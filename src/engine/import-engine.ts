@@ -4,7 +4,7 @@
  * (key-lifecycle.ts), key use (key-use.ts). The jobs validate, decide and record; the backend
  * does the crypto; the store makes each decision one atomic write.
  */
-import type { CryptoBackend } from '../backends/crypto-backend.js';
+import type { CapabilityReport, CryptoBackend } from '../backends/crypto-backend.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ByokError, isByokError } from '../errors.js';
 import type { KeyStore } from '../store/key-store.js';
@@ -112,6 +112,11 @@ export class ImportEngine implements Engine {
 
   get backendId(): string {
     return this.backend.id;
+  }
+
+  /** A device backend's report of what it can do (GET /readyz shows it); undefined for the pure backend. */
+  capabilityReport(): CapabilityReport | undefined {
+    return this.backend.capabilityReport?.();
   }
 
   /** Readiness of the parts requests need: undefined when usable, else why not (GET /readyz). */

@@ -92,11 +92,15 @@ export class ImportFlow {
       try {
         const record = await this.importTarget(input, request.token, now);
         const handle = await this.unwrap(request, audit);
+        let result: ImportResult;
         try {
-          return await this.commit(record, handle, request, now);
+          result = await this.commit(record, handle, request, now);
         } finally {
           await this.parts.backend.release(handle);
         }
+        // The token's wrapping key has done its job: a device destroys it now, not at its sweep.
+        await this.parts.backend.discardWrappingKey?.(request.token.privateKeyBlob, 'imported').catch(() => undefined);
+        return result;
       } catch (e) {
         if (!(isByokError(e) && KEEPS_ATTEMPT.has(e.code))) await this.parts.store.releaseTokenAttempt(request.token.digest).catch(() => undefined);
         throw e;

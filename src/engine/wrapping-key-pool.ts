@@ -65,7 +65,7 @@ export class WrappingKeyPool {
         this.refill();
         return item.pair;
       }
-      zeroize(item.pair.privateKeyBlob);
+      await this.discard(item.pair);
     }
     if (queue) this.stats.onDemand++;
     this.refill();
@@ -103,17 +103,23 @@ export class WrappingKeyPool {
       const pair = await this.options.backend.generateWrappingKeyPair(next);
       this.stats.generated++;
       if (this.closed) {
-        zeroize(pair.privateKeyBlob);
+        await this.discard(pair);
         return;
       }
       this.queues.get(next)!.push({ pair, createdAt: this.clock.now() });
     }
   }
 
-  /** Stop refilling and zeroize the pooled private keys. */
+  /** A pair that will never be handed out: the backend may destroy it (a device object), then zeroize. */
+  private async discard(pair: WrappingKeyPair): Promise<void> {
+    await this.options.backend.discardWrappingKey?.(pair.privateKeyBlob, 'unused').catch(() => undefined);
+    zeroize(pair.privateKeyBlob);
+  }
+
+  /** Stop refilling, and discard the pooled pairs (a device destroys their keys). */
   async close(): Promise<void> {
     this.closed = true;
     await this.filling?.catch(() => undefined);
-    for (const q of this.queues.values()) for (const item of q.splice(0)) zeroize(item.pair.privateKeyBlob);
+    for (const q of this.queues.values()) for (const item of q.splice(0)) await this.discard(item.pair);
   }
 }

@@ -66,6 +66,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await closeBackend();
     throw e;
   }
+  const report = engine.capabilityReport();
+  if (report) logger.info({ capabilities: report }, 'PKCS#11 device capabilities');
   const dialects = serviceDialects({ aws: { ...options.aws, clock } });
   const { app, metrics } = buildServer({ engine, auth: auth.tokens, logger, timeouts: options.timeouts, rateLimits: options.rateLimits, dialects, console: options.console });
   metrics.poolDepth = () => engine.wrappingKeyPool?.depth() ?? 0;

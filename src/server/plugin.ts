@@ -118,8 +118,11 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
     // backend's own check; 503 with the reason of each part that is not usable.
     app.get('/readyz', async (_req, reply) => {
       const notReady = await readinessWithin(options.engine, READINESS_TIMEOUT_MS);
-      if (notReady.store === undefined && notReady.backend === undefined) return { status: 'ready' };
-      return reply.status(503).send({ status: 'unready', ...notReady });
+      // A device backend says what it can do (in the device, on the host, unsupported and why).
+      const report = options.engine.capabilityReport();
+      const capabilities = report ? { capabilities: report } : {};
+      if (notReady.store === undefined && notReady.backend === undefined) return { status: 'ready', ...capabilities };
+      return reply.status(503).send({ status: 'unready', ...notReady, ...capabilities });
     });
     app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
   }

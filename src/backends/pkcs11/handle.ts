@@ -3,6 +3,7 @@ import type { MaterialSpec } from '../../algorithms/specs.js';
 import type { BackendHandle } from '../backend-base.js';
 import type { UnwrapPath } from './capabilities.js';
 import type { Handle } from './pkcs11js.js';
+import type { PooledSession } from './session-pool.js';
 
 export class Pkcs11MaterialHandle implements BackendHandle {
   readonly backend = 'pkcs11' as const;
@@ -16,6 +17,8 @@ export class Pkcs11MaterialHandle implements BackendHandle {
     readonly publicKeySpki?: Uint8Array,
     /** A temporary key that is a random substitute (implicit rejection, see BackendHandle). */
     readonly rejected = false,
+    /** The session the object was made on, which must stay open until it is released. */
+    readonly owner?: PooledSession,
   ) {}
 
   get unwrapPath(): string {

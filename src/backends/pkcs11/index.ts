@@ -5,6 +5,7 @@
 import { Pkcs11Backend } from './pkcs11-backend.js';
 import type { Pkcs11BackendOptions } from './options.js';
 
+export { formatCapabilityReport } from './capability-report.js';
 export { describeCkr } from './ckr.js';
 export { findPkcs11Module } from './device.js';
 export { pkcs11KatOperations } from './kat-operations.js';

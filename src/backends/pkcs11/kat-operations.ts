@@ -34,7 +34,14 @@ async function rsaesDecrypt(device: Pkcs11Device, capabilities: Pkcs11Capabiliti
   let mechanism: Pkcs11Js.Mechanism;
   let hostDecode = false;
   if (params.padding === 'pkcs1v15') {
-    mechanism = { mechanism: l.CKM_RSA_PKCS };
+    if (capabilities.pkcs1v15RefusesBadPadding) mechanism = { mechanism: l.CKM_RSA_PKCS };
+    else if (capabilities.hostDecode) {
+      mechanism = { mechanism: l.CKM_RSA_X_509 };
+      hostDecode = true;
+    } else {
+      // Implicit rejection (NSS): an invalid case decrypts to a random message, by design.
+      throw new ByokError('ALGORITHM_UNSUPPORTED', 'device PKCS#1 v1.5 answers bad padding with a random message (implicit rejection)');
+    }
   } else {
     const hash = params.hash.toLowerCase().replace('-', '');
     const mgf = params.mgf1Hash.toLowerCase().replace('-', '');
@@ -86,7 +93,7 @@ async function rsaesDecrypt(device: Pkcs11Device, capabilities: Pkcs11Capabiliti
 async function kwpUnwrap(device: Pkcs11Device, capabilities: Pkcs11Capabilities, kek: Uint8Array, wrapped: Uint8Array): Promise<Uint8Array> {
   const { lib: l, p11 } = device;
   const kwp = capabilities.kwp;
-  if (!capabilities.has(kwp)) throw new ByokError('ALGORITHM_UNSUPPORTED', 'the device has no AES key wrap with padding');
+  if (kwp === undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', `the device has no AES key wrap with padding: ${capabilities.kwpReason}`);
   if (![16, 24, 32].includes(kek.length)) throw decryptMaterialFailed();
   return device.withSession(async (session) => {
     const kekObj = p11.C_CreateObject(session, [

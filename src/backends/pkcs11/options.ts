@@ -17,15 +17,33 @@ export interface Pkcs11BackendOptions {
   readonly pin: string;
   /** Sessions in the pool (default 4). */
   readonly sessions?: number;
+  /** How long an operation waits for a free session before DEVICE_UNAVAILABLE, ms (default 30 s). */
+  readonly sessionWaitMs?: number;
   /**
    * Opt-in: where the device lacks an OAEP hash (SoftHSM2: SHA-256) decrypt raw with
    * CKM_RSA_X_509 and decode in TypeScript. The material then passes through host memory.
    */
   readonly allowHostOaepDecode?: boolean;
-  /** Mechanism code of AES key wrap with padding: 0x210A (SoftHSM2), 0x210B (PKCS#11 3.0 KWP). */
+  /**
+   * Mechanism code of AES key wrap with padding, tried instead of the start-up choice (0x210B,
+   * PKCS#11 3.0 KWP, then 0x210A, whichever runs the RFC 5649 vector).
+   */
   readonly kwpMechanism?: number;
-  /** Wrapping keys live this long after generation before the sweeper may destroy them (default 25 h). */
+  /**
+   * Wrapping keys live this long after generation before the sweeper may destroy them (default:
+   * the token lifetime + 2 h — an hour in a pre-generation pool, an hour of slack).
+   */
   readonly wrappingKeyLifetimeSeconds?: number;
+  /**
+   * Keep a wrapping key after its import succeeded, so its token can import the same material
+   * again until it expires (default false: destroyed at once, so the captured ciphertext cannot
+   * be unwrapped again by a PIN holder).
+   */
+  readonly keepWrappingKeysAfterImport?: boolean;
+  /** The engine's import token lifetime (default 24 h), from which the wrapping-key lifetime is derived. */
+  readonly tokenLifetimeSeconds?: number;
+  /** How often the sweeper runs, ms (default 60 s; 0: only when asked and before key generation). */
+  readonly sweepIntervalMs?: number;
   readonly clock?: Clock;
 }
 
@@ -34,11 +52,12 @@ export async function openPkcs11Device(options: Pkcs11BackendOptions): Promise<{
   const device = await Pkcs11Device.open({
     modulePath: options.modulePath, pin: options.pin, sessions: options.sessions ?? 4,
     ...(options.libraryParameters !== undefined ? { libraryParameters: options.libraryParameters } : {}),
+    ...(options.sessionWaitMs !== undefined ? { sessionWaitMs: options.sessionWaitMs } : {}),
     ...(options.tokenLabel !== undefined ? { tokenLabel: options.tokenLabel } : {}),
     ...(options.slotIndex !== undefined ? { slotIndex: options.slotIndex } : {}),
   });
   try {
-    return { device, capabilities: new Pkcs11Capabilities(device, options.kwpMechanism ?? device.lib.CKM_AES_KEY_WRAP_PAD, options.allowHostOaepDecode ?? false) };
+    return { device, capabilities: new Pkcs11Capabilities(device, options.kwpMechanism, options.allowHostOaepDecode ?? false) };
   } catch (e) {
     device.close();
     throw fromPkcs11Error(device.lib, e, 'Probing the PKCS#11 device');

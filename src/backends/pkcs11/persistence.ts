@@ -9,6 +9,8 @@ import { concatBytes } from '../../bytes.js';
 import { ByokError } from '../../errors.js';
 import type { Pkcs11Device } from './device.js';
 import { Pkcs11MaterialHandle } from './handle.js';
+import { checkHonoured } from './readback.js';
+import { tokenCopyTemplate } from './templates.js';
 
 const MATERIAL_LABEL_PREFIX = 'byok-material/';
 const REF_VERSION = 1;
@@ -22,16 +24,20 @@ function materialRefId(stored: Uint8Array): Buffer {
 }
 
 export class Pkcs11Persistence {
-  constructor(private readonly device: Pkcs11Device) {}
+  constructor(
+    private readonly device: Pkcs11Device,
+    /** The device lets a copy be made non-copyable (capabilities.notCopyableCopies). */
+    private readonly notCopyable: boolean,
+  ) {}
 
+  /** A token copy, not modifiable (nor copyable where the device allows), read back before it is referenced. */
   async persist(handle: Pkcs11MaterialHandle, keyId: string): Promise<Uint8Array> {
     const { lib: l, p11 } = this.device;
     const id = randomBytes(16);
+    const template = tokenCopyTemplate(l, id, `${MATERIAL_LABEL_PREFIX}${keyId}`, this.notCopyable);
     await this.device.withSession((session) => {
-      p11.C_CopyObject(session, handle.object, [
-        { type: l.CKA_TOKEN, value: true }, { type: l.CKA_ID, value: id },
-        { type: l.CKA_LABEL, value: `${MATERIAL_LABEL_PREFIX}${keyId}` },
-      ]);
+      const copy = p11.C_CopyObject(session, handle.object, template);
+      checkHonoured(p11, l, session, copy, template, 'the stored copy of key material');
     }, 'Storing key material on the device');
     return handle.publicKeySpki
       ? concatBytes(Uint8Array.of(REF_VERSION_WITH_SPKI), id, handle.publicKeySpki)
@@ -42,7 +48,10 @@ export class Pkcs11Persistence {
     const id = materialRefId(stored);
     return this.device.withSession((session) => {
       const [object] = this.device.findObjects(session, [{ type: this.device.lib.CKA_ID, value: id }], 1);
-      if (!object) throw new ByokError('INTERNAL_ERROR', 'Stored key material is missing from the device.');
+      if (!object) {
+        this.device.assertLoggedIn(session);
+        throw new ByokError('INTERNAL_ERROR', 'Stored key material is missing from the device.');
+      }
       const spki = stored[0] === REF_VERSION_WITH_SPKI ? stored.slice(ID_END) : undefined;
       return new Pkcs11MaterialHandle(materialSpec, object, false, 'stored', spki);
     }, 'Loading stored key material');

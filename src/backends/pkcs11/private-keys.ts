@@ -20,8 +20,11 @@ import {
   MATERIAL_SPECS, SIGNING_ALGORITHMS, type EcCurve, type MaterialSpec, type PrivateKeyInfo, type MessageType, type SigningAlgorithm,
 } from '../../algorithms/specs.js';
 import { ByokError, decryptMaterialFailed } from '../../errors.js';
-import { NO_SM2 } from './capabilities.js';
+import { NO_SM2, type Pkcs11Capabilities } from './capabilities.js';
+import { ckrOf, describeCkr, saysKeyIsBad } from './ckr.js';
+import type { Pkcs11Device } from './device.js';
 import type { Handle, Pkcs11Lib } from './pkcs11js.js';
+import { checkHonoured } from './readback.js';
 import { hmacMechanism, hmacTemplate, privateKeyTemplate } from './templates.js';
 
 const CONVERT_HINT = 'if it is a SEC1 "EC PRIVATE KEY" or a PKCS#1 "RSA PRIVATE KEY", convert it: openssl pkcs8 -topk8 -nocrypt -in key.pem -outform DER -out key.p8';
@@ -38,13 +41,33 @@ function invalidKey(detail: string): ByokError {
   return new ByokError('INVALID_PRIVATE_KEY', `The private key is not a valid PKCS#8 key of the declared spec: ${detail}`);
 }
 
+/** The mechanisms an imported private key is allowed (CKA_ALLOWED_MECHANISMS). */
+function privateKeyMechanisms(l: Pkcs11Lib, key: PrivateKeyInfo): number[] {
+  return key.type === 'rsa'
+    ? [l.CKM_SHA256_RSA_PKCS, l.CKM_SHA384_RSA_PKCS, l.CKM_SHA512_RSA_PKCS, l.CKM_SHA256_RSA_PKCS_PSS, l.CKM_SHA384_RSA_PKCS_PSS, l.CKM_SHA512_RSA_PKCS_PSS,
+      // Signing a DIGEST: the hashless mechanisms (CKA_DECRYPT stays false, so no decryption).
+      l.CKM_RSA_PKCS, l.CKM_RSA_PKCS_PSS]
+    : [l.CKM_ECDSA, l.CKM_ECDH1_DERIVE];
+}
+
 export class Pkcs11KeyOperations {
+  private readonly p11: Pkcs11Js.PKCS11;
+  private readonly lib: Pkcs11Lib;
+
   constructor(
-    private readonly p11: Pkcs11Js.PKCS11,
-    private readonly lib: Pkcs11Lib,
-    /** The AES key wrap with padding mechanism code. */
-    private readonly kwp: number,
-  ) {}
+    private readonly device: Pkcs11Device,
+    private readonly capabilities: Pkcs11Capabilities,
+  ) {
+    this.p11 = device.p11;
+    this.lib = device.lib;
+  }
+
+  /** The key-wrap mechanism (the base refused private keys on a device without one). */
+  private get kwp(): number {
+    const kwp = this.capabilities.kwp;
+    if (kwp === undefined) throw new ByokError('ALGORITHM_UNSUPPORTED', this.capabilities.temporaryKeyUnsupportedReason());
+    return kwp;
+  }
 
   /**
    * RFC 5649-unwrap a PKCS#8 key under `kek` into a private-key session object and check it.
@@ -53,21 +76,32 @@ export class Pkcs11KeyOperations {
    */
   async unwrapPrivateKey(session: Handle, kek: Handle, wrapped: Uint8Array, spec: MaterialSpec, kekRejected: boolean): Promise<{ object: Handle; spki: Uint8Array }> {
     const key = MATERIAL_SPECS[spec].privateKey!;
+    const l = this.lib;
+    const kwp = this.kwp;
+    const template = privateKeyTemplate(l, key, this.capabilities.allowed(privateKeyMechanisms(l, key)));
     let object: Handle;
     try {
-      object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), privateKeyTemplate(this.lib, key));
-    } catch {
+      object = await this.p11.C_UnwrapKeyAsync(session, { mechanism: kwp }, kek, Buffer.from(wrapped), template);
+    } catch (e) {
+      if (this.device.confirmsFault(e, session)) throw e;
       // Did the wrap itself fail (the uniform error), or only the device's PKCS#8 parse? Unwrap
       // again as an opaque secret: success means the key is authentic but not PKCS#8 of this spec.
       let probe: Handle | undefined;
       try {
-        probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: this.kwp }, kek, Buffer.from(wrapped), hmacTemplate(this.lib));
-      } catch {
+        probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: kwp }, kek, Buffer.from(wrapped), hmacTemplate(l));
+      } catch (e2) {
+        if (this.device.confirmsFault(e2, session)) throw e2;
         throw decryptMaterialFailed();
       } finally {
         if (probe) this.p11.C_DestroyObject(session, probe);
       }
       if (kekRejected) throw decryptMaterialFailed();
+      // The wrap is authentic. Only a CKR that says the key is bad is the customer's; any other
+      // (TEMPLATE_INCOMPLETE, MECHANISM_INVALID, …) is the device refusing our request.
+      const code = ckrOf(l, e);
+      if (!saysKeyIsBad(l, code)) {
+        throw new ByokError('DEVICE_REFUSED', `The PKCS#11 device refused to unwrap a ${spec} key (${code !== undefined ? describeCkr(l, code) : 'no CKR'}); the key itself was not judged.`, { cause: e });
+      }
       throw invalidKey(`the device could not read it as a PKCS#8 ${spec} key; ${CONVERT_HINT}.`);
     }
     if (kekRejected) {
@@ -75,6 +109,7 @@ export class Pkcs11KeyOperations {
       this.p11.C_DestroyObject(session, object);
       throw decryptMaterialFailed();
     }
+    checkHonoured(this.p11, l, session, object, template, `an imported ${spec} key`);
     try {
       const spki = key.type === 'rsa' ? await this.checkRsa(session, object, key.bits) : await this.checkEc(session, object, key);
       return { object, spki };

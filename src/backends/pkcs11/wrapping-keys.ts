@@ -1,8 +1,10 @@
 /**
  * Wrapping key pairs made in the device (CKM_RSA_PKCS_KEY_PAIR_GEN). The private key is a token
- * object, sensitive, non-extractable, CKA_UNWRAP only, found by a random CKA_ID that the import
- * token carries (blob: 1 ‖ CKA_ID(16)); any engine sharing the device can use any token. A
- * sweeper destroys wrapping keys past their lifetime, so the number of objects stays bounded.
+ * object, sensitive, non-extractable, CKA_UNWRAP only (no sign-recover, no derive, not modifiable
+ * or copyable, its mechanisms listed), found by a random CKA_ID that the import token carries
+ * (blob: 1 ‖ CKA_ID(16)); any engine sharing the device can use any token. The number of objects
+ * stays bounded: a key is destroyed once its import succeeds or its pool drops it, and a sweeper
+ * on a timer destroys keys past their lifetime (derived from the token lifetime).
  */
 import { randomBytes } from 'node:crypto';
 import { rsaSpki } from '../../algorithms/asn1/index.js';
@@ -12,9 +14,10 @@ import type { Clock } from '../../clock.js';
 import { ByokError } from '../../errors.js';
 import type { WrappingKeyPair } from '../crypto-backend.js';
 import { ExpiringCache } from '../key-cache.js';
-import { NO_SM2 } from './capabilities.js';
+import { NO_SM2, type Pkcs11Capabilities } from './capabilities.js';
 import type { Pkcs11Device } from './device.js';
 import type { Handle } from './pkcs11js.js';
+import { checkHonoured } from './readback.js';
 import { wrappingKeyPairTemplates } from './templates.js';
 
 const BLOB_VERSION = 1;
@@ -26,16 +29,37 @@ export class Pkcs11WrappingKeys {
   private lastSweep = 0;
   /** Wrapping-key object handles by token digest, so an unwrap need not search the token each time. */
   private readonly handles: ExpiringCache<Handle>;
+  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly device: Pkcs11Device,
+    private readonly capabilities: Pkcs11Capabilities,
     private readonly clock: Clock,
     /** Seconds a wrapping key lives after generation before the sweeper may destroy it. */
-    private readonly lifetimeSeconds: number,
-    /** The private key may also decrypt raw (the opt-in host-decode mode). */
-    private readonly hostDecode: boolean,
+    readonly lifetimeSeconds: number,
+    /** How often the sweeper runs, ms (0: never on its own). */
+    sweepIntervalMs: number,
   ) {
     this.handles = new ExpiringCache<Handle>(1024, clock);
+    // Object handles may change when the module is initialised again: find keys afresh.
+    device.onRecovery(() => this.handles.clear());
+    if (sweepIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        if (!device.isClosed) this.sweepExpired(true).catch(() => undefined);
+      }, sweepIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Stop the sweeper (the backend's close). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The mechanisms a wrapping private key is allowed (CKA_ALLOWED_MECHANISMS where kept). */
+  private allowedMechanisms(): number[] {
+    const l = this.device.lib;
+    return [l.CKM_RSA_PKCS_OAEP, l.CKM_RSA_PKCS, ...(this.capabilities.hostDecode ? [l.CKM_RSA_X_509] : [])];
   }
 
   async generate(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
@@ -45,10 +69,12 @@ export class Pkcs11WrappingKeys {
     const { lib: l, p11 } = this.device;
     const id = randomBytes(16);
     const expiresAt = Math.floor(this.clock.now() / 1000) + this.lifetimeSeconds;
-    const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`, this.hostDecode);
+    const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`,
+      this.capabilities.hostDecode, this.capabilities.allowed(this.allowedMechanisms()), this.capabilities.notCopyableObjects);
     return this.device.withSession(async (session) => {
       const pair = await p11.C_GenerateKeyPairAsync(session, { mechanism: l.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
       try {
+        checkHonoured(p11, l, session, pair.privateKey, privateTemplate, 'a wrapping private key');
         const [modulus, exponent] = p11.C_GetAttributeValue(session, pair.publicKey, [{ type: l.CKA_MODULUS }, { type: l.CKA_PUBLIC_EXPONENT }]);
         const spki = rsaSpki(bytesToBigInt(modulus.value!), bytesToBigInt(exponent.value!));
         return { keySpec, publicKeySpki: spki, privateKeyBlob: concatBytes(Uint8Array.of(BLOB_VERSION), id) };
@@ -65,9 +91,26 @@ export class Pkcs11WrappingKeys {
     if (cached) return cached;
     const { lib: l } = this.device;
     const [key] = this.device.findObjects(session, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_ID, value: Buffer.from(blob.subarray(1)) }], 1);
-    if (!key) throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    if (!key) {
+      this.device.assertLoggedIn(session);
+      throw new ByokError('IMPORT_TOKEN_EXPIRED', 'The wrapping key of this import token is no longer in the device.');
+    }
     if (cacheKey !== undefined && cacheUntil !== undefined) this.handles.set(cacheKey, key, cacheUntil);
     return key;
+  }
+
+  /** Destroy the wrapping key a token's blob names (its import succeeded, or its pool dropped it). Never rejects. */
+  async discard(blob: Uint8Array): Promise<void> {
+    if (blob.length !== 17 || blob[0] !== BLOB_VERSION || this.device.isClosed) return;
+    const { lib: l } = this.device;
+    const id = Buffer.from(blob.subarray(1));
+    await this.device.withSession((session) => {
+      for (const key of this.device.findObjects(session, [{ type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_ID, value: id }], 4)) {
+        this.device.p11.C_DestroyObject(session, key);
+      }
+    }, 'Destroying a used wrapping key').catch(() => undefined);
+    // Cached handles of it would name a destroyed object (or, reused, another one).
+    this.handles.clear();
   }
 
   /** Destroy wrapping keys past their lifetime; the number destroyed. */

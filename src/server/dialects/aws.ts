@@ -50,6 +50,9 @@ const AWS_ERROR_CODES = {
   ACCESS_DENIED: 'AccessDeniedException',
   RATE_LIMITED: 'ThrottlingException',
   BACKEND_UNAVAILABLE: 'DependencyTimeoutException',
+  // A PKCS#11 device fault recovery did not mend (retry later), and a device refusal.
+  DEVICE_UNAVAILABLE: 'DependencyTimeoutException',
+  DEVICE_REFUSED: 'KMSInternalException',
   STORE_UNAVAILABLE: 'DependencyTimeoutException',
   DEPENDENCY_MISSING: 'KMSInternalException',
   INTERNAL_ERROR: 'KMSInternalException',

@@ -45,6 +45,8 @@ const HUAWEI_ERROR_CODES = {
   // has been reached"): https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0041.html
   RATE_LIMITED: 'APIG.0308',
   BACKEND_UNAVAILABLE: 'KMS.0503',
+  DEVICE_UNAVAILABLE: 'KMS.0503',
+  DEVICE_REFUSED: 'KMS.0500',
   STORE_UNAVAILABLE: 'KMS.0503',
   DEPENDENCY_MISSING: 'KMS.0500',
   INTERNAL_ERROR: 'KMS.0500',

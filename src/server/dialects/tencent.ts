@@ -41,6 +41,8 @@ const TENCENT_ERROR_CODES = {
   // Tencent Cloud's common error code for a caller over an action's frequency limit.
   RATE_LIMITED: 'RequestLimitExceeded',
   BACKEND_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
+  DEVICE_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
+  DEVICE_REFUSED: 'InternalError',
   STORE_UNAVAILABLE: 'UnsupportedOperation.ServiceTemporaryUnavailable',
   DEPENDENCY_MISSING: 'InternalError',
   INTERNAL_ERROR: 'InternalError',

@@ -1,0 +1,378 @@
+/**
+ * Issue 15 on every PKCS#11 device of this machine (SoftHSM2, NSS's softoken; what opencryptoki
+ * lacks is declared): sessions that failed requests cannot break (bad and good imports mixed),
+ * recovery from C_CloseAllSessions / C_Logout / C_Finalize injected from a second pkcs11js
+ * handle, device faults answered DEVICE_UNAVAILABLE without spending the token's budget, the
+ * key policy read back from the device by that second handle, bounded object counts, the
+ * key-wrap code and AES-GCM chosen by running them, and the start-up capability report.
+ */
+import { createDecipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
+import type * as Pkcs11Js from 'pkcs11js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MaterialSpec } from '../../src/algorithms/specs.js';
+import type { Pkcs11Backend } from '../../src/backends/pkcs11/index.js';
+import { loadPkcs11Js, type Pkcs11Lib } from '../../src/backends/pkcs11/pkcs11js.js';
+import { wrapForImport } from '../../src/client/wrap.js';
+import { ManualClock } from '../../src/clock.js';
+import { ImportEngine } from '../../src/engine/import-engine.js';
+import { WrappingKeyPool } from '../../src/engine/wrapping-key-pool.js';
+import { ByokError } from '../../src/errors.js';
+import { MemoryKeyStore } from '../../src/store/memory-store.js';
+import { DEVICES, deviceOptions, type DeviceEntry, type DeviceToken } from '../helpers/devices.js';
+
+const TENANT = 'tenant-p11';
+const OAEP = 'RSAES_OAEP_SHA_1';
+/** One customer RSA key for every good private-key import (the device parses it each time). */
+const customerRsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/** Open the engine's ciphertext blob (0x01 ‖ key ID(36) ‖ iv ‖ ct ‖ tag) with the customer's own AES key. */
+function localAesGcmOpen(material: Uint8Array, blob: Uint8Array): string {
+  const body = blob.subarray(37);
+  const d = createDecipheriv('aes-256-gcm', material, body.subarray(0, 12));
+  d.setAuthTag(body.subarray(body.length - 16));
+  return Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]).toString();
+}
+
+/** A second pkcs11js handle on the same module: another part of this application (or a PIN holder's tool) acting on the token. */
+interface SecondHandle {
+  readonly l: Pkcs11Lib;
+  readonly p11: Pkcs11Js.PKCS11;
+  readonly slot: Buffer;
+  /** Run `fn` on a fresh R/W session of this handle, closed after. */
+  session<T>(fn: (s: Buffer) => T): T;
+  /** Private/secret token objects whose label starts with `prefix`, with attributes read. */
+  objects(prefix: string, types: number[]): Array<{ label: string; values: Array<Buffer | undefined> }>;
+}
+
+async function secondHandle(token: DeviceToken): Promise<SecondHandle> {
+  const l = await loadPkcs11Js();
+  const p11 = new l.PKCS11();
+  p11.load(token.module);
+  try {
+    p11.C_Initialize({ flags: l.CKF_OS_LOCKING_OK });
+  } catch (e) {
+    if ((e as { code?: number }).code !== l.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw e;
+  }
+  const slotOf = () => p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === token.label)!;
+  const handle: SecondHandle = {
+    l, p11,
+    get slot() {
+      return slotOf();
+    },
+    session(fn) {
+      const s = p11.C_OpenSession(slotOf(), l.CKF_RW_SESSION | l.CKF_SERIAL_SESSION);
+      try {
+        return fn(s);
+      } finally {
+        try {
+          p11.C_CloseSession(s);
+        } catch { /* closed under us */ }
+      }
+    },
+    objects(prefix, types) {
+      return handle.session((s) => {
+        p11.C_FindObjectsInit(s, [{ type: l.CKA_TOKEN, value: true }]);
+        const found: Buffer[] = [];
+        for (let batch = p11.C_FindObjects(s, 256); batch.length; batch = p11.C_FindObjects(s, 256)) found.push(...batch);
+        p11.C_FindObjectsFinal(s);
+        const out: Array<{ label: string; values: Array<Buffer | undefined> }> = [];
+        for (const o of found) {
+          const label = p11.C_GetAttributeValue(s, o, [{ type: l.CKA_LABEL }])[0].value?.toString() ?? '';
+          if (!label.startsWith(prefix)) continue;
+          out.push({ label, values: types.map((type) => { try { return p11.C_GetAttributeValue(s, o, [{ type }])[0].value as Buffer; } catch { return undefined; } }) });
+        }
+        return out;
+      });
+    },
+  };
+  return handle;
+}
+
+const bool = (b: Buffer | undefined) => (b === undefined ? undefined : b[0] !== 0);
+
+async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<ByokError> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
+  expect((e as ByokError).code, (e as Error).message).toBe(code);
+  if (message) expect((e as ByokError).message).toMatch(message);
+  return e as ByokError;
+}
+
+/** SoftHSM2 and NSS run every test; opencryptoki the ones its mechanisms allow (its gaps are asserted). */
+const ENTRIES = DEVICES.map((d) => [d.name, d] as const);
+
+describe.each(ENTRIES)('PKCS#11 hardening on %s', (_name, dev: DeviceEntry) => {
+  const unavailable = dev.unavailable();
+  const privateKeys = dev.id !== 'opencryptoki';
+  const clock = new ManualClock(Date.UTC(2026, 11, 1));
+  let token: DeviceToken;
+  let backend: Pkcs11Backend;
+  let second: SecondHandle;
+  let engine: ImportEngine;
+
+  beforeAll(async () => {
+    if (unavailable) return;
+    token = dev.token('harden');
+    const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
+    backend = await createPkcs11Backend(deviceOptions(token, { sessions: 2, clock, sweepIntervalMs: 0 }));
+    second = await secondHandle(token);
+    engine = new ImportEngine({
+      backend, store: new MemoryKeyStore(), clock,
+      tokenSealingKeys: [{ id: 'tk', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
+    });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await backend?.close();
+  });
+
+  /** A fresh external key of `spec` and its import parameters. */
+  async function params(spec: MaterialSpec, algorithm = OAEP) {
+    const key = await engine.createKey({ tenant: TENANT, keySpec: spec });
+    return { keyId: key.keyId, ...(await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm })) };
+  }
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  /** A good import of the customer's RSA key (private-key devices) or of HMAC material. */
+  async function goodImport() {
+    const spec: MaterialSpec = privateKeys ? 'RSA_2048' : 'HMAC_256';
+    const algorithm = privateKeys ? OAEP : 'RSAES_OAEP_SHA_256';
+    const p = await params(spec, algorithm);
+    const w = wrapForImport(privateKeys ? { publicKey: p.publicKey, algorithm, privateKey: customerRsa } : { publicKey: p.publicKey, algorithm, material: new Uint8Array(randomBytes(32)) });
+    return () => engine.importKeyMaterial({
+      tenant: TENANT, keyId: p.keyId, importToken: p.importToken, encryptedKeyMaterial: b64(w.encryptedKeyMaterial),
+      ...(w.encryptedPrivateKey ? { encryptedPrivateKey: b64(w.encryptedPrivateKey) } : {}),
+    });
+  }
+  describe.skipIf(unavailable !== undefined)('sessions', () => {
+    it('bad and good imports mixed concurrently: every good import succeeds, every bad one is the uniform error', async () => {
+      const goods = await Promise.all(Array.from({ length: 6 }, () => goodImport()));
+      // Bad ones: the same shape with the RSA layer or the key-wrap layer corrupted.
+      const bads = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+        const spec: MaterialSpec = privateKeys ? 'RSA_2048' : 'HMAC_256';
+        const algorithm = privateKeys ? OAEP : 'RSAES_OAEP_SHA_256';
+        const p = await params(spec, algorithm);
+        const w = wrapForImport(privateKeys ? { publicKey: p.publicKey, algorithm, privateKey: customerRsa } : { publicKey: p.publicKey, algorithm, material: new Uint8Array(randomBytes(32)) });
+        const material = Uint8Array.from(w.encryptedKeyMaterial);
+        const wrapped = w.encryptedPrivateKey ? Uint8Array.from(w.encryptedPrivateKey) : undefined;
+        if (i % 2 === 0 || !wrapped) material[7] ^= 1;
+        else wrapped[9] ^= 1;
+        return () => engine.importKeyMaterial({
+          tenant: TENANT, keyId: p.keyId, importToken: p.importToken, encryptedKeyMaterial: b64(material),
+          ...(wrapped ? { encryptedPrivateKey: b64(wrapped) } : {}),
+        });
+      }));
+      const runs = goods.flatMap((g, i) => [g(), bads[i]()]);
+      const results = await Promise.allSettled(runs);
+      const good = results.filter((_, i) => i % 2 === 0);
+      const bad = results.filter((_, i) => i % 2 === 1);
+      expect(good.map((r) => (r.status === 'fulfilled' ? r.value.state : (r.reason as ByokError).code))).toEqual(Array(6).fill('Enabled'));
+      expect(bad.map((r) => (r.status === 'rejected' ? (r.reason as ByokError).code : 'imported'))).toEqual(Array(6).fill('DECRYPT_MATERIAL_FAILED'));
+      // Retired sessions closed once their objects were released: the pool is back to its size.
+      expect(backend.device.openSessions).toBeLessThanOrEqual(2);
+    });
+
+    it('a wait for a free session has a timeout: DEVICE_UNAVAILABLE, not a hang', async () => {
+      const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
+      const one = await createPkcs11Backend(deviceOptions(token, { sessions: 1, sessionWaitMs: 50, clock, sweepIntervalMs: 0 }));
+      try {
+        let release!: () => void;
+        const held = one.device.withSession(() => new Promise<void>((r) => { release = r; }));
+        await expectCode(one.device.withSession(() => 1), 'DEVICE_UNAVAILABLE', /No PKCS#11 session became free within 50 ms/);
+        release();
+        await held;
+        expect(await one.device.withSession(() => 2)).toBe(2);
+      } finally {
+        await one.close();
+      }
+    });
+  });
+
+  describe.skipIf(unavailable !== undefined)('recovery', () => {
+    it.each([
+      ['C_CloseAllSessions', (h: SecondHandle) => h.p11.C_CloseAllSessions(h.slot)],
+      ['C_Logout', (h: SecondHandle) => h.session((s) => h.p11.C_Logout(s))],
+      ['C_Finalize', (h: SecondHandle) => h.p11.C_Finalize()],
+    ] as const)('after %s from a second handle: imports, key generation and /readyz work again', async (_what, inject) => {
+      const ready = await goodImport();
+      inject(second);
+      expect((await ready()).state).toBe('Enabled');
+      inject(second);
+      await backend.checkReady();
+      inject(second);
+      const pair = await backend.generateWrappingKeyPair('RSA_2048');
+      expect(pair.publicKeySpki.length).toBeGreaterThan(256);
+      inject(second);
+      expect(await backend.generateMaterial('HMAC_256')).toBeTruthy();
+      expect(backend.device.recoveries).toBeGreaterThan(0);
+    });
+
+    it.skipIf(dev.id !== 'softhsm2')('a fault recovery cannot mend is DEVICE_UNAVAILABLE (503) and spends no budget; the PIN is not tried again', async () => {
+      const soPin = '5678'; // test/helpers/softhsm.ts
+      const newPin = (pin: string) => second.session((s) => {
+        second.p11.C_Login(s, second.l.CKU_SO, soPin);
+        second.p11.C_InitPIN(s, pin);
+        second.p11.C_Logout(s);
+      });
+      const run = await goodImport();
+      // Another application logs us out and the SO changes the user PIN: our re-login fails.
+      second.session((s) => second.p11.C_Logout(s));
+      newPin('24681357');
+      try {
+        const first = await expectCode(run(), 'DEVICE_UNAVAILABLE', /CKR_PIN_INCORRECT/);
+        expect(first.fault).toBe('server');
+        // The token now counts a failure: later recoveries do not try the PIN at all.
+        for (let i = 0; i < 11; i++) await expectCode(run(), 'DEVICE_UNAVAILABLE', /CKF_USER_PIN_COUNT_LOW/);
+        await expectCode(backend.checkReady(), 'DEVICE_UNAVAILABLE');
+      } finally {
+        // The PIN restored and one good login (which resets the count).
+        newPin(token.pin);
+        second.session((s) => second.p11.C_Login(s, second.l.CKU_USER, token.pin));
+      }
+      // The same token imports: 12 device failures spent none of its budget of 10.
+      expect((await run()).state).toBe('Enabled');
+      await backend.checkReady();
+    });
+  });
+
+  describe.skipIf(unavailable !== undefined)('key policy, read back by a second handle', () => {
+    it.skipIf(!privateKeys)('stored material is not modifiable and only its uses; wrapping keys unwrap only; a PIN holder cannot switch on WRAP', async () => {
+      const l = second.l;
+      const rsa = await goodImport();
+      expect((await rsa()).state).toBe('Enabled');
+      const aes = await params('AES_256');
+      const material = new Uint8Array(randomBytes(32));
+      await engine.importKeyMaterial({ tenant: TENANT, keyId: aes.keyId, importToken: aes.importToken, encryptedKeyMaterial: b64(wrapForImport({ publicKey: aes.publicKey, algorithm: OAEP, material }).encryptedKeyMaterial) });
+      // The device's GCM (CK_GCM_PARAMS v2.40) opens locally with the customer's material.
+      const sealed = await engine.encrypt({ tenant: TENANT, keyId: aes.keyId, plaintext: new TextEncoder().encode('device gcm') });
+      expect(localAesGcmOpen(material, sealed.ciphertextBlob)).toBe('device gcm');
+
+      const types = [l.CKA_MODIFIABLE, l.CKA_SENSITIVE, l.CKA_EXTRACTABLE, l.CKA_DECRYPT, l.CKA_UNWRAP, l.CKA_WRAP, l.CKA_DERIVE, l.CKA_SIGN, l.CKA_ENCRYPT];
+      const stored = second.objects('byok-material/', types);
+      expect(stored.length).toBeGreaterThanOrEqual(2);
+      const caps = backend.capabilityReport().device!;
+      for (const o of stored) {
+        const [modifiable, sensitive, extractable, decrypt, unwrap, wrap, derive] = o.values.map(bool);
+        expect({ label: o.label, modifiable, sensitive, extractable, unwrap, wrap: wrap === true, derive }).toEqual({ label: o.label, modifiable: false, sensitive: true, extractable: false, unwrap: false, wrap: false, derive: false });
+        expect(decrypt === false || o.label.includes(aes.keyId)).toBe(true);
+      }
+      const aesObject = stored.find((o) => o.label.includes(aes.keyId))!;
+      expect(aesObject).toBeTruthy();
+      // A PIN holder tries to switch on WRAP (to wrap the key out under its own key): refused.
+      second.session((s) => {
+        second.p11.C_FindObjectsInit(s, [{ type: l.CKA_LABEL, value: aesObject.label }]);
+        const [obj] = second.p11.C_FindObjects(s, 1);
+        second.p11.C_FindObjectsFinal(s);
+        expect(() => second.p11.C_SetAttributeValue(s, obj, [{ type: l.CKA_WRAP, value: true }])).toThrow();
+        if (caps.notCopyableCopies) expect(() => second.p11.C_CopyObject(s, obj, [{ type: l.CKA_TOKEN, value: false }])).toThrow();
+      });
+      // Wrapping keys: unwrap only, not modifiable or copyable, no sign-recover or derive, mechanisms listed.
+      await backend.generateWrappingKeyPair('RSA_2048');
+      const wrapping = second.objects('byok-wrapping-key/', [l.CKA_UNWRAP, l.CKA_DECRYPT, l.CKA_SIGN, l.CKA_SIGN_RECOVER, l.CKA_DERIVE, l.CKA_MODIFIABLE, l.CKA_COPYABLE, l.CKA_ALLOWED_MECHANISMS]);
+      expect(wrapping.length).toBeGreaterThan(0);
+      for (const w of wrapping) {
+        expect(w.values.slice(0, 6).map(bool)).toEqual([true, false, false, false, false, false]);
+        // CKA_COPYABLE=false where the device can keep it on a token object (NSS's database cannot).
+        if (caps.notCopyableObjects) expect(bool(w.values[6])).toBe(false);
+        if (caps.allowedMechanisms) expect(w.values[7]?.length).toBe(16); // OAEP and PKCS#1 v1.5
+      }
+    });
+
+    it.skipIf(!privateKeys)('the audit says host-decode when an envelope\'s temporary key was decoded on the host', async () => {
+      const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
+      const host = await createPkcs11Backend(deviceOptions(token, { sessions: 2, clock, sweepIntervalMs: 0, allowHostOaepDecode: true }));
+      const audits: Array<{ operation: string; unwrapPath?: string }> = [];
+      const e2 = new ImportEngine({
+        backend: host, store: new MemoryKeyStore(), clock, onAudit: (r) => audits.push(r),
+        tokenSealingKeys: [{ id: 'tk', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
+      });
+      try {
+        // SHA-256 where the device lacks it (SoftHSM2): the RSA layer is decoded on the host.
+        const algorithm = dev.id === 'softhsm2' ? 'RSA_AES_KEY_WRAP_SHA_256' : 'RSA_AES_KEY_WRAP_SHA_1';
+        const key = await e2.createKey({ tenant: TENANT, keySpec: 'RSA_2048' });
+        const p = await e2.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm });
+        const w = wrapForImport({ publicKey: p.publicKey, algorithm, privateKey: customerRsa });
+        await e2.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: p.importToken, encryptedKeyMaterial: b64(w.encryptedKeyMaterial) });
+        const imported = audits.find((a) => a.operation === 'ImportKeyMaterial')!;
+        expect(imported.unwrapPath).toBe(dev.id === 'softhsm2' ? 'host-decode' : 'device-unwrap');
+      } finally {
+        await e2.close();
+        await host.close();
+      }
+    });
+  });
+
+  describe.skipIf(unavailable !== undefined)('object counts', () => {
+    it('hundreds of get-parameters calls, then after the timer sweep at most the pool\'s keys remain; an import destroys its key', async () => {
+      const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
+      const swept = await createPkcs11Backend(deviceOptions(token, { sessions: 2, clock, sweepIntervalMs: 100, tokenLifetimeSeconds: 48 * 3600 }));
+      const pool = new WrappingKeyPool({ backend: swept, targets: { RSA_2048: 4 }, clock });
+      const e3 = new ImportEngine({
+        backend: swept, store: new MemoryKeyStore(), clock, tokenLifetimeSeconds: 48 * 3600, wrappingKeyPool: pool,
+        tokenSealingKeys: [{ id: 'tk', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
+      });
+      const count = () => second.objects('byok-wrapping-key/', []).length;
+      try {
+        await swept.sweepExpiredWrappingKeys(true);
+        clock.advance(60 * 3600_000); // everything made before is past any lifetime
+        await swept.sweepExpiredWrappingKeys(true);
+        const before = count();
+        const key = await e3.createKey({ tenant: TENANT, keySpec: 'HMAC_256' });
+        const algorithm = dev.id === 'softhsm2' ? OAEP : 'RSAES_OAEP_SHA_256';
+        // 100 on SoftHSM2, where the defect was measured (200 calls: 18 → 220 objects); the bound is
+        // the same mechanism on the other devices, with fewer key generations (each costs ~0.1–1 s).
+        const calls = dev.id === 'softhsm2' ? 100 : 24;
+        let last!: Awaited<ReturnType<ImportEngine['getParametersForImport']>>;
+        for (let i = 0; i < calls; i += 2) {
+          const batch = await Promise.all(Array.from({ length: 2 }, () => e3.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm })));
+          last = batch[1];
+        }
+        await pool.refill();
+        expect(count()).toBeGreaterThanOrEqual(before + calls);
+        // An import that succeeds destroys its wrapping key at once.
+        const n = count();
+        await e3.importKeyMaterial({ tenant: TENANT, keyId: key.keyId, importToken: last.importToken, encryptedKeyMaterial: b64(wrapForImport({ publicKey: last.publicKey, algorithm, material: new Uint8Array(randomBytes(32)) }).encryptedKeyMaterial) });
+        expect(count()).toBe(n - 1);
+        // A 48 h token still works at 47 h (the lifetime is derived from the token lifetime) …
+        clock.advance(47 * 3600_000);
+        await swept.sweepExpiredWrappingKeys(true);
+        expect(count()).toBe(n - 1);
+        // … and past it the timer (not a key generation) sweeps them: at most the pool's 4 remain.
+        clock.advance(4 * 3600_000);
+        const deadline = Date.now() + 10_000;
+        while (count() > 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(count()).toBeLessThanOrEqual(4);
+        // The pool's keys go when it closes.
+        await pool.close();
+        expect(count()).toBe(0);
+      } finally {
+        await e3.close();
+        await pool.close();
+        await swept.close();
+      }
+    }, 300_000);
+  });
+
+  describe.skipIf(unavailable !== undefined)('capabilities from the device', () => {
+    it('the key-wrap code ran an RFC 5649 vector, GCM a round trip; the report names every algorithm × spec', () => {
+      const report = backend.capabilityReport();
+      const kwp = { softhsm2: '0x210A', nss: '0x210B', opencryptoki: undefined }[dev.id];
+      if (kwp) expect(report.device!.keyWrapWithPadding).toBe(kwp);
+      else expect(report.device!.keyWrapWithPadding).toMatch(/^none: no AES key wrap with padding passed the RFC 5649 vector/);
+      expect(report.device!.aesGcm).toBe(dev.id !== 'opencryptoki');
+      const row = (algorithm: string, keySpec: string) => report.rows.find((r) => r.algorithm === algorithm && r.keySpec === keySpec)!;
+      const material = (spec: string) => report.rows.find((r) => r.materialSpec === spec)!;
+      expect(row('SM2_ENCRYPT', 'SM2')).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/no SM2 mechanism/) });
+      expect(row('RSAES_OAEP_SHA_1', 'RSA_2048').status).toBe('device');
+      expect(row('RSAES_OAEP_SHA_256', 'RSA_2048').status).toBe(dev.id === 'softhsm2' ? 'unsupported' : 'device');
+      // HMAC keys need only their HMAC (no GCM, no CMAC): opencryptoki imports them too.
+      expect(material('HMAC_256').status).toBe('device');
+      expect(material('AES_256').status).toBe(dev.id === 'opencryptoki' ? 'unsupported' : 'device');
+      if (dev.id === 'opencryptoki') {
+        expect(material('AES_256').reason).toMatch(/AES-GCM/);
+        expect(material('RSA_2048').reason).toMatch(/AES key wrap with padding/);
+        expect(report.device!.fingerprint).toBe('aes-ecb');
+      }
+      expect(report.rows.filter((r) => r.status === 'unsupported').every((r) => (r.reason ?? '').length > 10)).toBe(true);
+    });
+  });
+});
