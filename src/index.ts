@@ -94,6 +94,6 @@ export type {
   WrappingKeySpecInfo,
   MaterialSpecInfo,
 } from './algorithms/specs.js';
-export type { CryptoBackend, MaterialHandle, WrappingKeyPair, UnwrapRequest, BackendId, CapabilityQuery } from './backends/crypto-backend.js';
+export type { CryptoBackend, MaterialHandle, WrappingKeyPair, UnwrapRequest, BackendId, CapabilityQuery, CapabilityReport, CapabilityRow } from './backends/crypto-backend.js';
 export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
