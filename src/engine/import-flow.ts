@@ -106,7 +106,7 @@ export class ImportFlow {
         throw e;
       }
     } finally {
-      zeroize(request.token.privateKeyBlob);
+      request.token.dispose();
     }
   }
 
@@ -137,7 +137,7 @@ export class ImportFlow {
       if (now >= claims.expiresAt) throw new ByokError('IMPORT_TOKEN_EXPIRED');
       return { keyId, token, shape, ciphertext, materialExpiresAt, ...(encryptedPrivateKey ? { encryptedPrivateKey } : {}) };
     } catch (e) {
-      zeroize(token.privateKeyBlob);
+      token.dispose();
       throw e;
     }
   }
@@ -166,9 +166,14 @@ export class ImportFlow {
 
   /** 4. Unwrap in the shape the token's algorithm and the key spec decided. */
   private async unwrap(request: OpenedImport, audit: AuditDetails): Promise<MaterialHandle> {
-    const { claims, privateKeyBlob, digest } = request.token;
+    const { token } = request;
+    const { claims, digest } = token;
     const handle = await unwrapImport(this.parts.backend, request.shape, {
-      keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec, privateKeyBlob,
+      keySpec: claims.keySpec, algorithm: claims.algorithm, materialSpec: claims.materialSpec,
+      // Read only by a backend that has not parsed this token's key yet: the token opens its sealed blob then.
+      get privateKeyBlob() {
+        return token.privateKeyBlob;
+      },
       ciphertext: request.ciphertext, encryptedPrivateKey: request.encryptedPrivateKey, cacheKey: digest, cacheUntil: claims.expiresAt * 1000,
     });
     if (handle.unwrapPath) audit.unwrapPath = handle.unwrapPath;
