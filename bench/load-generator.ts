@@ -38,8 +38,11 @@ export interface LoadResult {
   readonly statuses: Record<string, number>;
   readonly errors: number;
   readonly timeouts: number;
+  /** From the first request sent to the last answer (autocannon's own clock ticks once a second). */
   readonly seconds: number;
   readonly completed: number;
+  /** The first few answers that were not 200, for the report. */
+  readonly refusals: readonly string[];
 }
 
 function requestsFor(job: LoadJob): autocannon.Request[] {
@@ -66,6 +69,7 @@ function requestsFor(job: LoadJob): autocannon.Request[] {
       },
       onResponse: (status, body, context) => {
         context.params = status === 200 ? JSON.parse(body) : undefined;
+        if (status !== 200) refuse(status, body);
       },
     },
     {
@@ -80,8 +84,16 @@ function requestsFor(job: LoadJob): autocannon.Request[] {
           body: JSON.stringify({ key_id: context.keyId, import_token: params.import_token, encrypted_key_material: wrapped.toString('base64') }),
         };
       },
+      onResponse: (status, body) => {
+        if (status !== 200) refuse(status, body);
+      },
     },
   ];
+}
+
+const refusals: string[] = [];
+function refuse(status: number, body: string): void {
+  if (refusals.length < 3) refusals.push(`${status} ${body.slice(0, 200)}`);
 }
 
 /** One material per key (a re-import must bring the same material back). */
@@ -94,21 +106,24 @@ function materialFor(keyId: string): Buffer {
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
-  const started = performance.now();
+  let first = Infinity;
+  let last = 0;
   const instance = autocannon({
     url: job.url, connections: job.connections, pipelining: 1, headers: { 'content-type': 'application/json', ...job.headers },
     ...(job.amount !== undefined ? { amount: job.amount } : { duration: job.duration ?? 3 }),
     requests: requestsFor(job),
   });
-  instance.on('response', (_client: unknown, statusCode: number) => {
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    last = performance.now();
+    first = Math.min(first, last - responseTime);
   });
   const result = await instance;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = Math.max(1e-3, (last - first) / 1000);
   const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
   return {
     requestsPerSecond: completed / seconds, p50: result.latency.p50, p99: result.latency.p99, statuses,
-    errors: result.errors, timeouts: result.timeouts, seconds, completed,
+    errors: result.errors, timeouts: result.timeouts, seconds, completed, refusals,
   };
 }
 

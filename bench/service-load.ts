@@ -47,7 +47,7 @@ export async function startService(dataDir: string, args: readonly string[]): Pr
   return {
     url, pid: child.pid!,
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),
