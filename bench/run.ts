@@ -390,10 +390,17 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     const before = process.memoryUsage();
     const t0 = performance.now();
     let started = 0;
+    let done = 0;
+    // A reading every tenth of the run: flat means flat throughout, not only at the ends.
+    const every = Math.max(1, Math.floor(imports / 10));
     await Promise.all(lanes.map(async (next) => {
       while (started < imports) {
         started++;
         await next();
+        if (++done % every === 0) {
+          const u = process.memoryUsage();
+          log(`memory: ${done} imports in ${((performance.now() - t0) / 1000).toFixed(0)} s, heap ${(u.heapUsed / 2 ** 20).toFixed(1)} MiB, RSS ${(u.rss / 2 ** 20).toFixed(1)} MiB`);
+        }
       }
     }));
     const took = (performance.now() - t0) / 1000;
