@@ -312,7 +312,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   await pooled.close();
 
   // 9. Memory after many imports.
-  await memorySection(quick ? 500 : 100_000);
+  await memorySection(option('--imports') !== undefined ? Number(option('--imports')) : quick ? 500 : 100_000);
   await backend.close();
 
   // 10. PKCS#11 (SoftHSM2), when installed: our unwrap vs a raw pkcs11js loop on the same token.
@@ -327,7 +327,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     const duration = quick ? 1 : 3;
     const connections = quick ? 4 : 16;
     const keyCount = quick ? 2 : 16;
-    const pool = quick ? connections : 128;
+    const pool = quick ? connections : 48;
     const base = ['--keygen-workers', String(cores)];
     let svc = await startService(join(dir, 'svc'), ['--workers', String(cores), '--key-pool', String(pool), ...base]);
     try {

@@ -2,7 +2,7 @@
 import { loadOptional } from '../../optional-dependency.js';
 import { defineCommand, EXIT } from '../command-line.js';
 
-const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11] [--no-service] [--memory N]
+const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11] [--no-service] [--imports N] [--memory N]
 
 Measures unwrap ops/s per algorithm and key spec (one thread and all cores), SM2 against
 sm-crypto, import-token issue/verify, getParametersForImport latency with a warm and an empty
@@ -13,13 +13,14 @@ key-generation rate), memory after many imports, and the PKCS#11 backend against
 loop when SoftHSM2 is installed — each next to the same run's anchor (\`openssl speed\`, one
 core's key generation), as a ratio. Writes JSON, an SVG of ops/s against requests in flight and
 against workers, and benny charts to DIR (default bench/results). --quick finishes in about a
-minute (CI smoke); --no-service skips the HTTP rows; --memory N runs only the memory section,
+minute (CI smoke); --no-service skips the HTTP rows; --imports N sets the memory section's
+imports (default 100000); --memory N runs only the memory section,
 over N imports (run node with --expose-gc for a GC before each reading).
 
 Exit codes: 0 ran, 1 a measurement failed, 2 usage error.`;
 
 export const command = defineCommand({ name: 'bench', summary: 'throughput benchmarks against openssl speed', usage }, async (argv) => {
-  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--no-service', '--out', '--memory'].includes(a) && !['--out', '--memory'].includes(argv[i - 1]));
+  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--no-service', '--out', '--memory', '--imports'].includes(a) && !['--out', '--memory', '--imports'].includes(argv[i - 1]));
   if (unknown.length) {
     process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
     return EXIT.USAGE;
