@@ -3,6 +3,7 @@
  * operations per second (RSA sign = the private operation a decrypt also costs; SM2 sign).
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 
 export interface OpensslAnchor {
   readonly what: string;
@@ -35,4 +36,19 @@ export function opensslRsa(bits: 2048 | 3072 | 4096, seconds: number, processes 
 
 export function opensslSm2(seconds: number): OpensslAnchor {
   return { what: 'openssl speed sm2 sign/s', opsPerSecond: parseSm2(run(['-seconds', String(seconds), '-mr', 'sm2'])), processes: 1 };
+}
+
+/**
+ * One core's RSA key-pair generation rate: generateKeyPairSync on this thread, as the
+ * key-generation workers run it (OpenSSL 3.0's `openssl speed` has no RSA key-generation test).
+ * At least `minKeys` keys (the time per key varies widely: prime search).
+ */
+export function rsaKeyGeneration(bits: 2048 | 3072 | 4096, seconds: number, minKeys = 8): OpensslAnchor {
+  let n = 0;
+  const start = performance.now();
+  while (n < minKeys || performance.now() - start < seconds * 1000) {
+    generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+    n++;
+  }
+  return { what: `RSA-${bits} key generation, one core (node generateKeyPairSync)`, opsPerSecond: n / ((performance.now() - start) / 1000), processes: 1 };
 }

@@ -54,7 +54,7 @@ export type { AuditRecord, AuditDetails, AuditSink } from './engine/audit.js';
 
 export type {
   KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin, AliasRecord,
-  EngineKeyBinding, EngineKeyCheck, EngineKeyRole, EngineKeyVerifier,
+  EngineKeyBinding, EngineKeyCheck, EngineKeyRole, EngineKeyVerifier, CommittedReservation,
 } from './store/key-store.js';
 export { MemoryKeyStore } from './store/memory-store.js';
 export type { PostgresUrl } from './store/store-url.js';

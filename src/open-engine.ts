@@ -48,6 +48,11 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
   readonly backend?: CryptoBackend | 'pure';
   /** Worker threads for the pure backend's private-key work (default 0 = inline). */
   readonly workers?: number;
+  /**
+   * The pure backend's key-generation threads (default 1 with workers, else none: libuv's pool);
+   * the wrapping-key pool refills with as many generations at once.
+   */
+  readonly keyGenerationWorkers?: number;
   /** The pure backend's worker script, for a bundle that ships it apart (see PureBackendOptions.workerUrl). */
   readonly workerUrl?: URL | string;
   /** SQLite busy timeout in ms (default 10 s). */
@@ -60,7 +65,7 @@ export interface OpenEngineOptions extends Omit<ImportEngineOptions, 'backend' |
 
 /** Open an engine: by default the pure backend, the SQLite store and the keys under `dataDir`; give a store, a backend or keys to replace each. */
 export async function openEngine(options: OpenEngineOptions = {}): Promise<ImportEngine> {
-  const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, workerUrl, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
+  const { dataDir = 'data', keys: givenKeys, store: storeOption, backend: backendOption, workers, keyGenerationWorkers, workerUrl, sqliteBusyTimeoutMs, wrappingKeyPoolTargets, wrappingKeyPoolDepth, ...engineOptions } = options;
   /** What we open, in order; closed in reverse by the engine, or here if a later step fails. */
   const created: Closable[] = [];
   const own = <T extends Closable>(part: T): T => (created.push(part), part);
@@ -71,9 +76,10 @@ export async function openEngine(options: OpenEngineOptions = {}): Promise<Impor
     const backend = typeof backendOption === 'object' ? backendOption : own(createPureBackend({
       masterKey: keys.master[0].key, masterKeyId: keys.master[0].id, previousMasterKeys: keys.master.slice(1),
       ...(options.clock ? { clock: options.clock } : {}), workers: workers ?? 0, ...(workerUrl !== undefined ? { workerUrl } : {}),
+      ...(keyGenerationWorkers !== undefined ? { keyGenerationWorkers } : {}),
     }));
     const targets = wrappingKeyPoolTargets ?? defaultPoolTargets(backend, wrappingKeyPoolDepth ?? 0);
-    const ownPool = targets ? own(new WrappingKeyPool({ backend, targets, ...(options.clock ? { clock: options.clock } : {}) })) : undefined;
+    const ownPool = targets ? own(new WrappingKeyPool({ backend, targets, concurrency: keyGenerationWorkers ?? 1, ...(options.clock ? { clock: options.clock } : {}) })) : undefined;
     ownPool?.refill().catch(() => undefined);
     const wrappingKeyPool = ownPool ?? engineOptions.wrappingKeyPool;
     return new ImportEngine({

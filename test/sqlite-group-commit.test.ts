@@ -3,11 +3,14 @@
  * caller's mutation stays atomic and isolated, and nobody is answered before its batch is on
  * disk (an fdatasync of the WAL begun after the COMMIT).
  */
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createPureBackend } from '../src/backends/pure/pure-backend.js';
+import { ImportEngine } from '../src/engine/import-engine.js';
 import { ByokError } from '../src/errors.js';
 import type { KeyRecord } from '../src/store/key-store.js';
 import { SqliteKeyStore } from '../src/store/sqlite-store.js';
@@ -143,6 +146,64 @@ describe('SQLite group commit', () => {
     await expect(store.reserveTokenAttempt('d', 1, 1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     seam.syncFile = (_fd, done) => done(null);
     await store.close();
+  });
+
+  it('an attempt reservation is answered at its COMMIT, durable only after its fdatasync; parallel ones stop at the budget', async () => {
+    const { store } = openStore();
+    await store.createKey(record('a'));
+    const syncs: Array<(e: Error | null) => void> = [];
+    const seam = store as unknown as { syncFile: (fd: number, done: (e: Error | null) => void) => void };
+    seam.syncFile = (_fd, done) => syncs.push(done);
+    const reservations = await Promise.all(Array.from({ length: 5 }, () => store.reserveTokenAttemptCommitted('d', 9_999_999_999, 3)));
+    expect(reservations.map((r) => r.reserved)).toEqual([true, true, true, false, false]);
+    expect(syncs).toHaveLength(1); // answered while the disk still flushes
+    let durable = 0;
+    for (const r of reservations) void r.durable.then(() => durable++);
+    await new Promise((r) => setImmediate(r));
+    expect(durable).toBe(0);
+    syncs.shift()!(null);
+    await Promise.all(reservations.map((r) => r.durable));
+    expect(durable).toBe(5);
+    // A failed fdatasync: the reservation was committed, but never durable.
+    const lost = await store.reserveTokenAttemptCommitted('e', 9_999_999_999, 3);
+    expect(lost.reserved).toBe(true);
+    syncs.shift()!(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    await expect(lost.durable).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    seam.syncFile = (_fd, done) => done(null);
+    await store.close();
+  });
+
+  it('the engine unwraps during the reservation\'s fdatasync but answers only after it; a failed one is STORE_UNAVAILABLE, no oracle answer', async () => {
+    const { store } = openStore();
+    const backend = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) });
+    const engine = new ImportEngine({ backend, store, tokenSealingKeys: [{ id: 'tk1', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)) });
+    try {
+      const { keyId } = await engine.createKey({ tenant: 't' });
+      const params = await engine.getParametersForImport({ tenant: 't', keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
+      const spki = createPublicKey({ key: Buffer.from(params.publicKey, 'base64'), format: 'der', type: 'spki' });
+      const bad = publicEncrypt({ key: spki, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+      bad[bad.length - 1] ^= 1;
+      const unwraps: number[] = [];
+      const unwrapMaterial = backend.unwrapMaterial.bind(backend);
+      backend.unwrapMaterial = (req) => (unwraps.push(syncs.length), unwrapMaterial(req));
+      const syncs: Array<(e: Error | null) => void> = [];
+      const seam = store as unknown as { syncFile: (fd: number, done: (e: Error | null) => void) => void };
+      seam.syncFile = (_fd, done) => syncs.push(done);
+      let settled = false;
+      const attempt = engine.importKeyMaterial({ tenant: 't', keyId, importToken: params.importToken, encryptedKeyMaterial: new Uint8Array(bad) }).finally(() => (settled = true));
+      attempt.catch(() => undefined);
+      while (unwraps.length === 0) await new Promise((r) => setImmediate(r));
+      expect(unwraps).toEqual([1]); // the unwrap ran while the reservation's fdatasync was pending
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(false); // the unwrap's answer waits for the disk
+      syncs.shift()!(Object.assign(new Error('EIO'), { code: 'EIO' }));
+      await expect(attempt).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      seam.syncFile = (_fd, done) => done(null);
+    } finally {
+      await engine.close();
+      await backend.close();
+      await store.close().catch(() => undefined);
+    }
   });
 
   it('after close every write is STORE_UNAVAILABLE', async () => {

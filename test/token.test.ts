@@ -3,7 +3,7 @@
  * the seeds' size pattern for every spec, and the engine's handling of the sealed private key
  * (zeroized once sealed and once used; unwrap cached under the token digest until its expiry).
  */
-import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WrappingKeySpec } from '../src/algorithms/specs.js';
 import type { CryptoBackend, UnwrapRequest, WrappingKeyPair } from '../src/backends/crypto-backend.js';
@@ -35,40 +35,87 @@ describe('token format', () => {
   const tk1 = key('tk1');
   const blob = new Uint8Array(randomBytes(300));
 
-  it('round-trips claims and blob; the digest is SHA-256 of the token bytes', () => {
+  it('round-trips claims and blob; the digest is the token MAC (its last 32 bytes), hex', () => {
     const sealer = new TokenSealer([tk1]);
     const token = sealer.seal(claims, blob);
     const opened = sealer.open(token);
     expect(opened.claims).toMatchObject(claims);
     expect(Buffer.from(opened.privateKeyBlob)).toEqual(Buffer.from(blob));
-    expect(opened.digest).toBe(createHash('sha256').update(Buffer.from(token, 'base64')).digest('hex'));
-    // Two seals of the same input differ (fresh IV and nonce), so digests never collide by design.
+    expect(opened.digest).toBe(Buffer.from(token, 'base64').subarray(-32).toString('hex'));
+    // Two seals of the same input differ (fresh IV), so digests never collide by design.
     expect(sealer.seal(claims, blob)).not.toBe(token);
   });
 
-  it('layout: version 2 ‖ idLen ‖ sealing-key ID ‖ iv(12) ‖ ciphertext ‖ tag(16); claims binary; the blob is not visible', () => {
+  it('layout: base64(version 3 ‖ idLen ‖ ID ‖ claimsLen ‖ claims ‖ iv ‖ GCM(blob) ‖ tag) ‖ base64(HMAC-SHA256 of that text); the blob is not visible', () => {
     const tk = key('tk1');
-    const token = Buffer.from(new TokenSealer([tk]).seal(claims, blob), 'base64');
-    expect(token[0]).toBe(2);
+    const text = new TokenSealer([tk]).seal(claims, blob);
+    const token = Buffer.from(text, 'base64');
+    expect(token[0]).toBe(3);
     expect(token[1]).toBe(3);
     expect(token.subarray(2, 5).toString('ascii')).toBe('tk1');
     expect(token.includes(Buffer.from(blob.subarray(0, 16)))).toBe(false);
-    expect(token.includes(Buffer.from(claims.tenant))).toBe(false);
-    // Open it by hand: plaintext = issuedAt(6) ‖ expiresAt(6) ‖ five len(2)-prefixed strings ‖ blob.
-    const d = createDecipheriv('aes-256-gcm', tk.key, token.subarray(5, 17));
-    d.setAAD(token.subarray(0, 5));
-    d.setAuthTag(token.subarray(token.length - 16));
-    const p = Buffer.concat([d.update(token.subarray(17, token.length - 16)), d.final()]);
-    expect(p.readUIntBE(0, 6)).toBe(claims.issuedAt);
-    expect(p.readUIntBE(6, 6)).toBe(claims.expiresAt);
-    let off = 12;
+    // The keys, derived by hand: HMAC-SHA256(sealing key, label); the MAC key is used as its hex text.
+    const derive = (label: string) => createHmac('sha256', tk.key).update(label).digest();
+    const macKey = Buffer.from(derive('byok/import-token/v3/mac').toString('hex'), 'latin1');
+    const body = text.slice(0, -44);
+    expect(body.length % 4).toBe(0);
+    expect(text.slice(-44)).toBe(createHmac('sha256', macKey).update(body, 'latin1').digest('base64'));
+    // The claims in clear: issuedAt(6) ‖ expiresAt(6) ‖ five len(2)-prefixed strings ‖ padding.
+    const claimsLength = token.readUInt16BE(5);
+    let off = 7;
+    expect(token.readUIntBE(off, 6)).toBe(claims.issuedAt);
+    expect(token.readUIntBE(off + 6, 6)).toBe(claims.expiresAt);
+    off += 12;
     for (const name of ['tenant', 'keyId', 'algorithm', 'keySpec', 'materialSpec'] as const) {
-      const len = p.readUInt16BE(off);
-      expect(p.subarray(off + 2, off + 2 + len).toString('utf8')).toBe(claims[name]);
+      const len = token.readUInt16BE(off);
+      expect(token.subarray(off + 2, off + 2 + len).toString('utf8')).toBe(claims[name]);
       off += 2 + len;
     }
-    off += 2 + p.readUInt16BE(off); // padding (0 here: the blob is long enough)
-    expect(Buffer.from(p.subarray(off))).toEqual(Buffer.from(blob));
+    off += 2 + token.readUInt16BE(off);
+    expect(off).toBe(7 + claimsLength);
+    // The blob: AES-256-GCM under the derived key, the body before the IV as AAD.
+    const bodyBytes = token.subarray(0, token.length - 32);
+    const d = createDecipheriv('aes-256-gcm', derive('byok/import-token/v3/seal'), bodyBytes.subarray(off, off + 12));
+    d.setAAD(bodyBytes.subarray(0, off));
+    d.setAuthTag(bodyBytes.subarray(bodyBytes.length - 16));
+    expect(Buffer.concat([d.update(bodyBytes.subarray(off + 12, bodyBytes.length - 16)), d.final()])).toEqual(Buffer.from(blob));
+  });
+
+  it('verify decrypts nothing: a token whose MAC holds but whose sealed blob is garbage opens, and fails only when the blob is read', () => {
+    const tk = key('tk1');
+    const sealer = new TokenSealer([tk]);
+    const text = sealer.seal(claims, blob);
+    const bytes = Buffer.from(text, 'base64');
+    const body = bytes.subarray(0, bytes.length - 32);
+    body[body.length - 20] ^= 1; // inside the GCM ciphertext
+    const forgedBody = body.toString('base64');
+    const macKey = Buffer.from(createHmac('sha256', tk.key).update('byok/import-token/v3/mac').digest('hex'), 'latin1');
+    const forged = forgedBody + createHmac('sha256', macKey).update(forgedBody, 'latin1').digest('base64');
+    const opened = sealer.open(forged);
+    expect(opened.claims).toMatchObject(claims);
+    expectInvalid(() => opened.privateKeyBlob);
+    // The same change without the MAC key: refused by open() itself, before any decryption.
+    expectInvalid(() => sealer.open(forgedBody + text.slice(-44)));
+  });
+
+  it('still opens version 2 tokens (binary claims, all sealed), with their SHA-256 digest', () => {
+    const tk = key('tk1');
+    const header = Buffer.concat([Buffer.of(2, 3), Buffer.from('tk1')]);
+    const strings = ['tenant', 'keyId', 'algorithm', 'keySpec', 'materialSpec'] as const;
+    const times = Buffer.alloc(12);
+    times.writeUIntBE(claims.issuedAt, 0, 6);
+    times.writeUIntBE(claims.expiresAt, 6, 6);
+    const plain = Buffer.concat([times, ...strings.flatMap((n) => [Buffer.of(0, claims[n].length), Buffer.from(claims[n])]), Buffer.of(0, 0), blob]);
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', tk.key, iv);
+    c.setAAD(header);
+    const v2 = Buffer.concat([header, iv, c.update(plain), c.final(), c.getAuthTag()]);
+    const opened = new TokenSealer([tk]).open(v2.toString('base64'));
+    expect(opened.claims).toMatchObject(claims);
+    expect(Buffer.from(opened.privateKeyBlob)).toEqual(Buffer.from(blob));
+    expect(opened.digest).toBe(createHash('sha256').update(v2).digest('hex'));
+    opened.dispose();
+    expect(opened.privateKeyBlob.every((x) => x === 0)).toBe(true);
   });
 
   it('still opens version 1 tokens (JSON claims), sealed before the upgrade', () => {
@@ -94,7 +141,7 @@ describe('token format', () => {
     const opened = new TokenSealer([tk1]).open(new TokenSealer([tk1]).seal(claims, blob));
     const whole = new Uint8Array(opened.privateKeyBlob.buffer);
     expect(whole.length).toBeLessThan(blob.length + 200);
-    opened.privateKeyBlob.fill(0);
+    opened.dispose();
     expect(Buffer.from(whole).includes(Buffer.from(blob.subarray(0, 16)))).toBe(false);
   });
 
@@ -123,18 +170,18 @@ describe('token format', () => {
     expectInvalid(() => sealer.open(b64.slice(0, 150)));
     expectInvalid(() => sealer.open('A'.repeat(6148)));
     expectInvalid(() => sealer.open(undefined as unknown as string));
-    // Non-canonical base64: same bytes, different text (an unused low bit of the last symbol
-    // set). Pick a blob length (beyond the 200-character minimum's padding) whose token ends in
-    // '==' so the case always runs.
-    const padded = [0, 1, 2].map((n) => sealer.seal(claims, new Uint8Array(200 + n))).find((t) => t.endsWith('=='))!;
+    // Non-canonical base64: same bytes, different text. The MAC's 44 characters end in '=' and
+    // the one before it has two unused low bits: setting one keeps the bytes, not the text.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-    const lastAt = padded.length - 3;
-    const odd = padded.slice(0, lastAt) + alphabet[alphabet.indexOf(padded[lastAt]) | 1] + '==';
-    expect(odd).not.toBe(padded);
-    expect(Buffer.from(odd, 'base64')).toEqual(Buffer.from(padded, 'base64'));
-    expect(sealer.open(padded).claims.keyId).toBe(claims.keyId);
+    const lastAt = b64.length - 2;
+    const odd = b64.slice(0, lastAt) + alphabet[alphabet.indexOf(b64[lastAt]) ^ 1] + '=';
+    expect(odd).not.toBe(b64);
+    expect(Buffer.from(odd, 'base64')).toEqual(Buffer.from(b64, 'base64'));
+    expect(sealer.open(b64).claims.keyId).toBe(claims.keyId);
     expectInvalid(() => sealer.open(odd));
-    for (const version of [0, 1, 3, 255]) {
+    // A character outside latin1 whose low byte is the right one.
+    expectInvalid(() => sealer.open(b64.slice(0, -3) + String.fromCharCode(0x100 + b64.charCodeAt(b64.length - 3)) + b64.slice(-2)));
+    for (const version of [0, 1, 2, 4, 255]) {
       const other = Buffer.from(bytes);
       other[0] = version;
       expectInvalid(() => sealer.open(other.toString('base64')));
@@ -212,7 +259,7 @@ describe('the engine and the sealed private key', () => {
       const wrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(params.publicKey, 'base64'), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
       await engine.importKeyMaterial({ tenant: 't', keyId: k.keyId, importToken: params.importToken, encryptedKeyMaterial: new Uint8Array(wrapped) });
       expect(requests).toHaveLength(1);
-      expect(requests[0].cacheKey).toBe(createHash('sha256').update(Buffer.from(params.importToken, 'base64')).digest('hex'));
+      expect(requests[0].cacheKey).toBe(Buffer.from(params.importToken, 'base64').subarray(-32).toString('hex'));
       expect(requests[0].cacheUntil).toBe(params.expirationTime * 1000);
       expect(requests[0].privateKeyBlob.length).toBeGreaterThan(1000);
       expect(requests[0].privateKeyBlob.every((b) => b === 0)).toBe(true);

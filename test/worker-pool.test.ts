@@ -71,6 +71,36 @@ describe('worker pool', () => {
     }
   });
 
+  it('sends the key blob only to a worker that lacks the parsed key; a worker that dropped it answers KEY_NOT_CACHED and gets the blob', async () => {
+    const material = new Uint8Array(randomBytes(32));
+    const ct = opensslPkeyutlEncrypt(rsa.publicKeySpki, material, SEED_PKEYOPTS.RSAES_OAEP_SHA_256);
+    let reads = 0;
+    const request = (cacheKey: string) => ({
+      keySpec: 'RSA_2048', algorithm: 'RSAES_OAEP_SHA_256', materialSpec: 'AES_256', ciphertext: ct, cacheKey, cacheUntil: Date.now() + 60_000,
+      get privateKeyBlob() {
+        reads++;
+        return rsa.privateKeyBlob;
+      },
+    } as const);
+    const probe = async (cacheKey: string) => {
+      const handle = await pooled.unwrapMaterial(request(cacheKey));
+      const fingerprint = await pooled.fingerprintMaterial(handle, 'k');
+      await pooled.release(handle);
+      return Buffer.from(fingerprint).toString('hex');
+    };
+    const first = await probe('blob-once');
+    expect(reads).toBe(1);
+    // One at a time, so the least-busy worker is always free: the pool prefers the one holding the key.
+    for (let i = 0; i < 6; i++) expect(await probe('blob-once')).toBe(first);
+    expect(reads).toBe(1);
+    // White box: make the pool believe every worker holds a key none of them has.
+    const slots = (pooled as unknown as { pool: { slots: Array<{ known: Map<string, number> }> } }).pool.slots;
+    for (const slot of slots) slot.known.set('ghost', Date.now() + 60_000);
+    reads = 0;
+    expect(await probe('ghost')).toBe(first);
+    expect(reads).toBe(1); // sent without the blob, refused, sent again with it
+  });
+
   it('carries the uniform error across the thread boundary', async () => {
     const bad = opensslPkeyutlEncrypt(rsa.publicKeySpki, new Uint8Array(16), SEED_PKEYOPTS.RSAES_PKCS1_V1_5);
     const e = await pooled.unwrapMaterial({ keySpec: 'RSA_2048', algorithm: 'RSAES_PKCS1_V1_5', materialSpec: 'AES_256', privateKeyBlob: rsa.privateKeyBlob, ciphertext: bad })

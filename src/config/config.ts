@@ -214,6 +214,7 @@ export interface ServiceConfig {
   readonly engine: {
     readonly dataDir: string;
     readonly workers: number;
+    readonly keyGenerationWorkers: number;
     readonly tokenLifetimeSeconds: number;
     readonly wrappingKeyPoolDepth: number;
     readonly sqliteBusyTimeoutMs: number;
@@ -264,7 +265,7 @@ export function serviceConfig(config: Config): ServiceConfig {
     listen: { host: s.host, port: s.port },
     timeouts: { requestMs: s.requestTimeoutMs, headersMs: s.headersTimeoutMs, keepAliveMs: s.keepAliveTimeoutMs, idleMs: s.idleTimeoutMs },
     engine: {
-      dataDir, workers: s.workers ?? availableParallelism(), tokenLifetimeSeconds: s.tokenLifetime, wrappingKeyPoolDepth: s.keyPool,
+      dataDir, workers: s.workers ?? availableParallelism(), keyGenerationWorkers: s.keygenWorkers, tokenLifetimeSeconds: s.tokenLifetime, wrappingKeyPoolDepth: s.keyPool,
       sqliteBusyTimeoutMs: s.sqliteBusyTimeoutMs,
       ...(isPostgresUrl(s.store) ? { store: s.store } : {}),
       ...(s.clockOffsetSeconds !== 0 ? { clock: offsetClock(s.clockOffsetSeconds) } : {}),

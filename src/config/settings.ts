@@ -66,6 +66,10 @@ export const SETTINGS = {
     meaning: 'access keys for signed requests (TC3-HMAC-SHA256, SDK-HMAC-SHA256, SigV4) as ID:SECRET=tenant pairs (tenant/project binds a Huawei project); added to the auth file\'s',
   },
   workers: { flag: 'workers', env: 'BYOK_WORKERS', file: 'workers', type: int(0, 256), defaultText: 'the number of cores', commands: SERVE, meaning: 'worker threads for private-key work (0: inline)' },
+  keygenWorkers: {
+    flag: 'keygen-workers', env: 'BYOK_KEYGEN_WORKERS', file: 'keygenWorkers', type: int(1, 256), default: 1, commands: SERVE,
+    meaning: 'worker threads of their own that refill the wrapping-key pool (the core count: a sustained stream of full cycles)',
+  },
   tokenLifetime: {
     flag: 'token-lifetime', env: 'BYOK_TOKEN_LIFETIME_SECONDS', file: 'tokenLifetimeSeconds', type: int(1, 7 * 86400), default: 86400, commands: SERVE,
     meaning: 'import token lifetime, seconds',

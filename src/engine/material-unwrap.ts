@@ -17,7 +17,7 @@
 import {
   envelopeKeyAlgorithm, MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec,
 } from '../algorithms/specs.js';
-import type { CryptoBackend, MaterialHandle } from '../backends/crypto-backend.js';
+import type { CryptoBackend, MaterialHandle, UnwrapRequest } from '../backends/crypto-backend.js';
 import { ByokError, decryptMaterialFailed } from '../errors.js';
 
 export interface ImportUnwrapRequest {
@@ -51,9 +51,16 @@ export function importShape(algorithm: WrappingAlgorithm, materialSpec: Material
 
 /** Run an import of the `shape` that importShape decided for this request. */
 export async function unwrapImport(backend: CryptoBackend, shape: ImportShape, request: ImportUnwrapRequest): Promise<MaterialHandle> {
-  const base = { keySpec: request.keySpec, privateKeyBlob: request.privateKeyBlob, cacheKey: request.cacheKey, cacheUntil: request.cacheUntil };
+  // privateKeyBlob stays a getter (a spread would read it): a backend with the key cached never makes the token open it.
+  const unwrapRequest = (algorithm: WrappingAlgorithm, materialSpec: MaterialSpec, ciphertext: Uint8Array, temporaryKey?: true): UnwrapRequest => ({
+    keySpec: request.keySpec, algorithm, materialSpec, ciphertext, cacheKey: request.cacheKey, cacheUntil: request.cacheUntil,
+    ...(temporaryKey ? { temporaryKey } : {}),
+    get privateKeyBlob() {
+      return request.privateKeyBlob;
+    },
+  });
   if (shape === 'direct') {
-    return backend.unwrapMaterial({ ...base, algorithm: request.algorithm, materialSpec: request.materialSpec, ciphertext: request.ciphertext });
+    return backend.unwrapMaterial(unwrapRequest(request.algorithm, request.materialSpec, request.ciphertext));
   }
   let head = request.ciphertext;
   let wrappedKey = request.encryptedPrivateKey;
@@ -65,7 +72,7 @@ export async function unwrapImport(backend: CryptoBackend, shape: ImportShape, r
     wrappedKey = request.ciphertext.subarray(k);
   }
   // Throws only for public reasons (e.g. the ciphertext length): a padding failure is a substitute key.
-  const temporaryKey = await backend.unwrapMaterial({ ...base, algorithm: envelopeKeyAlgorithm(request.algorithm), materialSpec: 'AES_256', ciphertext: head, temporaryKey: true });
+  const temporaryKey = await backend.unwrapMaterial(unwrapRequest(envelopeKeyAlgorithm(request.algorithm), 'AES_256', head, true));
   try {
     return await backend.unwrapWithTemporaryKey(temporaryKey, wrappedKey!, request.materialSpec);
   } finally {

@@ -1,8 +1,9 @@
 /**
  * Wrapping key pairs generated ahead, so that get-parameters-for-import costs a token seal, not
  * an RSA key generation (~110 ms / 270 ms / 800 ms for 2048 / 3072 / 4096 here). Per spec: a
- * bounded queue, refilled in the background below a low-water mark, one generation at a time
- * (the event loop and the unwraps keep the cores). A pair is handed out once and never reused;
+ * bounded queue, refilled in the background below a low-water mark, `concurrency` generations at
+ * a time (default 1, so the event loop and the unwraps keep the cores; a backend with one
+ * key-generation thread per core passes the core count to refill from all of them). A pair is handed out once and never reused;
  * pairs older than `maxAgeSeconds` are dropped (a device backend's wrapping keys have a lifetime).
  * When a queue is empty, the caller generates on demand and the `onDemand` counter says so.
  */
@@ -18,6 +19,8 @@ export interface WrappingKeyPoolOptions {
   readonly targets: Partial<Record<WrappingKeySpec, number>>;
   /** Refill when a queue falls below this fraction of its target (default 0.5). */
   readonly lowWaterFraction?: number;
+  /** Generations running at once while refilling (default 1). */
+  readonly concurrency?: number;
   /** Drop pooled pairs older than this (default 3600 s). */
   readonly maxAgeSeconds?: number;
   readonly clock?: Clock;
@@ -86,6 +89,14 @@ export class WrappingKeyPool {
   }
 
   private async fill(): Promise<void> {
+    const lanes = Math.max(1, Math.floor(this.options.concurrency ?? 1));
+    await Promise.all(Array.from({ length: lanes }, () => this.fillLane()));
+  }
+
+  /** Generations in flight per spec, so that lanes do not overshoot a target. */
+  private readonly generating = new Map<WrappingKeySpec, number>();
+
+  private async fillLane(): Promise<void> {
     for (;;) {
       if (this.closed) return;
       // The emptiest queue (relative to its target) first.
@@ -93,20 +104,27 @@ export class WrappingKeyPool {
       let lowest = 1;
       for (const [spec, q] of this.queues) {
         const target = this.options.targets[spec] ?? 0;
-        const ratio = target ? q.length / target : 1;
+        const ratio = target ? (q.length + (this.generating.get(spec) ?? 0)) / target : 1;
         if (ratio < lowest) {
           lowest = ratio;
           next = spec;
         }
       }
       if (!next) return;
-      const pair = await this.options.backend.generateWrappingKeyPair(next);
+      const spec = next;
+      this.generating.set(spec, (this.generating.get(spec) ?? 0) + 1);
+      let pair: WrappingKeyPair;
+      try {
+        pair = await this.options.backend.generateWrappingKeyPair(spec);
+      } finally {
+        this.generating.set(spec, this.generating.get(spec)! - 1);
+      }
       this.stats.generated++;
       if (this.closed) {
         await this.discard(pair);
         return;
       }
-      this.queues.get(next)!.push({ pair, createdAt: this.clock.now() });
+      this.queues.get(spec)!.push({ pair, createdAt: this.clock.now() });
     }
   }
 

@@ -77,6 +77,12 @@ export type EngineKeyCheck = (binding: EngineKeyBinding) => readonly EngineKeyVe
 /** The change `updateKey` makes to one record, inside its transaction; throwing aborts it without writing. */
 export type KeyMutation = (current: KeyRecord) => KeyRecord;
 
+/** What `reserveTokenAttemptCommitted` gives: whether the attempt was counted, and when that is on disk. */
+export interface CommittedReservation {
+  readonly reserved: boolean;
+  readonly durable: Promise<void>;
+}
+
 /** Where an engine keeps its keys and import-token counters; implement it to bring your own store. */
 export interface KeyStore {
   /** Add a new key; a duplicate key ID is an error. */
@@ -118,6 +124,14 @@ export interface KeyStore {
    * overshoot the budget (a read-then-increment would let N parallel queries through).
    */
   reserveTokenAttempt(tokenDigest: string, expiresAt: number, budget: number): Promise<boolean>;
+  /**
+   * Optional: `reserveTokenAttempt` that settles as soon as the reservation is committed (every
+   * writer sees it, so the budget holds for parallel attempts), with `durable` settling once it
+   * is on disk (rejecting with STORE_UNAVAILABLE if it never gets there). The engine unwraps
+   * meanwhile and answers only after `durable`, so no answer ever leaves for an attempt a crash
+   * could forget, while the unwrap overlaps the disk flush instead of waiting for it.
+   */
+  reserveTokenAttemptCommitted?(tokenDigest: string, expiresAt: number, budget: number): Promise<CommittedReservation>;
   /** Give back a reserved attempt that ended in a refusal that is no oracle answer (never below 0). */
   releaseTokenAttempt(tokenDigest: string): Promise<void>;
   /** Mark a single-use token used; false if it already was. */

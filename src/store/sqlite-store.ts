@@ -15,6 +15,8 @@
  * fdatasyncs the WAL file on libuv's thread pool, answering a batch's callers only after an
  * fdatasync that began after its COMMIT has returned. So an acknowledged write is on disk, as
  * with synchronous=FULL, while the thread that would have waited for the disk does RSA instead.
+ * An import's attempt reservation is answered at its COMMIT (reserveTokenAttemptCommitted): the
+ * unwrap runs while the disk flushes, and the engine answers only once the flush is done.
  * A read may see a committed write whose fdatasync is still running (as under any group commit
  * with early lock release); every later write lands after it in the WAL, so none that depends on
  * it can be durable without it. A failed fdatasync fails the store for good (the page cache can
@@ -24,7 +26,7 @@ import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ByokError } from '../errors.js';
-import type { AliasRecord, EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
+import type { AliasRecord, CommittedReservation, EngineKeyBinding, EngineKeyCheck, KeyMutation, KeyRecord, KeyStore } from './key-store.js';
 import { aliasFromRow, KEY_COLUMNS, keyRecordFromRow, keyRowFromRecord, verifierFromRow, type AliasRow, type KeyRow, type VerifierRow } from './key-row.js';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 import { inconsistentWrite } from './store-errors.js';
@@ -33,6 +35,8 @@ interface QueuedWrite {
   readonly run: () => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Answer at COMMIT, before the fdatasync, which this then settles (reserveTokenAttemptCommitted). */
+  readonly early?: { resolve: () => void; reject: (error: unknown) => void };
 }
 
 /** The durable embedded KeyStore: one SQLite file (better-sqlite3, WAL, group commit); a write is answered only once it is on disk. */
@@ -113,6 +117,21 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
+  /**
+   * Queue a write answered at its COMMIT (visible to every writer from then on), with `durable`
+   * settling after the fdatasync that puts it on disk. A write that throws waits for the disk as usual.
+   */
+  private writeCommitted<T>(run: () => T): Promise<{ value: T; durable: Promise<void> }> {
+    if (!this.db.open || this.failed) return Promise.reject(new ByokError('STORE_UNAVAILABLE'));
+    return new Promise((resolve, reject) => {
+      let early!: { resolve: () => void; reject: (error: unknown) => void };
+      const durable = new Promise<void>((res, rej) => { early = { resolve: res, reject: rej }; });
+      durable.catch(() => undefined); // observed by the caller, which may not have awaited it yet
+      this.queue.push({ run, resolve: (value) => resolve({ value: value as T, durable }), reject, early });
+      this.scheduleFlush();
+    });
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -137,13 +156,19 @@ export class SqliteKeyStore implements KeyStore {
       for (const w of batch) w.reject(new ByokError('STORE_UNAVAILABLE'));
       return;
     }
-    // Everyone waits for the disk, refusals too: they were decided on state that must be durable.
+    // Committed: early writers may go on (their answers still wait for `durable`).
+    for (let i = 0; i < batch.length; i++) if (batch[i].early && results[i].ok) batch[i].resolve(results[i].value);
+    // Everyone else waits for the disk, refusals too: they were decided on state that must be durable.
     this.afterSync((error) => {
       for (let i = 0; i < batch.length; i++) {
         const r = results[i];
-        if (error) batch[i].reject(new ByokError('STORE_UNAVAILABLE'));
-        else if (r.ok) batch[i].resolve(r.value);
-        else batch[i].reject(storeError(r.value));
+        const w = batch[i];
+        if (w.early && r.ok) {
+          if (error) w.early.reject(new ByokError('STORE_UNAVAILABLE'));
+          else w.early.resolve();
+        } else if (error) w.reject(new ByokError('STORE_UNAVAILABLE'));
+        else if (r.ok) w.resolve(r.value);
+        else w.reject(storeError(r.value));
       }
     });
   }
@@ -284,6 +309,11 @@ export class SqliteKeyStore implements KeyStore {
 
   reserveTokenAttempt(digest: string, expiresAt: number, budget: number): Promise<boolean> {
     return this.write(() => this.stmts.tokenReserve.run({ digest, expires: expiresAt, budget }).changes === 1);
+  }
+
+  async reserveTokenAttemptCommitted(digest: string, expiresAt: number, budget: number): Promise<CommittedReservation> {
+    const { value, durable } = await this.writeCommitted(() => this.stmts.tokenReserve.run({ digest, expires: expiresAt, budget }).changes === 1);
+    return { reserved: value, durable };
   }
 
   async releaseTokenAttempt(digest: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Worker thread for RSA / SM2 private-key work: unwraps, and key-pair generation. It says hello
  * first (the pool's start-up handshake), then answers requests. Each worker keeps its own cache
- * of parsed wrapping keys (a KeyObject cannot be shared across threads). Replies carry the
+ * of parsed wrapping keys (a KeyObject cannot be shared across threads); an unwrap that comes
+ * without its key blob is answered KEY_NOT_CACHED when the key is not (or no longer) there. Replies carry the
  * material in a transferred buffer (no copy left behind here) or an error code, never a message.
  *
  * Key pairs are generated synchronously on this thread, not with the async generateKeyPair:
@@ -13,7 +14,8 @@ import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../../clock.js';
 import { zeroize } from '../../bytes.js';
 import { isByokError } from '../../errors.js';
-import { WORKER_HELLO, type KeyPairParameters, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import type { UnwrapRequest } from '../crypto-backend.js';
+import { KEY_NOT_CACHED, WORKER_HELLO, type KeyPairParameters, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
 
 let unwrapper: WrappingKeyUnwrapper | undefined;
@@ -35,14 +37,20 @@ function answer(message: WorkerRequest): void {
     return;
   }
   unwrapper ??= new WrappingKeyUnwrapper(systemClock, message.cacheSize);
+  const { request } = message;
   try {
-    const { material, rejected } = unwrapper.unwrap(message.request);
+    if (!request.privateKeyBlob && !(request.cacheKey !== undefined && unwrapper.has(request.cacheKey))) {
+      const reply: WorkerReply = { id: message.id, ok: false, code: KEY_NOT_CACHED };
+      parentPort!.postMessage(reply);
+      return;
+    }
+    const { material, rejected } = unwrapper.unwrap(request as UnwrapRequest);
     const reply: WorkerReply = { id: message.id, ok: true, material, rejected };
     parentPort!.postMessage(reply, [material.buffer as ArrayBuffer]);
   } finally {
     // postMessage cloned the sealed-in private key into this thread: this copy is ours to zero
     // (a parsed key stays cached as a KeyObject, not as these bytes).
-    zeroize(message.request.privateKeyBlob);
+    if (request.privateKeyBlob) zeroize(request.privateKeyBlob);
   }
 }
 

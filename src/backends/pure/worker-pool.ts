@@ -1,7 +1,11 @@
 /**
  * A pool of worker threads for private-key work (unwraps, key-pair generation), so RSA/SM2 work
- * runs on every core, the event loop stays responsive and libuv's threads stay free for I/O. Requests go to the least-busy worker; each worker parses a token's
- * wrapping key once and caches it (bounded, dropped at token expiry).
+ * runs on every core, the event loop stays responsive and libuv's threads stay free for I/O.
+ * Requests go to the least-busy worker; each worker parses a token's wrapping key once and caches
+ * it (bounded, dropped at token expiry). The pool remembers which worker holds which key, prefers
+ * that worker, and then sends the request without the key blob (1.2 KB of PKCS#8 cloned per
+ * request was most of the dispatch cost): if the worker has dropped the key meanwhile it answers
+ * KEY_NOT_CACHED and gets the request again with the blob.
  *
  * The worker script is named explicitly (a URL option, default private-key-worker.js beside this
  * module), never derived from this module's own URL: in a bundle that URL is the bundle, which
@@ -15,7 +19,9 @@ import { Worker } from 'node:worker_threads';
 import { ByokError, decryptMaterialFailed, ERROR_CODES, type ErrorCode } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
 import type { UnwrapOutcome } from './wrapping-key-unwrapper.js';
-import { WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  KEY_NOT_CACHED, WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type WireUnwrapRequest, type WorkerReply, type WorkerRequest,
+} from './worker-protocol.js';
 
 /** A request without its id (the pool numbers them). */
 type Job = WorkerRequest extends infer R ? R extends WorkerRequest ? Omit<R, 'id'> : never : never;
@@ -50,8 +56,17 @@ function asUrl(url: URL | string): URL {
   return /^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url) ? new URL(url) : pathToFileURL(url);
 }
 
+type OkReply = Extract<WorkerReply, { ok: true }>;
+type NotCachedReply = { readonly id: number; readonly ok: false; readonly code: typeof KEY_NOT_CACHED };
+
 interface Slot {
   readonly worker: Worker;
+  /**
+   * The cache keys this worker was sent a blob for, with their expiry (ms), oldest first: a
+   * mirror of its key cache (same capacity, same order), so mostly right; when wrong, the
+   * worker says KEY_NOT_CACHED.
+   */
+  readonly known: Map<string, number>;
   /** Settles with the worker's hello (or its failure to say one). */
   readonly ready: Promise<void>;
   started: boolean;
@@ -60,7 +75,7 @@ interface Slot {
 
 interface Waiter {
   readonly slot: Slot;
-  readonly resolve: (reply: Extract<WorkerReply, { ok: true }>) => void;
+  readonly resolve: (reply: OkReply | NotCachedReply) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -96,7 +111,7 @@ export class PrivateKeyWorkerPool {
     let handshake!: { resolve: () => void; reject: (e: Error) => void };
     const ready = new Promise<void>((resolve, reject) => { handshake = { resolve, reject }; });
     ready.catch(() => undefined); // observed by the requests that wait on it
-    const slot: Slot = { worker, ready, started: false, inFlight: 0 };
+    const slot: Slot = { worker, known: new Map(), ready, started: false, inFlight: 0 };
     const refuse = (why: string) => {
       clearTimeout(timer);
       this.broken = `The worker script ${this.url.href} ${why}; it is not byok's private-key worker (pass workerUrl: the private-key-worker.js shipped with byok-hsm).`;
@@ -154,35 +169,74 @@ export class PrivateKeyWorkerPool {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
-    if (reply.ok) waiter.resolve(reply);
+    if (reply.ok || reply.code === KEY_NOT_CACHED) waiter.resolve(reply as OkReply | NotCachedReply);
     else if (reply.code === 'DECRYPT_MATERIAL_FAILED') waiter.reject(decryptMaterialFailed());
     else waiter.reject(new ByokError(reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL_ERROR'));
   }
 
   async unwrap(request: UnwrapRequest): Promise<UnwrapOutcome> {
-    const reply = await this.send({ op: 'unwrap', request, cacheSize: this.cacheSize });
-    if (!('material' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered an unwrap with something else.');
+    const { cacheKey, cacheUntil } = request;
+    const slot = this.pick(cacheKey);
+    const wire = (withBlob: boolean): WireUnwrapRequest => ({
+      keySpec: request.keySpec, algorithm: request.algorithm, materialSpec: request.materialSpec, ciphertext: request.ciphertext,
+      ...(cacheKey !== undefined ? { cacheKey } : {}), ...(cacheUntil !== undefined ? { cacheUntil } : {}),
+      ...(request.temporaryKey ? { temporaryKey: true } : {}),
+      ...(withBlob ? { privateKeyBlob: request.privateKeyBlob } : {}),
+    });
+    const knows = cacheKey !== undefined && this.knows(slot, cacheKey);
+    let reply = await this.send({ op: 'unwrap', request: wire(!knows), cacheSize: this.cacheSize }, slot);
+    if (!reply.ok) {
+      slot.known.delete(cacheKey!);
+      reply = await this.send({ op: 'unwrap', request: wire(true), cacheSize: this.cacheSize }, slot);
+    }
+    if (!reply.ok || !('material' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered an unwrap with something else.');
+    if (cacheKey !== undefined && cacheUntil !== undefined) this.remember(slot, cacheKey, cacheUntil);
     return { material: new Uint8Array(reply.material), rejected: reply.rejected };
+  }
+
+  /** The least-busy worker, or one that holds the key parsed if it is at most one request busier. */
+  private pick(cacheKey: string | undefined): Slot {
+    let least = this.slots[0];
+    for (const s of this.slots) if (s.inFlight < least.inFlight) least = s;
+    if (cacheKey === undefined || this.knows(least, cacheKey)) return least;
+    let holder: Slot | undefined;
+    for (const s of this.slots) if (s.known.has(cacheKey) && (!holder || s.inFlight < holder.inFlight)) holder = s;
+    return holder && holder.inFlight <= least.inFlight + 1 && this.knows(holder, cacheKey) ? holder : least;
+  }
+
+  private knows(slot: Slot, cacheKey: string): boolean {
+    const until = slot.known.get(cacheKey);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    slot.known.delete(cacheKey);
+    return false;
+  }
+
+  /** As the worker's cache does: a use moves the key to the newest end, the oldest goes when full. */
+  private remember(slot: Slot, cacheKey: string, until: number): void {
+    slot.known.delete(cacheKey);
+    slot.known.set(cacheKey, until);
+    while (slot.known.size > this.cacheSize) slot.known.delete(slot.known.keys().next().value as string);
   }
 
   /** A key pair generated on a worker thread (synchronously there: libuv's threads stay free). */
   async generateKeyPair(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
     const reply = await this.send({ op: 'generate-key-pair', parameters });
-    if (!('pair' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered a key generation with something else.');
+    if (!reply.ok || !('pair' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered a key generation with something else.');
     return { publicKeySpki: new Uint8Array(reply.pair.publicKeySpki), privateKeyPkcs8: new Uint8Array(reply.pair.privateKeyPkcs8) };
   }
 
-  private async send(job: Job): Promise<Extract<WorkerReply, { ok: true }>> {
+  private async send(job: Job, chosen?: Slot): Promise<OkReply | NotCachedReply> {
     if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
     if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
+    let slot = chosen ?? this.slots[0];
+    if (!chosen) for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
     slot.inFlight++;
     if (slot.inFlight === 1) slot.worker.ref();
     try {
       await slot.ready;
       const id = this.nextId++;
-      return await new Promise<Extract<WorkerReply, { ok: true }>>((resolve, reject) => {
+      return await new Promise<OkReply | NotCachedReply>((resolve, reject) => {
         this.pending.set(id, { slot, resolve, reject });
         const message = { id, ...job } as WorkerRequest;
         slot.worker.postMessage(message);

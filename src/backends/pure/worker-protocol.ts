@@ -4,7 +4,10 @@
  */
 import type { UnwrapRequest } from '../crypto-backend.js';
 
-export const WORKER_HELLO = 'byok/private-key-worker/v2';
+export const WORKER_HELLO = 'byok/private-key-worker/v3';
+
+/** A worker's answer to an unwrap sent without the key blob when it no longer has that key parsed: send it again with the blob. */
+export const KEY_NOT_CACHED = 'KEY_NOT_CACHED';
 
 export interface WorkerHello {
   readonly hello: typeof WORKER_HELLO;
@@ -21,8 +24,14 @@ export interface GeneratedKeyPair {
   readonly privateKeyPkcs8: Uint8Array;
 }
 
+/**
+ * An unwrap as it crosses to a worker: the blob (1.2 KB of PKCS#8 for RSA-2048) only when the
+ * pool does not know the worker to hold the key parsed under `cacheKey`.
+ */
+export type WireUnwrapRequest = Omit<UnwrapRequest, 'privateKeyBlob'> & { readonly privateKeyBlob?: Uint8Array };
+
 export type WorkerRequest =
-  | { readonly id: number; readonly op: 'unwrap'; readonly request: UnwrapRequest; readonly cacheSize: number }
+  | { readonly id: number; readonly op: 'unwrap'; readonly request: WireUnwrapRequest; readonly cacheSize: number }
   | { readonly id: number; readonly op: 'generate-key-pair'; readonly parameters: KeyPairParameters };
 
 export type WorkerReply =

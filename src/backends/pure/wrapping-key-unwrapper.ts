@@ -45,6 +45,11 @@ export class WrappingKeyUnwrapper {
     return { family: 'RSA', key };
   }
 
+  /** Whether a parsed key is cached under `cacheKey` (and unexpired). */
+  has(cacheKey: string): boolean {
+    return this.cache.get(cacheKey) !== undefined;
+  }
+
   private keyFor(request: UnwrapRequest): ParsedWrappingKey {
     const cached = request.cacheKey !== undefined ? this.cache.get(request.cacheKey) : undefined;
     if (cached) return cached;

@@ -2,19 +2,25 @@
 import { loadOptional } from '../../optional-dependency.js';
 import { defineCommand, EXIT } from '../command-line.js';
 
-const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11]
+const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11] [--no-service] [--imports N] [--memory N]
 
 Measures unwrap ops/s per algorithm and key spec (one thread and all cores), SM2 against
 sm-crypto, import-token issue/verify, getParametersForImport latency with a warm and an empty
-wrapping-key pool, the whole importKeyMaterial against the raw unwrap, memory after many imports,
-and the PKCS#11 backend against a raw pkcs11js loop when SoftHSM2 is installed — each next to the
-same run's \`openssl speed\` figure, as a ratio. Writes JSON and benny charts to DIR
-(default bench/results). --quick finishes in about a minute (CI smoke).
+wrapping-key pool, the whole importKeyMaterial against the raw unwrap (1, 16 and 32 in flight, on
+one thread and on every worker), the same over HTTP against a real \`byok serve\` (SQLite) from a
+load generator in its own process (imports, get-parameters-for-import, full cycles against the
+key-generation rate), memory after many imports, and the PKCS#11 backend against a raw pkcs11js
+loop when SoftHSM2 is installed — each next to the same run's anchor (\`openssl speed\`, one
+core's key generation), as a ratio. Writes JSON, an SVG of ops/s against requests in flight and
+against workers, and benny charts to DIR (default bench/results). --quick finishes in about a
+minute (CI smoke); --no-service skips the HTTP rows; --imports N sets the memory section's
+imports (default 100000); --memory N runs only the memory section,
+over N imports (run node with --expose-gc for a GC before each reading).
 
 Exit codes: 0 ran, 1 a measurement failed, 2 usage error.`;
 
 export const command = defineCommand({ name: 'bench', summary: 'throughput benchmarks against openssl speed', usage }, async (argv) => {
-  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--out'].includes(a) && argv[i - 1] !== '--out');
+  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--no-service', '--out', '--memory', '--imports'].includes(a) && !['--out', '--memory', '--imports'].includes(argv[i - 1]));
   if (unknown.length) {
     process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
     return EXIT.USAGE;
