@@ -47,7 +47,7 @@ describe('one precedence: flag > environment > file > default', () => {
     const pinFile = file('pin.json', { pin: 'from-pin-file', allowHostOaepDecode: true });
     const c = readConfig('serve', ['--config', config, '--pkcs11-config', pinFile], {});
     expect(pkcs11Options(c)).toEqual({
-      modulePath: '/m.so', pin: 'from-pin-file', sessions: 2, allowHostOaepDecode: true, tokenLifetimeSeconds: 86400,
+      modulePath: '/m.so', pin: 'from-pin-file', sessions: 2, allowHostOaepDecode: true, tokenLifetimeSeconds: 86400, unwrapTemplatePolicy: 'required',
     });
     const env = readConfig('kat', ['--pkcs11-config', pinFile, '--pkcs11-slot', '3'], { BYOK_PKCS11_PIN: 'from-env', BYOK_PKCS11_MODULE: '/e.so', BYOK_PKCS11_KWP_MECHANISM: '0x210B' });
     expect(pkcs11Options(env)).toMatchObject({ modulePath: '/e.so', pin: 'from-env', slotIndex: 3, kwpMechanism: 0x210b });

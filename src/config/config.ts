@@ -172,6 +172,7 @@ export function pkcs11Options(config: Config): Pkcs11BackendOptions {
     ...(s.pkcs11KeepWrappingKeys ? { keepWrappingKeysAfterImport: true } : {}),
     ...(s.pkcs11WrappingKeyLifetime !== undefined ? { wrappingKeyLifetimeSeconds: s.pkcs11WrappingKeyLifetime } : {}),
     ...(s.pkcs11InitParams !== undefined ? { libraryParameters: s.pkcs11InitParams } : {}),
+    ...(s.pkcs11UnwrapTemplate !== undefined ? { unwrapTemplatePolicy: s.pkcs11UnwrapTemplate } : {}),
     ...(s.pkcs11TokenLabel !== undefined ? { tokenLabel: s.pkcs11TokenLabel } : {}),
     ...(s.pkcs11Slot !== undefined ? { slotIndex: s.pkcs11Slot } : {}),
     ...(s.pkcs11KwpMechanism !== undefined ? { kwpMechanism: s.pkcs11KwpMechanism } : {}),
@@ -233,7 +234,7 @@ export interface ServiceConfig {
 }
 
 /** Settings that only mean something with --backend pkcs11 (an error on the pure backend when given as flags). */
-const PKCS11_FLAGS: readonly SettingName[] = ['pkcs11Module', 'pkcs11InitParams', 'pkcs11TokenLabel', 'pkcs11Slot', 'pkcs11Config'];
+const PKCS11_FLAGS: readonly SettingName[] = ['pkcs11Module', 'pkcs11InitParams', 'pkcs11UnwrapTemplate', 'pkcs11TokenLabel', 'pkcs11Slot', 'pkcs11Config'];
 
 /** Usage rules across settings, checked by readConfig before anything is opened. */
 const USAGE_RULES: Partial<Record<CommandName, (config: Config) => void>> = {

@@ -135,6 +135,11 @@ export const SETTINGS = {
     env: 'BYOK_PKCS11_KWP_MECHANISM', file: 'pkcs11.kwpMechanism', type: int(0, 2 ** 32 - 1, true), defaultText: 'the first of 0x210B, 0x210A that runs an RFC 5649 vector', commands: DEVICE,
     meaning: 'mechanism of AES key wrap with padding, e.g. 0x210B (PKCS#11 3.0 KWP)',
   },
+  pkcs11UnwrapTemplate: {
+    flag: 'pkcs11-unwrap-template', env: 'BYOK_PKCS11_UNWRAP_TEMPLATE', file: 'pkcs11.unwrapTemplatePolicy', type: { kind: 'choice', choices: ['required', 'best-effort'] },
+    default: 'required', commands: SERVE,
+    meaning: 'required: start only where the device enforces the wrapping keys\' CKA_UNWRAP_TEMPLATE (checked at start-up; needs the pkcs11-attrs addon); best-effort: start anyway and report it',
+  },
   pkcs11KeepWrappingKeys: {
     env: 'BYOK_PKCS11_KEEP_WRAPPING_KEYS', file: 'pkcs11.keepWrappingKeysAfterImport', type: BOOLEAN, default: false, commands: DEVICE,
     meaning: 'keep a device wrapping key after its import succeeded, so its token can import the same material again until it expires',

@@ -29,12 +29,20 @@ export interface DeviceToken {
   readonly label: string;
   readonly pin: string;
   readonly libraryParameters?: string;
+  /**
+   * What the start-up check finds about CKA_UNWRAP_TEMPLATE (measured): SoftHSM2 enforces it, NSS
+   * takes it and ignores it, opencryptoki 3.8 refuses the attribute. Only an enforcing device
+   * opens under the default policy; the others are opened with `best-effort`.
+   */
+  readonly unwrapTemplate: 'enforced' | 'not-enforced' | 'not-accepted';
 }
 
 export interface DeviceEntry {
   readonly id: DeviceId;
   /** For test titles: `pkcs11 (${name})`. */
   readonly name: string;
+  /** What the start-up check finds about CKA_UNWRAP_TEMPLATE on this device (measured; see DeviceToken). */
+  readonly unwrapTemplate: DeviceToken['unwrapTemplate'];
   /** CI (or the device's BYOK_REQUIRE_* variable) requires it: missing is a failure, not a skip. */
   readonly required: boolean;
   /** Why the device cannot run here, or undefined; throws where it is required. Memoised. */
@@ -77,12 +85,13 @@ function decide(name: string, required: boolean, reason: string | undefined): st
 const softhsm2: DeviceEntry = {
   id: 'softhsm2',
   name: 'SoftHSM2',
+  unwrapTemplate: 'enforced',
   required: PKCS11_REQUIRED,
   unavailable: memo(() => softHsmUnavailable()),
   token(label = 'byok-test') {
     const t = createSoftHsmToken(label);
     if ('skip' in t) throw new Error(t.skip);
-    return { device: 'softhsm2', module: t.module, label: t.label, pin: t.pin };
+    return { device: 'softhsm2', module: t.module, label: t.label, pin: t.pin, unwrapTemplate: softhsm2.unwrapTemplate };
   },
 };
 
@@ -90,6 +99,7 @@ let nssToken: DeviceToken | undefined;
 const nss: DeviceEntry = {
   id: 'nss',
   name: 'NSS softoken',
+  unwrapTemplate: 'not-enforced',
   required: NSS_REQUIRED,
   unavailable: memo(() => decide('NSS softoken', NSS_REQUIRED,
     !existsSync(NSS_MODULE) ? `NSS's softoken is not at ${NSS_MODULE} (apt-get install -y libnss3)`
@@ -105,7 +115,7 @@ const nss: DeviceEntry = {
     // The label of the key-database token is dbTokenDescription (32 characters at most).
     const label = `byok-nss-${process.pid}`;
     nssToken = {
-      device: 'nss', module: NSS_MODULE, label, pin,
+      device: 'nss', module: NSS_MODULE, label, pin, unwrapTemplate: nss.unwrapTemplate,
       libraryParameters: `configdir='sql:${dir}' certPrefix='' keyPrefix='' secmod='secmod.db' flags=optimizeSpace dbTokenDescription='${label}'`,
     };
     return nssToken;
@@ -126,12 +136,13 @@ function opencryptokiReason(): string | undefined {
 const opencryptoki: DeviceEntry = {
   id: 'opencryptoki',
   name: 'opencryptoki',
+  unwrapTemplate: 'not-accepted',
   required: OPENCRYPTOKI_REQUIRED,
   unavailable: memo(() => decide('opencryptoki', OPENCRYPTOKI_REQUIRED, opencryptokiReason())),
   token() {
     const reason = opencryptoki.unavailable();
     if (reason) throw new Error(reason);
-    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, label: OPENCRYPTOKI_TOKEN.label, pin: OPENCRYPTOKI_TOKEN.pin };
+    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, label: OPENCRYPTOKI_TOKEN.label, pin: OPENCRYPTOKI_TOKEN.pin, unwrapTemplate: opencryptoki.unwrapTemplate };
   },
 };
 
@@ -142,20 +153,22 @@ export function device(id: DeviceId): DeviceEntry {
   return DEVICES.find((d) => d.id === id)!;
 }
 
-/** The backend options of a token (sessions and the rest as the caller adds). */
+/** The backend options of a token (sessions and the rest as the caller adds); best-effort where the device does not enforce the unwrap template. */
 export function deviceOptions(token: DeviceToken, extra: Partial<Pkcs11BackendOptions> = {}): Pkcs11BackendOptions {
   return {
     modulePath: token.module, tokenLabel: token.label, pin: token.pin,
     ...(token.libraryParameters !== undefined ? { libraryParameters: token.libraryParameters } : {}),
+    ...(token.unwrapTemplate !== 'enforced' ? { unwrapTemplatePolicy: 'best-effort' as const } : {}),
     ...extra,
   };
 }
 
-/** The `byok` command-line flags and environment that open this token (the PIN goes in the environment). */
-export function deviceCli(token: DeviceToken): { args: string[]; env: Record<string, string> } {
+/** The `byok serve|kat` flags and environment that open this token (the PIN goes in the environment). */
+export function deviceCli(token: DeviceToken, command: 'serve' | 'kat'): { args: string[]; env: Record<string, string> } {
   return {
     args: ['--backend', 'pkcs11', '--pkcs11-module', token.module, '--pkcs11-token-label', token.label,
-      ...(token.libraryParameters !== undefined ? ['--pkcs11-init-params', token.libraryParameters] : [])],
+      ...(token.libraryParameters !== undefined ? ['--pkcs11-init-params', token.libraryParameters] : []),
+      ...(command === 'serve' && token.unwrapTemplate !== 'enforced' ? ['--pkcs11-unwrap-template', 'best-effort'] : [])],
     env: { BYOK_PKCS11_PIN: token.pin },
   };
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { Pkcs11Capabilities } from './capabilities.js';
 import { fromPkcs11Error } from './ckr.js';
 import { Pkcs11Device } from './device.js';
+import type { UnwrapTemplatePolicy } from './unwrap-template-check.js';
 
 /** How a PKCS#11 backend finds its device: module, token, PIN, sessions and the opt-in host decode. */
 export interface Pkcs11BackendOptions {
@@ -29,6 +30,12 @@ export interface Pkcs11BackendOptions {
    * PKCS#11 3.0 KWP, then 0x210A, whichever runs the RFC 5649 vector).
    */
   readonly kwpMechanism?: number;
+  /**
+   * `required` (default): refuse to start unless the device enforces the wrapping keys'
+   * CKA_UNWRAP_TEMPLATE (checked on a throw-away key; needs the pkcs11-attrs addon).
+   * `best-effort`: start anyway (without the template where it is not enforced), report the state.
+   */
+  readonly unwrapTemplatePolicy?: UnwrapTemplatePolicy;
   /**
    * Wrapping keys live this long after generation before the sweeper may destroy them (default:
    * the token lifetime + 2 h — an hour in a pre-generation pool, an hour of slack).

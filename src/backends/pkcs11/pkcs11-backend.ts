@@ -18,6 +18,7 @@ import { BackendBase, GCM_IV_LENGTH, GCM_TAG_LENGTH } from '../backend-base.js';
 import type { CapabilityReport, MaterialHandle, UnwrapRequest, WrappingKeyPair } from '../crypto-backend.js';
 import { pkcs11CapabilityReport } from './capability-report.js';
 import type { Pkcs11Capabilities } from './capabilities.js';
+import { fromPkcs11Error } from './ckr.js';
 import type { Pkcs11Device } from './device.js';
 import { Pkcs11MaterialHandle } from './handle.js';
 import { openPkcs11Device, type Pkcs11BackendOptions } from './options.js';
@@ -27,6 +28,7 @@ import { Pkcs11KeyOperations } from './private-keys.js';
 import { checkHonoured } from './readback.js';
 import { gcmMechanism, hmacMechanism, hmacTemplate, materialTemplate } from './templates.js';
 import { Pkcs11Unwrapper } from './unwrap.js';
+import { unwrapTemplateSupport, type UnwrapTemplateStatus, type UnwrapTemplateSupport } from './unwrap-template-check.js';
 import { Pkcs11WrappingKeys } from './wrapping-keys.js';
 
 /** The engine's default import token lifetime. */
@@ -49,24 +51,35 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
   /** Handles released already (release is idempotent; a session's count must drop once). */
   private readonly released = new WeakSet<Pkcs11MaterialHandle>();
 
-  private constructor(readonly device: Pkcs11Device, private readonly capabilities: Pkcs11Capabilities, options: Pkcs11BackendOptions) {
+  /** Whether the device enforces the wrapping keys' CKA_UNWRAP_TEMPLATE (checked at start-up). */
+  readonly unwrapTemplate: UnwrapTemplateStatus;
+
+  private constructor(readonly device: Pkcs11Device, private readonly capabilities: Pkcs11Capabilities, options: Pkcs11BackendOptions, unwrapTemplate: UnwrapTemplateSupport) {
     super();
     this.lib = device.lib;
     this.p11 = device.p11;
     this.verifiesMaterialLength = capabilities.reportsValueLength;
+    this.unwrapTemplate = unwrapTemplate.status;
     this.keepWrappingKeysAfterImport = options.keepWrappingKeysAfterImport ?? false;
     this.wrappingKeys = new Pkcs11WrappingKeys(device, capabilities, options.clock ?? systemClock,
       options.wrappingKeyLifetimeSeconds ?? (options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS) + WRAPPING_KEY_SLACK_SECONDS,
-      options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+      options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, unwrapTemplate.arrays);
     this.keys = new Pkcs11KeyOperations(device, capabilities);
     this.unwrapper = new Pkcs11Unwrapper(device, capabilities, this.wrappingKeys, this.keys);
     this.persistence = new Pkcs11Persistence(device, capabilities.notCopyableCopies);
   }
 
-  /** Load pkcs11js and the module, log in, probe the device. */
+  /** Load pkcs11js and the module, log in, probe the device, check its unwrap-template enforcement. */
   static async open(options: Pkcs11BackendOptions): Promise<Pkcs11Backend> {
     const { device, capabilities } = await openPkcs11Device(options);
-    return new Pkcs11Backend(device, capabilities, options);
+    let unwrapTemplate: UnwrapTemplateSupport;
+    try {
+      unwrapTemplate = await unwrapTemplateSupport(device, options.unwrapTemplatePolicy ?? 'required');
+    } catch (e) {
+      device.close();
+      throw fromPkcs11Error(device.lib, e, 'Checking that the device enforces CKA_UNWRAP_TEMPLATE');
+    }
+    return new Pkcs11Backend(device, capabilities, options, unwrapTemplate);
   }
 
   protected override owns(handle: MaterialHandle): handle is Pkcs11MaterialHandle {

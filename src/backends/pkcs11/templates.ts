@@ -111,6 +111,16 @@ export function wrappingKeyPairTemplates(l: Pkcs11Lib, bits: number, id: Buffer,
   ]];
 }
 
+/**
+ * The CKA_UNWRAP_TEMPLATE of a wrapping private key (PKCS#11 2.40 §4.9, §5.13 C_UnwrapKey):
+ * whatever it unwraps must be sensitive and non-extractable, whoever asks — a PIN holder too.
+ * Every unwrap template of ours (unwrapTemplate) already asks for exactly this, as SoftHSM2
+ * requires the caller's template to agree with the key's.
+ */
+export function forcedUnwrapTemplate(l: Pkcs11Lib): Pkcs11Js.Template {
+  return [{ type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false }];
+}
+
 /** CKM_RSA_PKCS_OAEP with MGF1 of the same hash (the only pairs the KMS APIs use). */
 export function oaepMechanism(l: Pkcs11Lib, hash: 'sha1' | 'sha256', label?: Uint8Array): Pkcs11Js.Mechanism {
   const parameter: Pkcs11Js.RsaOAEP = {

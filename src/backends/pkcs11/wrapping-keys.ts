@@ -13,12 +13,13 @@ import { bytesToBigInt, concatBytes } from '../../bytes.js';
 import type { Clock } from '../../clock.js';
 import { ByokError } from '../../errors.js';
 import type { WrappingKeyPair } from '../crypto-backend.js';
+import type { AttributeArrays } from './attribute-arrays.js';
 import { ExpiringCache } from '../key-cache.js';
 import { NO_SM2, type Pkcs11Capabilities } from './capabilities.js';
 import type { Pkcs11Device } from './device.js';
 import type { Handle } from './pkcs11js.js';
 import { checkHonoured } from './readback.js';
-import { wrappingKeyPairTemplates } from './templates.js';
+import { forcedUnwrapTemplate, wrappingKeyPairTemplates } from './templates.js';
 
 const BLOB_VERSION = 1;
 const WRAPPING_LABEL_PREFIX = 'byok-wrapping-key/';
@@ -39,6 +40,8 @@ export class Pkcs11WrappingKeys {
     readonly lifetimeSeconds: number,
     /** How often the sweeper runs, ms (0: never on its own). */
     sweepIntervalMs: number,
+    /** Where the device enforces CKA_UNWRAP_TEMPLATE: the addon that can pass it (unwrap-template-check.ts). */
+    private readonly attributeArrays?: AttributeArrays,
   ) {
     this.handles = new ExpiringCache<Handle>(1024, clock);
     // Object handles may change when the module is initialised again: find keys afresh.
@@ -72,7 +75,10 @@ export class Pkcs11WrappingKeys {
     const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`,
       this.capabilities.hostDecode, this.capabilities.allowed(this.allowedMechanisms()), this.capabilities.notCopyableObjects);
     return this.device.withSession(async (session) => {
-      const pair = await p11.C_GenerateKeyPairAsync(session, { mechanism: l.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
+      // Whatever the private key unwraps is sensitive and non-extractable, by the device's rule.
+      const pair = this.attributeArrays
+        ? await this.attributeArrays.generateKeyPair(session, l.CKM_RSA_PKCS_KEY_PAIR_GEN, publicTemplate, [...privateTemplate, { type: l.CKA_UNWRAP_TEMPLATE, value: forcedUnwrapTemplate(l) }])
+        : await p11.C_GenerateKeyPairAsync(session, { mechanism: l.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
       try {
         checkHonoured(p11, l, session, pair.privateKey, privateTemplate, 'a wrapping private key');
         const [modulus, exponent] = p11.C_GetAttributeValue(session, pair.publicKey, [{ type: l.CKA_MODULUS }, { type: l.CKA_PUBLIC_EXPONENT }]);
