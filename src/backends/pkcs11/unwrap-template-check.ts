@@ -47,9 +47,12 @@ export interface UnwrapTemplateSupport {
 /** The smallest RSA key the probe may use: it only has to unwrap 32 bytes. */
 const PROBE_RSA_BITS = 1024;
 
-/** Check the device, then apply the policy: BACKEND_UNAVAILABLE under `required` unless enforced. */
-export async function unwrapTemplateSupport(device: Pkcs11Device, policy: UnwrapTemplatePolicy): Promise<UnwrapTemplateSupport> {
-  const arrays = AttributeArrays.open(device.lib, device.modulePath);
+/**
+ * Check the device, then apply the policy: BACKEND_UNAVAILABLE under `required` unless enforced.
+ * `arrays`: the addon bound to the device's module (a test passes a missing one).
+ */
+export async function unwrapTemplateSupport(device: Pkcs11Device, policy: UnwrapTemplatePolicy,
+  arrays: AttributeArrays | { readonly missing: string } = AttributeArrays.open(device.lib, device.modulePath)): Promise<UnwrapTemplateSupport> {
   const support: UnwrapTemplateSupport = 'missing' in arrays
     ? { status: { state: 'no-addon', detail: arrays.missing } }
     : await probe(device, arrays);
