@@ -1,11 +1,12 @@
 /**
- * The backends the conformance suites run against. Each entry creates a fresh backend, or says
- * why it cannot run here; PKCS#11 is required in CI (the entry throws there instead of skipping).
+ * The backends the conformance suites run against: the pure one, and the PKCS#11 backend on every
+ * device of devices.ts. Each entry creates a fresh backend, or says why it cannot run here; a
+ * device CI requires throws there instead of skipping.
  */
 import { randomBytes } from 'node:crypto';
 import type { CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { createPureBackend } from '../../src/backends/pure/pure-backend.js';
-import { createSoftHsmToken, softHsmUnavailable } from './softhsm.js';
+import { DEVICES, deviceOptions } from './devices.js';
 
 export interface BackendEntry {
   readonly name: string;
@@ -16,16 +17,14 @@ export interface BackendEntry {
 
 export const BACKENDS: BackendEntry[] = [
   { name: 'pure', create: async () => createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) }) },
-  {
-    name: 'pkcs11 (SoftHSM2)',
-    unavailable: softHsmUnavailable(),
+  ...DEVICES.map((device): BackendEntry => ({
+    name: `pkcs11 (${device.name})`,
+    ...(device.unavailable() !== undefined ? { unavailable: device.unavailable() } : {}),
     create: async () => {
-      const token = createSoftHsmToken('conformance');
-      if ('skip' in token) return token;
       const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
       // The suite re-uses a token after its import succeeded (the same material back within the
       // token's lifetime), which a device allows only when it keeps the wrapping key.
-      return createPkcs11Backend({ modulePath: token.module, tokenLabel: token.label, pin: token.pin, sessions: 2, keepWrappingKeysAfterImport: true });
+      return createPkcs11Backend(deviceOptions(device.token('conformance'), { sessions: 2, keepWrappingKeysAfterImport: true }));
     },
-  },
+  })),
 ];
