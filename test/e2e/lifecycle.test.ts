@@ -1,7 +1,7 @@
 /**
  * The service process itself: first run (token file, admin token printed once), --auth-file,
  * graceful shutdown with a request in flight, start-up failures and their exit codes, and the
- * PKCS#11 backend (SoftHSM2) behind the same API.
+ * PKCS#11 backend on every device (SoftHSM2, NSS softoken) behind the same API.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { customerDecrypt, wrapWithOpenssl } from '../helpers/customer.js';
 import { postJson, runServeExpectingExit, startService, type RunningService } from '../helpers/service.js';
-import { createSoftHsmToken } from '../helpers/softhsm.js';
+import { DEVICES, deviceCli, type DeviceId } from '../helpers/devices.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'byok-e2e-life-'));
 const running = new Set<RunningService>();
@@ -130,15 +130,22 @@ describe('byok serve as a process', () => {
   }, 180_000); // seven child processes start and exit in turn: slow on a loaded machine
 });
 
-const token = createSoftHsmToken('byok-serve');
-describe.skipIf('skip' in token)('byok serve --backend pkcs11 (SoftHSM2)', () => {
-  it.each(['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'])('%s: import, encrypt, decrypt locally, and a restart keeps the key', async (algorithm) => {
-    if ('skip' in token) return;
-    const dataDir = join(dir, `pkcs11-${algorithm}`);
-    const config = join(dir, `pkcs11-${algorithm}.json`);
+/** What each device imports through the service: SoftHSM2 2.6.1's OAEP is SHA-1 only. */
+const SERVE_ALGORITHMS: Record<DeviceId, string[]> = {
+  softhsm2: ['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'],
+  nss: ['RSAES_OAEP_SHA_256', 'RSAES_PKCS1_V1_5'],
+  // AES_256 material is used with AES-GCM in the device, which opencryptoki's software token lacks.
+  opencryptoki: [],
+};
+
+for (const device of DEVICES.filter((d) => SERVE_ALGORITHMS[d.id].length > 0)) describe.skipIf(device.unavailable() !== undefined)(`byok serve --backend pkcs11 (${device.name})`, () => {
+  it.each(SERVE_ALGORITHMS[device.id])('%s: import, encrypt, decrypt locally, and a restart keeps the key', async (algorithm) => {
+    const token = device.token('byok-serve');
+    const dataDir = join(dir, `pkcs11-${device.id}-${algorithm}`);
+    const config = join(dir, `pkcs11-${device.id}-${algorithm}.json`);
     writeFileSync(config, JSON.stringify({ pin: token.pin }), { mode: 0o600 });
-    const args = ['--backend', 'pkcs11', '--pkcs11-module', token.module, '--pkcs11-token-label', token.label, '--pkcs11-config', config];
-    const env = { SOFTHSM2_CONF: token.conf };
+    const args = [...deviceCli(token, 'serve').args, '--pkcs11-config', config];
+    const env = process.env.SOFTHSM2_CONF ? { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF } : {};
     let svc = await start({ dataDir, authTokens: 't=hsm', args, env });
     expect(svc.output()).toContain('backend pkcs11');
     const api = (a: string) => `${svc.url}/v1.0/p/kms/${a}`;
