@@ -3,7 +3,7 @@
 // captured ciphertexts with every private key on the token. It prints JSON: the keys it saw and,
 // for each attempt, what the device answered and any CKA_VALUE it could read (hex).
 //
-//   node pin-holder.mjs '{"module", "libraryParameters"?, "label", "pin", "ciphertexts": [{ "name", "padding": "oaep-sha1"|"oaep-sha256"|"pkcs1", "ciphertext": base64, "envelope"?: true }]}'
+//   node pin-holder.mjs '{"module", "libraryParameters"?, "label", "pin", "ciphertexts": [{ "name", "padding": "oaep-sha1"|"oaep-sha256"|"pkcs1", "ciphertext": base64, "length": bytes, "envelope"?: true }]}'
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -62,6 +62,8 @@ try {
       if (!c.envelope) {
         for (const [kind, keyType] of [['generic secret', pkcs11js.CKK_GENERIC_SECRET], ['AES', pkcs11js.CKK_AES]]) {
           attempt(c.name, `C_UnwrapKey into an extractable ${kind} key`, () => value(p11.C_UnwrapKey(session, mechanism, key, head, readable(keyType))));
+          // Some devices (opencryptoki) want the length of an unwrapped secret in the template.
+          attempt(c.name, `C_UnwrapKey into an extractable ${kind} key of CKA_VALUE_LEN ${c.length}`, () => value(p11.C_UnwrapKey(session, mechanism, key, head, [...readable(keyType), { type: pkcs11js.CKA_VALUE_LEN, value: c.length }])));
         }
       }
       attempt(c.name, 'C_Decrypt with the wrapping key', () => {
