@@ -2,8 +2,9 @@
  * The README's device matrix, as measured: for each device, each operation is asked of the
  * backend itself (`unsupportedReason`, from the device's mechanisms and start-up probes) — once as
  * configured by default, once with the opt-in host decode — and the unwrap-template check's
- * finding. The README's column for the device must say exactly that. After a change, run with
- * BYOK_DEVICE_MATRIX_OUT=DIR to get each column as JSON (DIR/<device>.json).
+ * finding. The README's column for the device must say exactly that. After a change:
+ * BYOK_DEVICE_MATRIX_OUT=DIR npx vitest run test/devices/matrix.test.ts, then
+ * node scripts/device-matrix.mjs DIR rewrites the README's table from DIR/<device>.json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
