@@ -78,15 +78,22 @@ for (const device of DEVICES) describe.skipIf(device.unavailable() !== undefined
     return ciphertext;
   }
 
+  /** AES-256 where the device holds it, else an HMAC key; SHA-256 OAEP where it does it, else SHA-1. */
+  function plainPlan(): { spec: MaterialSpec; algorithm: string; padding: Padding } | undefined {
+    const oaep = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'];
+    const spec = (['AES_256', 'HMAC_256'] as const).find((s) => firstSupported(backend, s, oaep));
+    if (spec === undefined) return undefined;
+    const algorithm = firstSupported(backend, spec, oaep)!;
+    return { spec, algorithm, padding: algorithm.endsWith('256') ? 'oaep-sha256' : 'oaep-sha1' };
+  }
+
   it('a used RSAES-OAEP ciphertext stays sealed: unwrap into an extractable object, decrypt, or flip the attributes after', async () => {
-    // AES-256 where the device holds it, else an HMAC key; SHA-256 OAEP where it does it, else SHA-1.
-    const spec = (['AES_256', 'HMAC_256'] as const).find((s) => firstSupported(backend, s, ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1']));
-    if (spec === undefined) {
+    const plan = plainPlan();
+    if (plan === undefined) {
       // Declared, not failed: the device cannot import either, and says why.
       expect(backend.unsupportedReason({ materialSpec: 'HMAC_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_256', keySpec: 'RSA_2048' } })).toMatch(/\S/);
     } else {
-      const algorithm = firstSupported(backend, spec, ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'])!;
-      const padding: Padding = algorithm.endsWith('256') ? 'oaep-sha256' : 'oaep-sha1';
+      const { spec, algorithm, padding } = plan;
       const material = new Uint8Array(randomBytes(32));
       const ciphertext = await importUsed(spec, algorithm, (pub) => opensslPkeyutlEncrypt(pub, material, OAEP_OPTS(padding)));
       expectSealed(token, { name: `${spec} / ${algorithm}`, padding, ciphertext, material });
@@ -98,12 +105,11 @@ for (const device of DEVICES) describe.skipIf(device.unavailable() !== undefined
   it.skipIf(device.id === 'opencryptoki')(device.unwrapTemplate === 'enforced'
     ? 'a ciphertext captured before its import stays sealed while its wrapping key exists: the device enforces CKA_UNWRAP_TEMPLATE'
     : `a ciphertext captured before its import is open to a PIN holder: CKA_UNWRAP_TEMPLATE is ${device.unwrapTemplate} here (so the device starts only with --pkcs11-unwrap-template best-effort)`, async () => {
-    const spec = (['AES_256', 'HMAC_256'] as const).find((s) => firstSupported(backend, s, ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1']));
-    if (spec === undefined) {
+    const plan = plainPlan();
+    if (plan === undefined) {
       expect(backend.unsupportedReason({ materialSpec: 'HMAC_256', wrapping: { algorithm: 'RSAES_OAEP_SHA_256', keySpec: 'RSA_2048' } })).toMatch(/\S/);
     } else {
-      const algorithm = firstSupported(backend, spec, ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'])!;
-      const padding: Padding = algorithm.endsWith('256') ? 'oaep-sha256' : 'oaep-sha1';
+      const { spec, algorithm, padding } = plan;
       const key = await engine.createKey({ tenant: TENANT, materialSpec: spec });
       const params = await engine.getParametersForImport({ tenant: TENANT, keyId: key.keyId, wrappingAlgorithm: algorithm });
       const material = new Uint8Array(randomBytes(32));
