@@ -48,6 +48,8 @@ for (const d of DEVICES) describe.skipIf(d.unavailable() !== undefined)(`the sta
     try {
       expect(best.unwrapTemplate.state).toBe(d.unwrapTemplate);
       expect(best.unwrapTemplate.detail).toMatch(/\S{4}/);
+      // …and the capability report (the start-up log, byok pkcs11 report, /readyz) says the same.
+      expect(String(best.capabilityReport().device!.unwrapTemplate)).toMatch(new RegExp(`^${d.unwrapTemplate}`));
     } finally {
       await best.close();
     }

@@ -227,7 +227,10 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
 
   /** Every wrapping algorithm × key spec and material spec: in the device, on the host (opt-in), or unsupported (why). */
   capabilityReport(): CapabilityReport {
-    return pkcs11CapabilityReport(this.capabilities, (spec) => this.unsupportedReason({ materialSpec: spec }));
+    const report = pkcs11CapabilityReport(this.capabilities, (spec) => this.unsupportedReason({ materialSpec: spec }));
+    // The start-up unwrap-template check (unwrap-template-check.ts) is part of what the device does.
+    const { state, detail } = this.unwrapTemplate;
+    return { ...report, device: { ...report.device, unwrapTemplate: state === 'enforced' ? state : `${state}: ${detail}` } };
   }
 
   /** Readiness: a pooled session is open and logged in (Pkcs11Device.checkSession). */
