@@ -11,6 +11,7 @@ export { findPkcs11Module } from './device.js';
 export { pkcs11KatOperations } from './kat-operations.js';
 export type { Pkcs11BackendOptions } from './options.js';
 export type { UnwrapPath } from './capabilities.js';
+export type { UnwrapTemplatePolicy, UnwrapTemplateState, UnwrapTemplateStatus } from './unwrap-template-check.js';
 export { Pkcs11Backend };
 
 /** Open the device the options name and return the backend on it. */

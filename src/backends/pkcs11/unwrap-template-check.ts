@@ -18,6 +18,10 @@ import type { Pkcs11Device } from './device.js';
 import type { Handle } from './pkcs11js.js';
 import { forcedUnwrapTemplate, oaepMechanism } from './templates.js';
 
+/**
+ * `required`: refuse a device that does not enforce the unwrap template (or a build without the
+ * addon); `best-effort`: start anyway, relying on read-back and destroying wrapping keys after use.
+ */
 export type UnwrapTemplatePolicy = 'required' | 'best-effort';
 
 /**
@@ -27,6 +31,7 @@ export type UnwrapTemplatePolicy = 'required' | 'best-effort';
  */
 export type UnwrapTemplateState = 'enforced' | 'not-enforced' | 'not-accepted' | 'no-addon';
 
+/** What the start-up check found about the device's unwrap template. */
 export interface UnwrapTemplateStatus {
   readonly state: UnwrapTemplateState;
   /** What was seen, in words (for the capability report and the start-up error). */
