@@ -127,7 +127,13 @@ function singleBlob(publicKey: string, hash: 'sha256' | 'sha1', key: Uint8Array)
   return new Uint8Array(Buffer.concat([head, aesKwpWrap(temporaryKey, key)]));
 }
 
-for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`asymmetric and HMAC import on the ${entry.name} backend`, () => {
+// NSS softoken is not in this suite yet: it cannot unwrap EC PKCS#8 keys (CKR_TEMPLATE_INCOMPLETE, so
+// its backend declares the EC specs unsupported), and it will not unwrap a secret over 256 bytes, so a
+// PKCS#1 / SEC1 key there gets the uniform error, not INVALID_PRIVATE_KEY with its hint; the generic
+// cases below use P-256 keys. Its RSA and HMAC imports run in test/devices and the service e2e tests.
+const SUITE_BACKENDS = BACKENDS.filter((entry) => !entry.name.includes('NSS'));
+
+for (const entry of SUITE_BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`asymmetric and HMAC import on the ${entry.name} backend`, () => {
   let backend: CryptoBackend;
   let engine: ImportEngine;
   let store: SqliteKeyStore;
@@ -223,6 +229,7 @@ for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`
 
   it('the client library (wrapForImport) output imports: two fields and single blob, SEC1 / PKCS#1 input converted', async () => {
     for (const spec of ['ECC_NIST_P256', 'RSA_2048'] as const) {
+      if (backend.unsupportedReason({ materialSpec: spec }) !== undefined) continue;
       const k = customerKey(spec);
       const sec1OrPkcs1 = spec === 'RSA_2048'
         ? createPrivateKey(readFileSync(k.pem)).export({ type: 'pkcs1', format: 'pem' }).toString()

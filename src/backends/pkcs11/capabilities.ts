@@ -7,7 +7,7 @@
  * Each import path needs only the mechanisms it uses. The backend's capability question, its
  * KAT operations and the start-up report all read it.
  */
-import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import type { Pkcs11Device } from './device.js';
@@ -66,6 +66,11 @@ export class Pkcs11Capabilities {
   readonly notCopyableObjects: boolean;
   /** A C_CopyObject to the token may set CKA_COPYABLE=false (SoftHSM2 2.6.1: CKR_ATTRIBUTE_READ_ONLY; NSS: no). */
   readonly notCopyableCopies: boolean;
+  /**
+   * C_UnwrapKey makes an EC private key from an RFC 5649-wrapped PKCS#8 (NSS softoken 3.87: no,
+   * CKR_TEMPLATE_INCOMPLETE for any EC PKCS#8 and any template, while RSA unwraps).
+   */
+  readonly ecPrivateKeyUnwrap: boolean;
 
   constructor(
     private readonly device: Pkcs11Device,
@@ -88,6 +93,7 @@ export class Pkcs11Capabilities {
     this.allowedMechanisms = this.probeTokenObject([allowedMechanismsAttribute(this.lib, [this.lib.CKM_AES_GCM])]);
     this.notCopyableObjects = this.probeTokenObject([{ type: this.lib.CKA_COPYABLE, value: false }]);
     this.notCopyableCopies = this.probeNotCopyableCopy();
+    this.ecPrivateKeyUnwrap = this.probeEcPrivateKeyUnwrap();
   }
 
   has(mechanism: number): boolean {
@@ -135,7 +141,8 @@ export class Pkcs11Capabilities {
       return this.can(l.CKM_SHA256_RSA_PKCS, l.CKF_SIGN) && this.can(l.CKM_SHA256_RSA_PKCS_PSS, l.CKF_SIGN) ? undefined : 'The device lacks RSA PKCS#1 / PSS signing.';
     }
     if (key.curve === 'SM2') return 'This PKCS#11 device has no SM2 mechanism (SM2 signing needs a vendor mechanism).';
-    return this.can(l.CKM_ECDSA, l.CKF_SIGN) && this.can(l.CKM_ECDH1_DERIVE, l.CKF_DERIVE) ? undefined : 'The device lacks ECDSA or ECDH1 derivation.';
+    if (!this.can(l.CKM_ECDSA, l.CKF_SIGN) || !this.can(l.CKM_ECDH1_DERIVE, l.CKF_DERIVE)) return 'The device lacks ECDSA or ECDH1 derivation.';
+    return this.ecPrivateKeyUnwrap ? undefined : 'The device cannot unwrap an EC private key: C_UnwrapKey of a wrapped PKCS#8 P-256 key failed at start-up (NSS softoken answers CKR_TEMPLATE_INCOMPLETE whatever the template).';
   }
 
   /** A temporary AES-256 key (envelopes, private keys) needs only the key-wrap mechanism. */
@@ -199,6 +206,35 @@ export class Pkcs11Capabilities {
     } catch {
       // The probe itself could not run (e.g. no session RSA keys): trust the mechanism list.
       return true;
+    }
+  }
+
+  /**
+   * Unwrap a fresh P-256 PKCS#8 key, wrapped here under a throw-away AES key with the key-wrap
+   * mechanism chosen above, into a session private key (a throw-away session).
+   */
+  private probeEcPrivateKeyUnwrap(): boolean {
+    const l = this.lib;
+    const kwp = this.kwp;
+    if (kwp === undefined || !this.has(l.CKM_ECDSA)) return false;
+    const kekValue = randomBytes(32);
+    try {
+      const pkcs8 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'der' });
+      // RFC 5649 §3: the alternative initial value A65959A6 ‖ 32-bit length, which OpenSSL's wrap-pad adds.
+      const cipher = createCipheriv('id-aes256-wrap-pad', kekValue, Buffer.from('A65959A6', 'hex'));
+      const wrapped = Buffer.concat([cipher.update(pkcs8), cipher.final()]);
+      return this.device.withProbeSession((session) => {
+        const kek = this.throwAwayAes(session, [{ type: l.CKA_UNWRAP, value: true }], kekValue);
+        this.device.p11.C_UnwrapKey(session, { mechanism: kwp }, kek, wrapped, [
+          { type: l.CKA_CLASS, value: l.CKO_PRIVATE_KEY }, { type: l.CKA_KEY_TYPE, value: l.CKK_EC }, { type: l.CKA_TOKEN, value: false },
+          { type: l.CKA_SENSITIVE, value: true }, { type: l.CKA_EXTRACTABLE, value: false }, { type: l.CKA_SIGN, value: true },
+        ]);
+        return true;
+      });
+    } catch {
+      return false;
+    } finally {
+      kekValue.fill(0);
     }
   }
 
