@@ -12,8 +12,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import smCrypto from 'sm-crypto';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { mgf1 } from '../rsa/mgf1.js';
-import { destroySm2PrivateKey, parseSm2PrivateKey, sm2PublicKeyFromSpki } from '../sm2/index.js';
+import { destroySm2PrivateKey, parseSm2PrivateKey } from '../sm2/index.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../specs.js';
+import { verifySm2WithSpki } from './signing.js';
 
 /** DER DigestInfo prefixes (RFC 8017 §9.2, note 1). */
 const DIGEST_INFO_PREFIX: Readonly<Record<string, string>> = {
@@ -104,10 +105,7 @@ export function signDigestWithPkcs8(pkcs8: Uint8Array, alg: SigningAlgorithm, di
 export function verifyDigestWithSpki(spki: Uint8Array, alg: SigningAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
   const info = SIGNING_ALGORITHMS[alg];
   try {
-    if (info.keyType === 'sm2') {
-      const pubHex = Buffer.from(sm2PublicKeyFromSpki(spki)).toString('hex');
-      return smCrypto.sm2.doVerifySignature(Array.from(digest), Buffer.from(signature).toString('hex'), pubHex, { der: true, hash: false });
-    }
+    if (info.keyType === 'sm2') return verifySm2WithSpki(spki, digest, signature, false);
     const key = createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' });
     if (info.keyType === 'ec') {
       const jwk = key.export({ format: 'jwk' });

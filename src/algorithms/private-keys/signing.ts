@@ -37,14 +37,20 @@ export function signWithPkcs8(pkcs8: Uint8Array, alg: SigningAlgorithm, message:
   return new Uint8Array(sign(info.hash, message, nodeOptions(alg, key)));
 }
 
+/**
+ * An SM2 DER signature checked against a SubjectPublicKeyInfo: over the message hashed with its Z
+ * value (GM/T 0003.2 §6.1, `hashed`), or over a caller's digest as it is. Throws on a malformed key.
+ */
+export function verifySm2WithSpki(spki: Uint8Array, data: Uint8Array, signature: Uint8Array, hashed: boolean): boolean {
+  const pubHex = Buffer.from(sm2PublicKeyFromSpki(spki)).toString('hex');
+  return smCrypto.sm2.doVerifySignature(Array.from(data), Buffer.from(signature).toString('hex'), pubHex, { der: true, hash: hashed });
+}
+
 /** Verify with a DER SubjectPublicKeyInfo. False for any bad signature, never an exception. */
 export function verifyWithSpki(spki: Uint8Array, alg: SigningAlgorithm, message: Uint8Array, signature: Uint8Array): boolean {
   const info = SIGNING_ALGORITHMS[alg];
   try {
-    if (info.keyType === 'sm2') {
-      const pubHex = Buffer.from(sm2PublicKeyFromSpki(spki)).toString('hex');
-      return smCrypto.sm2.doVerifySignature(Array.from(message), Buffer.from(signature).toString('hex'), pubHex, { der: true, hash: true });
-    }
+    if (info.keyType === 'sm2') return verifySm2WithSpki(spki, message, signature, true);
     const key = createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' });
     return verify(info.hash, message, nodeOptions(alg, key), signature);
   } catch (e) {
