@@ -44,6 +44,7 @@ export function errorAnswer(dialects: readonly Dialect[], metrics: Metrics) {
     const { status, body } = errorReply(dialect, error, req.id);
     metrics.countRequest(dialect.name, action, status);
     // Set here as well as in the plugin's onSend: errors raised before routing (a bad URL) skip its hooks.
+    if (dialect.requestIdHeader !== undefined) reply.header(dialect.requestIdHeader, req.id);
     return reply.header('x-request-id', req.id).status(status).send(body);
   };
 }

@@ -91,7 +91,8 @@ export async function byokService(app: FastifyInstance, options: ServicePluginOp
     reply.header('date', new Date(options.auth.clock.now()).toUTCString());
     if (closing) reply.header('connection', 'close');
     // Some clients need the exact type (Tencent's Python SDK reads errors from application/json only).
-    const { contentType } = dialectOf(dialects, req).dialect;
+    const { contentType, requestIdHeader } = dialectOf(dialects, req).dialect;
+    if (requestIdHeader !== undefined) reply.header(requestIdHeader, req.id);
     if (contentType !== undefined && String(reply.getHeader('content-type')).startsWith('application/json')) reply.header('content-type', contentType);
   });
 

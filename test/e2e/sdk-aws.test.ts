@@ -31,7 +31,9 @@ async function outcome(call: Promise<object>): Promise<{ error?: { name: string;
   try {
     return { output: await call };
   } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
+    const err = e as { name: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+    // Every refusal carries its request ID too (x-amzn-RequestId), as AWS's do.
+    expect(err.$metadata?.requestId).toMatch(/^\S{8,}$/);
     return { error: { name: err.name, status: err.$metadata?.httpStatusCode } };
   }
 }
@@ -41,6 +43,8 @@ describe('@aws-sdk/client-kms against byok serve', () => {
     const created = await client().send(new CreateKeyCommand({ Origin: 'EXTERNAL', Description: 'sdk' }));
     const keyId = created.KeyMetadata!.KeyId!;
     expect(created.KeyMetadata).toMatchObject({ Origin: 'EXTERNAL', KeyState: 'PendingImport' });
+    // The SDK reads the request ID from x-amzn-RequestId, as from AWS (the same ID as x-request-id).
+    expect(created.$metadata.requestId).toMatch(/^\S{8,}$/);
     const listed = await new KMSClient({ endpoint: svc.url, region: 'ap-southeast-3', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET } }).send(new ListKeysCommand({}));
     expect(listed.Keys!.map((k) => k.KeyId)).toContain(keyId);
   });

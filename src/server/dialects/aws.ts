@@ -100,6 +100,8 @@ export function createAwsDialect(options: AwsDialectOptions) {
     mediaTypes: [AMZ_JSON_1_1, 'application/json'],
     /** AWS JSON 1.1 answers. */
     contentType: AMZ_JSON_1_1,
+    /** AWS's request ID header: the SDKs report it as `$metadata.requestId` (and in their exceptions). */
+    requestIdHeader: 'x-amzn-RequestId',
     /** Where each operation is served: all on the one route. */
     route: () => AWS_ROUTE,
     /** Every operation on the one route. */

@@ -105,6 +105,11 @@ export interface Dialect<Name extends string = string> {
   readonly mediaTypes?: readonly string[];
   /** The Content-Type of every answer, when the API's clients need one exactly (Tencent: `application/json`). */
   readonly contentType?: string;
+  /**
+   * The header this API's clients read the request ID from, sent beside `x-request-id` on every
+   * answer (AWS: `x-amzn-RequestId`, which the AWS SDKs put in `$metadata.requestId`).
+   */
+  readonly requestIdHeader?: string;
   /** The body of a success. */
   success(result: object, requestId: string): object;
   /** The status and body of an error, in this API's format. */
