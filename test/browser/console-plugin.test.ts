@@ -41,6 +41,8 @@ describe('the console plugin', () => {
         'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer',
         'x-frame-options': 'DENY', 'cache-control': 'no-cache',
       });
+      // Every answer names its request, as the API's do.
+      expect(res.headers['x-request-id'], url).toMatch(/^\S+$/);
     }
     expect(CONSOLE_CSP).toContain("default-src 'none'");
     expect(CONSOLE_CSP).not.toMatch(/unsafe|https?:|\*/);

@@ -46,8 +46,10 @@ function defaultConsoleRoot(): string {
 /** Serve the console under the plugin's prefix; without built assets, a plain 503 that says so. */
 export async function byokConsole(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {
   const root = options.root ?? defaultConsoleRoot();
-  app.addHook('onRequest', async (_req, reply) => {
-    reply.headers(SECURITY_HEADERS);
+  app.addHook('onRequest', async (req, reply) => {
+    // The API's answers carry their request ID (the service plugin's onSend); the console's too,
+    // so one header ties any answer to its access-log line.
+    reply.headers(SECURITY_HEADERS).header('x-request-id', req.id);
   });
   // The page's relative asset URLs need the trailing slash: /console → /console/.
   app.get('', async (_req, reply) => reply.redirect(`${app.prefix}/`, 301));
