@@ -14,6 +14,8 @@ const strict = process.argv.includes('--strict');
 // names it in npm_config_node_gyp for its scripts, and bundles it next to itself).
 const nodeGyp = [
   join(root, 'node_modules', '.bin', 'node-gyp'),
+  // `byok build-native` in a project that installed byok-hsm: that project's node-gyp.
+  process.env.BYOK_NODE_GYP_PROJECT && join(process.env.BYOK_NODE_GYP_PROJECT, 'node_modules', '.bin', 'node-gyp'),
   process.env.npm_config_node_gyp,
   join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
 ].find((p) => p && existsSync(p));

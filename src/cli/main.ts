@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   kat: async () => (await import('./commands/kat.js')).command,
   bench: async () => (await import('./commands/bench.js')).command,
   pkcs11: async () => (await import('./commands/pkcs11.js')).command,
+  'build-native': async () => (await import('./commands/build-native.js')).command,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -20,11 +21,12 @@ const SUMMARIES: Record<string, string> = {
   kat: 'run known-answer vectors against a backend',
   bench: 'throughput benchmarks against openssl speed',
   pkcs11: 'report what a PKCS#11 device can do (in the device, on the host, unsupported and why)',
+  'build-native': 'build the native addons (PKCS#11 unwrap templates, SM2) where the package is installed',
 };
 
 function topUsage(): string {
   const lines = ['Usage: byok <command> [options]', '       byok --version', '', 'Commands:'];
-  for (const [name, summary] of Object.entries(SUMMARIES)) lines.push(`  ${name.padEnd(8)}${summary}`);
+  for (const [name, summary] of Object.entries(SUMMARIES)) lines.push(`  ${name.padEnd(14)}${summary}`);
   lines.push('', 'Run `byok <command> --help` for a command\'s options.');
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsmToken, softHsmUnavailable } from '../helpers/softhsm.js';
 import { cleanEnv, installConsumer, packProject, REPO, run, tarballEntries, tarballFiles, type InstallMeasure, type Tarballs } from './packed-project.js';
 
 const FIXTURES = join(REPO, 'test', 'package', 'consumer');
@@ -64,8 +65,9 @@ describe('an engine-only install', () => {
   it('runs no native build and installs no HTTP server', () => {
     const modules = join(consumer, 'node_modules');
     expect(OPTIONAL_PEERS.filter((p) => existsSync(join(modules, p)))).toEqual([]);
-    const native = run('find', [modules, '-name', '*.node', '-o', '-name', 'binding.gyp'], consumer).trim();
-    expect(native).toBe('');
+    // The addons' sources ship (for `byok build-native`), below the package root, where npm never builds them.
+    const native = run('find', [modules, '-name', '*.node', '-o', '-name', 'binding.gyp'], consumer).trim().split('\n').filter(Boolean).map((f) => f.slice(modules.length + 1)).sort();
+    expect(native).toEqual(['byok-hsm/native-bindings/pkcs11-attrs/binding.gyp', 'byok-hsm/native-bindings/sm2/binding.gyp']);
   });
 
   it('refuses the SQLite store with a ByokError naming better-sqlite3, and writes nothing', () => {
@@ -182,6 +184,31 @@ describe('the operator\'s install (byok-hsm-service)', () => {
     const bench = createRequire(join(operator, 'node_modules', 'byok-hsm', 'dist', 'bench', 'run.js'));
     for (const p of ['benny', 'fastify', 'pino', 'pg', 'better-sqlite3']) expect(() => bench.resolve(p), p).not.toThrow();
   });
+
+  it.skipIf(softHsmUnavailable() !== undefined)('byok build-native builds the addons in place: the PKCS#11 backend\'s default policy then starts on SoftHSM2', () => {
+    // pkcs11js was installed without its build script (above): the repository's binary of the same version.
+    const ours = join(REPO, 'node_modules', 'pkcs11js');
+    const theirs = join(operator, 'node_modules', 'pkcs11js');
+    expect(JSON.parse(readFileSync(join(theirs, 'package.json'), 'utf8')).version).toBe(JSON.parse(readFileSync(join(ours, 'package.json'), 'utf8')).version);
+    cpSync(join(ours, 'build'), join(theirs, 'build'), { recursive: true });
+    const token = createSoftHsmToken('byok-package');
+    if ('skip' in token) throw new Error(token.skip);
+    const byok = join(operator, 'node_modules', '.bin', 'byok');
+    const report = () => spawnSync(byok, ['pkcs11', 'report', '--pkcs11-module', token.module, '--pkcs11-token-label', token.label], {
+      cwd: operator, encoding: 'utf8', env: cleanEnv({ SOFTHSM2_CONF: token.conf, BYOK_PKCS11_PIN: token.pin }),
+    });
+    // Installed, nothing built: the device refuses to start under the default policy, and says what to run.
+    const before = report();
+    expect([before.status, before.stderr]).toEqual([1, expect.stringContaining('run: npx byok build-native')]);
+    const built = run(byok, ['build-native', '--strict'], operator);
+    expect(built).toContain('native-bindings/pkcs11-attrs: built');
+    expect(built).toContain('native-bindings/sm2: built');
+    const after = report();
+    expect(after.status, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/^unwrapTemplate: enforced$/m);
+    // The SM2 engine of the installed library is the addon now (byok kat names the engine it runs).
+    expect(run(byok, ['kat'], operator)).toMatch(/^SM2 engine: openssl-addon /m);
+  }, 240_000);
 
   it('runs byok through its bin: byok-hsm-service --version', () => {
     expect(run(join(operator, 'node_modules', '.bin', 'byok-hsm-service'), ['--version'], operator).trim()).toContain(version);

@@ -44,7 +44,7 @@ function load(): { readonly addon?: Sm2Addon; readonly choice: Sm2EngineChoice }
   if (loaded) return loaded;
   const path = ADDON_PATHS.find((p) => existsSync(p));
   if (!path) {
-    loaded = { choice: { engine: 'typescript', detail: 'native-bindings/sm2 is not built (npm run build:native); SM2 runs on node ECDH in TypeScript' } };
+    loaded = { choice: { engine: 'typescript', detail: 'native-bindings/sm2 is not built (npx byok build-native); SM2 runs on node ECDH in TypeScript' } };
     return loaded;
   }
   try {

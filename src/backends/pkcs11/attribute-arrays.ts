@@ -57,12 +57,12 @@ function loadAddon(): Pkcs11AttrsAddon | { readonly missing: string } {
   if (loaded) return loaded;
   const path = findAddon();
   if (!path) {
-    loaded = { missing: `the pkcs11-attrs addon is not built (${ADDON}; npm run build:native)` };
+    loaded = { missing: `the pkcs11-attrs addon is not built (${ADDON}; run: npx byok build-native)` };
   } else {
     try {
       loaded = createRequire(import.meta.url)(path) as Pkcs11AttrsAddon;
     } catch (e) {
-      loaded = { missing: `the pkcs11-attrs addon at ${path} does not load (${(e as Error).message}; npm run build:native)` };
+      loaded = { missing: `the pkcs11-attrs addon at ${path} does not load (${(e as Error).message}; run: npx byok build-native)` };
     }
   }
   return loaded;
