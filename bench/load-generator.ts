@@ -41,6 +41,8 @@ export interface LoadResult {
   /** From the first request sent to the last answer (autocannon's own clock ticks once a second). */
   readonly seconds: number;
   readonly completed: number;
+  /** The load generator's own CPU (user + system) over the run, µs: its share of the machine. */
+  readonly cpuMicroseconds: number;
   /** The first few answers that were not 200, for the report. */
   readonly refusals: readonly string[];
 }
@@ -108,6 +110,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   let first = Infinity;
   let last = 0;
+  const cpu0 = process.cpuUsage();
   const instance = autocannon({
     url: job.url, connections: job.connections, pipelining: 1, headers: { 'content-type': 'application/json', ...job.headers },
     ...(job.amount !== undefined ? { amount: job.amount } : { duration: job.duration ?? 3 }),
@@ -119,11 +122,12 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     first = Math.min(first, last - responseTime);
   });
   const result = await instance;
+  const cpu = process.cpuUsage(cpu0);
   const seconds = Math.max(1e-3, (last - first) / 1000);
   const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
   return {
     requestsPerSecond: completed / seconds, p50: result.latency.p50, p99: result.latency.p99, statuses,
-    errors: result.errors, timeouts: result.timeouts, seconds, completed, refusals,
+    errors: result.errors, timeouts: result.timeouts, seconds, completed, refusals, cpuMicroseconds: cpu.user + cpu.system,
   };
 }
 

@@ -5,9 +5,10 @@
  * ops/s against requests in flight and against workers as an SVG (plot.ts). Writes JSON, the SVG
  * and benny's charts under bench/results/. Speed is reported, never asserted. Its output has no
  * terminal control codes (benny's progress display is replaced by plain lines).
- * `--memory N` runs only the memory section, over N imports.
+ * `--memory N` runs only the memory section, over N imports; `--profile DIR` only the profiled
+ * rows of the missed targets (profile-rows.ts).
  */
-import { constants, createPrivateKey, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import b from 'benny';
 import smCrypto from 'sm-crypto';
 import { rsaUnwrap } from '../src/algorithms/rsa/rsa-unwrap.js';
 import { parseSm2PrivateKey } from '../src/algorithms/sm2/index.js';
-import { WRAPPING_ALGORITHMS, type WrappingAlgorithm, type WrappingKeySpec } from '../src/algorithms/specs.js';
+import { type WrappingAlgorithm, type WrappingKeySpec } from '../src/algorithms/specs.js';
 import { createPureBackend, type PureBackend } from '../src/backends/pure/pure-backend.js';
 import type { WrappingKeyPair } from '../src/backends/crypto-backend.js';
 import { generateEngineKeys } from '../src/config/key-files.js';
@@ -25,6 +26,8 @@ import { opensslRsa, opensslSm2, rsaKeyGeneration, type OpensslAnchor } from './
 import { measurePkcs11Unwrap } from './pkcs11-unwrap.js';
 import { sm2Rows } from './sm2-bench.js';
 import { svgChart, type Series } from './plot.js';
+import { concurrentRate, importLanes, spread, wrapFor } from './import-lanes.js';
+import { runProfiles } from './profile-rows.js';
 import { createKeys, getParametersRequests, metric, prepareImports, processCpuSeconds, runLoad, startService, waitForPool } from './service-load.js';
 
 interface Row {
@@ -35,52 +38,14 @@ interface Row {
   readonly target?: string;
 }
 
-function wrapFor(pair: WrappingKeyPair, algorithm: WrappingAlgorithm, material: Uint8Array): Uint8Array {
-  const padding = WRAPPING_ALGORITHMS[algorithm].rsaPadding;
-  if (!padding) {
-    const point = Buffer.from(pair.publicKeySpki.subarray(pair.publicKeySpki.length - 65)).toString('hex');
-    return new Uint8Array(Buffer.from('04' + smCrypto.sm2.doEncrypt(Array.from(material), point, 1), 'hex'));
-  }
-  const key = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
-  return new Uint8Array(padding.kind === 'pkcs1v15'
-    ? publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, material)
-    : publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: padding.hash }, material));
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Keep `inFlight` operations running for `seconds`; ops/s. */
-async function concurrentRate(seconds: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async (_, w) => {
-    for (let i = w; performance.now() < end; i += inFlight) {
-      await op(i);
-      done++;
-    }
-  }));
-  return done / ((performance.now() - start) / 1000);
-}
 
-type Engine = Awaited<ReturnType<typeof openEngine>>;
 
-/** One import at a time on a lane: its own key and token, 16 wrappings of one material. */
-async function importLanes(engine: Engine, count: number, material: Uint8Array): Promise<Array<() => Promise<unknown>>> {
-  return Promise.all(Array.from({ length: count }, async () => {
-    const key = await engine.createKey({ tenant: 't' });
-    const params = await engine.getParametersForImport({ tenant: 't', keyId: key.keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256' });
-    const spki = { keySpec: 'RSA_2048' as const, publicKeySpki: new Uint8Array(Buffer.from(params.publicKey, 'base64')), privateKeyBlob: new Uint8Array() };
-    const cts = Array.from({ length: 16 }, () => Buffer.from(wrapFor(spki, 'RSAES_OAEP_SHA_256', material)).toString('base64'));
-    let i = 0;
-    return () => engine.importKeyMaterial({ tenant: 't', keyId: key.keyId, importToken: params.importToken, encryptedKeyMaterial: cts[i++ % 16] });
-  }));
-}
 
-/** `inFlight` lanes over the prepared ones (several lanes may share a token: budgets count failures only). */
-const spread = (lanes: Array<() => Promise<unknown>>, inFlight: number) => Array.from({ length: inFlight }, (_, i) => lanes[i % lanes.length]);
 
 /**
  * A reference and a measurement in alternating short windows, so that load from other
@@ -141,6 +106,12 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     inProcessInFlight: [], inProcessWorkers: [], serviceInFlight: [], serviceWorkers: [],
   };
 
+  if (option('--profile') !== undefined) {
+    await runProfiles({ outDir: option('--profile')!, dataDir: dir, keys, seconds: quick ? 1 : 3, log });
+    rmSync(dir, { recursive: true, force: true });
+    log(`\nload average at start: ${loadAtStart}; at end: ${load()}`);
+    return 0;
+  }
   if (memoryOnly !== undefined) {
     await memorySection(memoryOnly);
     return report();
@@ -339,7 +310,9 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       const cpu0 = await processCpuSeconds(svc.pid);
       const alone = await runLoad(svc.url, { mode: 'replay', requests: imports, connections, duration });
       const cpuPerImport = ((await processCpuSeconds(svc.pid)) - cpu0) / alone.completed * 1000;
-      rows.push({ name: `over HTTP: import-key-material, ${connections} in flight (p50 ${alone.p50} ms, p99 ${alone.p99} ms; service CPU ${cpuPerImport.toFixed(2)} ms per import)`, value: alone.requestsPerSecond, unit: 'ops/s',
+      // The load generator shares the same cores: its CPU per request is the rest of the arithmetic.
+      const clientCpu = alone.cpuMicroseconds / alone.completed / 1000;
+      rows.push({ name: `over HTTP: import-key-material, ${connections} in flight (p50 ${alone.p50} ms, p99 ${alone.p99} ms; service CPU ${cpuPerImport.toFixed(2)} ms per import, load generator CPU ${clientCpu.toFixed(2)} ms per request)`, value: alone.requestsPerSecond, unit: 'ops/s',
         reference: { name: `in-process whole import, ${connections} in flight, ${cores} workers (above)`, value: inProcess }, target: '>= 0.80' });
       const flight: Array<[number, number]> = [];
       for (const c of flightPoints) flight.push([c, (await runLoad(svc.url, { mode: 'replay', requests: imports, connections: c, duration: quick ? 0.3 : 1.5 })).requestsPerSecond]);

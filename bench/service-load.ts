@@ -20,9 +20,12 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** `byok serve` on a free port with its data in `dataDir`; logs to /dev/null (pino writes them all the same). */
-export async function startService(dataDir: string, args: readonly string[]): Promise<RunningService> {
-  const child: ChildProcess = spawn(process.execPath, [BYOK_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--rate-limit-import', '0', '--rate-limit-get-parameters', '0', ...args], {
+/**
+ * `byok serve` on a free port with its data in `dataDir`; logs to /dev/null (pino writes them all
+ * the same). `nodeArgs` go to node itself (`--cpu-prof` for `byok bench --profile`).
+ */
+export async function startService(dataDir: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<RunningService> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, BYOK_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--rate-limit-import', '0', '--rate-limit-get-parameters', '0', ...args], {
     env: { ...process.env, BYOK_AUTH_TOKENS: `${API_TOKEN}=bench` }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -3,6 +3,7 @@ import { loadOptional } from '../../optional-dependency.js';
 import { defineCommand, EXIT } from '../command-line.js';
 
 const usage = `Usage: byok bench [--quick] [--out DIR] [--no-pkcs11] [--no-service] [--imports N] [--memory N]
+       byok bench --profile DIR [--quick]
 
 Measures unwrap ops/s per algorithm and key spec (one thread and all cores), SM2 against
 sm-crypto, import-token issue/verify, getParametersForImport latency with a warm and an empty
@@ -17,10 +18,18 @@ minute (CI smoke); --no-service skips the HTTP rows; --imports N sets the memory
 imports (default 100000); --memory N runs only the memory section,
 over N imports (run node with --expose-gc for a GC before each reading).
 
+--profile DIR runs only the rows whose targets are missed (the whole import at 16 and 32 in
+flight on one thread and on every worker, the pooled unwrap on every worker, the import over
+HTTP at 16 in flight) under the V8 CPU profiler of each thread (in-process: the inspector's
+Profiler on the main thread and each worker; the service: \`byok serve\` under --cpu-prof),
+writes the .cpuprofile files to DIR and prints per row and thread the self time by category
+(RSA/OpenSSL, hashing/HMAC, AES-GCM, SQLite, token, JSON/HTTP/fastify, structured
+clone/postMessage, GC, idle, other) and the top functions, in µs per import.
+
 Exit codes: 0 ran, 1 a measurement failed, 2 usage error.`;
 
 export const command = defineCommand({ name: 'bench', summary: 'throughput benchmarks against openssl speed', usage }, async (argv) => {
-  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--no-service', '--out', '--memory', '--imports'].includes(a) && !['--out', '--memory', '--imports'].includes(argv[i - 1]));
+  const unknown = argv.filter((a, i) => !['--quick', '--no-pkcs11', '--no-service', '--out', '--memory', '--imports', '--profile'].includes(a) && !['--out', '--memory', '--imports', '--profile'].includes(argv[i - 1]));
   if (unknown.length) {
     process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
     return EXIT.USAGE;
