@@ -50,7 +50,7 @@ export type {
   ReEncryptInput,
   ReEncryptResult,
 } from './engine/types.js';
-export type { AuditRecord, AuditDetails, AuditSink } from './engine/audit.js';
+export type { AuditRecord, AuditDetails, AuditSink, AuditContext } from './engine/audit.js';
 
 export type {
   KeyStore, KeyRecord, KeyMutation, KeyDescription, KeyState, KeyOrigin, AliasRecord,

@@ -12,18 +12,31 @@ export interface AuditDetails {
   unwrapPath?: string;
 }
 
+/**
+ * Labels a caller attaches to the records of its calls (`ImportEngine.withAuditContext`): the
+ * service's request ID, wire API and action. Names and IDs only.
+ */
+export type AuditContext = Readonly<Record<string, string>>;
+
 /** One audit record per key operation (`onAudit`): operation, tenant, key, algorithm, outcome; never material, tokens or keys. */
 export interface AuditRecord extends Readonly<AuditDetails> {
   readonly operation: string;
   readonly tenant: string;
   readonly outcome: 'ok' | string;
+  /** The caller's labels, when it called through `withAuditContext`. */
+  readonly context?: AuditContext;
 }
 
 /** Receives every audit record (`OpenEngineOptions.onAudit`). */
 export type AuditSink = (record: AuditRecord) => void;
 
 export class Audit {
-  constructor(private readonly sink: AuditSink | undefined) {}
+  constructor(private readonly sink: AuditSink | undefined, private readonly context?: AuditContext) {}
+
+  /** The same sink, the records labelled with `context`. */
+  withContext(context: AuditContext): Audit {
+    return new Audit(this.sink, context);
+  }
 
   /**
    * Run one key operation and emit its record. `fn` may fill in what it learns on the way (the
@@ -35,7 +48,7 @@ export class Audit {
       ...(typeof ref.keyId === 'string' ? { keyId: ref.keyId.slice(0, 64) } : {}),
       ...(typeof algorithm === 'string' ? { algorithm: algorithm.slice(0, 40) } : {}),
     };
-    const record = (outcome: string) => this.sink?.({ operation, tenant: String(ref.tenant ?? ''), outcome, ...details });
+    const record = (outcome: string) => this.sink?.({ operation, tenant: String(ref.tenant ?? ''), outcome, ...details, ...(this.context ? { context: this.context } : {}) });
     try {
       const result = await fn(details);
       record('ok');

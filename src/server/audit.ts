@@ -1,10 +1,10 @@
 /**
  * Audit: one record per key operation (who, which key, which algorithm, outcome), written as a
- * structured log line. The engine emits the records; this module adds the request they belong
- * to (request ID, dialect, action) through an AsyncLocalStorage context, and copies only named
- * fields so a record can never carry material, tokens or keys.
+ * structured log line. The engine emits the records; the request they belong to (request ID,
+ * dialect, action) comes with them as the record's context (the routes call the engine through
+ * `withAuditContext`), and only named fields are copied so a record can never carry material,
+ * tokens or keys.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditRecord } from '../engine/import-engine.js';
 
 /** The request an audit record was made in: its ID, dialect and action. */
@@ -14,11 +14,10 @@ export interface RequestContext {
   readonly action: string;
 }
 
-const context = new AsyncLocalStorage<RequestContext>();
-
-/** Run a handler with its request context (audit records made inside carry it). */
-export function withRequestContext<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
-  return context.run(ctx, fn);
+/** The record's request, when its context names one (a record made outside a request has none). */
+function requestOf(record: AuditRecord): RequestContext | undefined {
+  const c = record.context;
+  return c && typeof c.requestId === 'string' ? { requestId: c.requestId, dialect: String(c.dialect), action: String(c.action) } : undefined;
 }
 
 /** The audit record as logged: named fields only, with the request it belongs to. */
@@ -35,7 +34,7 @@ export interface AuditLine {
 }
 
 /** Field by field: nothing the engine might add later reaches the log unless named here. */
-export function auditLine(record: AuditRecord, ctx: RequestContext | undefined = context.getStore()): AuditLine {
+export function auditLine(record: AuditRecord, ctx: RequestContext | undefined = requestOf(record)): AuditLine {
   return {
     operation: record.operation,
     tenant: record.tenant,

@@ -7,7 +7,6 @@
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ImportEngine } from '../../engine/import-engine.js';
 import { ByokError, isByokError } from '../../errors.js';
-import { withRequestContext } from '../audit.js';
 import type { Credentials } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { checkBody, rawBodyOf } from '../request-body.js';
@@ -89,7 +88,8 @@ export function registerDialects(app: FastifyInstance, deps: DialectDeps): void 
     const started = operation.metric === 'import' ? process.hrtime.bigint() : undefined;
     let result: object;
     try {
-      result = await withRequestContext({ requestId: req.id, dialect: dialect.name, action: operation.name }, () => operation.run(engine, tenant, req.body as Body));
+      // Its audit records carry the request (the engine view labels them; no AsyncLocalStorage).
+      result = await operation.run(engine.withAuditContext({ requestId: req.id, dialect: dialect.name, action: operation.name }), tenant, req.body as Body);
     } finally {
       if (started !== undefined) metrics.observeImport(Number(process.hrtime.bigint() - started) / 1e9);
     }
