@@ -32,6 +32,7 @@ interface WorkerSession {
 
 /** Sampling interval: V8's default (1 ms) sees too few samples of a 300 µs import. */
 const SAMPLING_INTERVAL_US = 100;
+const WORKER_ANSWER_TIMEOUT_MS = 30_000;
 
 export class ThreadProfiler {
   private readonly session = new Session();
@@ -49,9 +50,18 @@ export class ThreadProfiler {
   /** A call into a worker's session; its answer comes back as a NodeWorker event. */
   private postToWorker<T>(w: WorkerSession, method: string, params: object = {}): Promise<T> {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(`${w.sessionId}/${id}`, resolve as (r: unknown) => void);
-      void this.post('NodeWorker.sendMessageToWorker', { sessionId: w.sessionId, message: JSON.stringify({ id, method, params }) });
+    const key = `${w.sessionId}/${id}`;
+    return new Promise((resolve, reject) => {
+      // A worker that exits meanwhile never answers: fail the row instead of waiting for ever.
+      const timer = setTimeout(() => {
+        this.pending.delete(key);
+        reject(new Error(`${w.thread} did not answer ${method}`));
+      }, WORKER_ANSWER_TIMEOUT_MS);
+      this.pending.set(key, (r) => {
+        clearTimeout(timer);
+        resolve(r as T);
+      });
+      this.post('NodeWorker.sendMessageToWorker', { sessionId: w.sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
     });
   }
 

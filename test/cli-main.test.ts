@@ -24,4 +24,12 @@ describe('byok', () => {
     expect(r.stdout).toMatch(/sm2\/vectors\.json \[SM2 PKE \(GM\/T 0003\.4\)\]: 45 passed, 0 failed/);
     expect(r.stdout).toMatch(/^total: \d+ passed, 0 failed$/m);
   });
+
+  it('bench documents --profile DIR, and an option without its value is a usage error, not a full run', () => {
+    expect(byok(['bench', '--help']).stdout).toMatch(/--profile DIR runs only the rows whose targets are missed/);
+    for (const args of [['bench', '--profile'], ['bench', '--out', '--quick']]) {
+      const r = byok(args);
+      expect([r.status, r.stderr]).toEqual([2, `byok bench: ${args[1]} needs a value\n`]);
+    }
+  });
 });

@@ -34,6 +34,11 @@ export const command = defineCommand({ name: 'bench', summary: 'throughput bench
     process.stderr.write(`byok bench: unknown option ${unknown[0]}\n`);
     return EXIT.USAGE;
   }
+  const valueless = ['--out', '--memory', '--imports', '--profile'].find((o) => argv.includes(o) && !/^[^-]/.test(argv[argv.indexOf(o) + 1] ?? ''));
+  if (valueless) {
+    process.stderr.write(`byok bench: ${valueless} needs a value\n`);
+    return EXIT.USAGE;
+  }
   // benny is a devDependency: from an install without it, DEPENDENCY_MISSING names it.
   const { runBenchmarks } = await loadOptional('benny', () => import('../../../bench/run.js'));
   return runBenchmarks(argv);
