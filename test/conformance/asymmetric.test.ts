@@ -127,13 +127,7 @@ function singleBlob(publicKey: string, hash: 'sha256' | 'sha1', key: Uint8Array)
   return new Uint8Array(Buffer.concat([head, aesKwpWrap(temporaryKey, key)]));
 }
 
-// NSS softoken is not in this suite yet: it cannot unwrap EC PKCS#8 keys (CKR_TEMPLATE_INCOMPLETE, so
-// its backend declares the EC specs unsupported), and it will not unwrap a secret over 256 bytes, so a
-// PKCS#1 / SEC1 key there gets the uniform error, not INVALID_PRIVATE_KEY with its hint; the generic
-// cases below use P-256 keys. Its RSA and HMAC imports run in test/devices and the service e2e tests.
-const SUITE_BACKENDS = BACKENDS.filter((entry) => !entry.name.includes('NSS'));
-
-for (const entry of SUITE_BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`asymmetric and HMAC import on the ${entry.name} backend`, () => {
+for (const entry of BACKENDS) describe.skipIf(entry.unavailable !== undefined)(`asymmetric and HMAC import on the ${entry.name} backend`, () => {
   let backend: CryptoBackend;
   let engine: ImportEngine;
   let store: SqliteKeyStore;

@@ -10,9 +10,11 @@
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { describeCkr } from './ckr.js';
 import type { Pkcs11Device } from './device.js';
 import type { Handle, Pkcs11Lib } from './pkcs11js.js';
 import { allowedMechanismsAttribute, gcmMechanism, hmacMechanism, oaepMechanism } from './templates.js';
+import { probeUnwrapVerdicts, type UnwrapVerdicts } from './unwrap-verdicts.js';
 
 /** Which path an unwrap takes (for the audit record). */
 export type UnwrapPath = 'device-unwrap' | 'host-decode';
@@ -71,6 +73,11 @@ export class Pkcs11Capabilities {
    * CKR_TEMPLATE_INCOMPLETE for any EC PKCS#8 and any template, while RSA unwraps).
    */
   readonly ecPrivateKeyUnwrap: boolean;
+  /**
+   * The CKRs of a failed private-key unwrap that follow only an authentic wrap (unwrap-verdicts.ts:
+   * NSS refuses secrets over 256 bytes and PKCS#1 keys after checking the wrap's integrity).
+   */
+  readonly unwrapVerdicts: UnwrapVerdicts;
 
   constructor(
     private readonly device: Pkcs11Device,
@@ -94,6 +101,30 @@ export class Pkcs11Capabilities {
     this.notCopyableObjects = this.probeTokenObject([{ type: this.lib.CKA_COPYABLE, value: false }]);
     this.notCopyableCopies = this.probeNotCopyableCopy();
     this.ecPrivateKeyUnwrap = this.probeEcPrivateKeyUnwrap();
+    this.unwrapVerdicts = probeUnwrapVerdicts(device, this.kwp);
+  }
+
+  /** A failed opaque-secret unwrap answered with this CKR still proves the wrap authentic (unwrap-verdicts.ts). */
+  provesAuthenticWrap(code: number | undefined): boolean {
+    return code !== undefined && code === this.unwrapVerdicts.authenticOversizeCkr;
+  }
+
+  /** After an authentic wrap: this CKR of a private-key unwrap says the content is not a PKCS#8 key of this type. */
+  saysNotPkcs8(keyType: 'rsa' | 'ec' | 'sm2', code: number | undefined): boolean {
+    return keyType === 'rsa' && code !== undefined && code === this.unwrapVerdicts.rsaNotPkcs8Ckr;
+  }
+
+  /** The verdicts as the start-up report states them. */
+  verdictReport(): { authenticOversizeSecret: string; rsaNotPkcs8: string } {
+    const { authenticOversizeCkr, rsaNotPkcs8Ckr } = this.unwrapVerdicts;
+    return {
+      authenticOversizeSecret: authenticOversizeCkr !== undefined
+        ? `refused after the wrap's integrity check (${describeCkr(this.lib, authenticOversizeCkr)}): still tells a bad wrap`
+        : 'no CKR seen only after an authentic wrap',
+      rsaNotPkcs8: rsaNotPkcs8Ckr !== undefined
+        ? `refused after the wrap's integrity check (${describeCkr(this.lib, rsaNotPkcs8Ckr)}): INVALID_PRIVATE_KEY`
+        : 'only the CKRs that say a key is bad',
+    };
   }
 
   has(mechanism: number): boolean {
