@@ -102,8 +102,12 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
     ]);
   });
 
-  // Where AES_256 is declared unsupported, every combination runs with HMAC_256 as well.
-  const combos = allWrappingCombinations().flatMap((c) => [...new Set<MaterialSpec>(['AES_256', 'SM4_128', MATERIAL])].map((m) => ({ ...c, materialSpec: m })));
+  // Where AES_256 is declared unsupported, HMAC_256 runs every algorithm with RSA_2048 and the
+  // larger keys with one (the device's RSA-4096 key generation is slow: opencryptoki ~4 s).
+  const combos = allWrappingCombinations().flatMap((c) => [
+    ...(['AES_256', 'SM4_128'] as const).map((m) => ({ ...c, materialSpec: m as MaterialSpec })),
+    ...(MATERIAL !== 'AES_256' && (c.keySpec === 'RSA_2048' || c.algorithm === 'RSAES_OAEP_SHA_256') ? [{ ...c, materialSpec: MATERIAL }] : []),
+  ]);
   it.each(combos)('happy path: $algorithm / $keySpec / $materialSpec, wrapped by the OpenSSL CLI', async ({ algorithm, keySpec, materialSpec }) => {
     if (backend.unsupportedReason({ materialSpec }) !== undefined) {
       // A key spec the device cannot hold is refused when the key is created.
