@@ -256,7 +256,7 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
     }
   });
 
-  it.skipIf(privateLack !== undefined)(needing('SEC1 and PKCS#1 keys get the named error with the conversion command; another curve or size is refused; nothing changes', privateLack), async () => {
+  it.skipIf(privateLack !== undefined)(needing('SEC1 and PKCS#1 keys get the named error with the conversion command (the same in a tampered wrap: the uniform error); another curve or size is refused; nothing changes', privateLack), async () => {
     const p256 = customerKey('ECC_NIST_P256');
     const rsa = customerKey('RSA_2048');
     const sec1 = new Uint8Array(openssl(['ec', '-in', p256.pem, '-outform', 'DER']));
@@ -271,6 +271,10 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
     for (const [spec, der, message] of cases) {
       if (backend.unsupportedReason({ materialSpec: spec }) !== undefined) continue;
       const p = await params(spec);
+      // The same key in a tampered wrap is the uniform error: only an authentic wrap gets the hint.
+      const tampered = twoFields(p.publicKey, OAEP, der);
+      tampered.encryptedPrivateKey[tampered.encryptedPrivateKey.length - 3] ^= 0x40;
+      await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...tampered }), 'DECRYPT_MATERIAL_FAILED', /^The encrypted key material could not be decrypted\.$/);
       await expectCode(engine.importKeyMaterial({ tenant: TENANT, keyId: p.keyId, importToken: p.importToken, ...twoFields(p.publicKey, OAEP, der) }), 'INVALID_PRIVATE_KEY', message);
       // All or nothing: still waiting for material.
       expect((await engine.describeKey({ tenant: TENANT, keyId: p.keyId })).state).toBe('PendingImport');

@@ -114,17 +114,14 @@ export class Pkcs11Capabilities {
     return keyType === 'rsa' && code !== undefined && code === this.unwrapVerdicts.rsaNotPkcs8Ckr;
   }
 
-  /** The verdicts as the start-up report states them. */
-  verdictReport(): { authenticOversizeSecret: string; rsaNotPkcs8: string } {
-    const { authenticOversizeCkr, rsaNotPkcs8Ckr } = this.unwrapVerdicts;
-    return {
-      authenticOversizeSecret: authenticOversizeCkr !== undefined
-        ? `refused after the wrap's integrity check (${describeCkr(this.lib, authenticOversizeCkr)}): still tells a bad wrap`
-        : 'no CKR seen only after an authentic wrap',
-      rsaNotPkcs8: rsaNotPkcs8Ckr !== undefined
-        ? `refused after the wrap's integrity check (${describeCkr(this.lib, rsaNotPkcs8Ckr)}): INVALID_PRIVATE_KEY`
-        : 'only the CKRs that say a key is bad',
-    };
+  /** What an authentic wrap of a PKCS#1 RSA key gets here, and how it is told from a bad wrap (the report, the README's device matrix). */
+  notPkcs8Verdict(): string {
+    const { longSecretUnwraps, authenticOversizeCkr, rsaNotPkcs8Ckr } = this.unwrapVerdicts;
+    if (this.kwp === undefined) return `no key wrap: ${this.kwpReason}`;
+    if (longSecretUnwraps) return 'INVALID_PRIVATE_KEY: a second unwrap as an opaque secret proves the wrap authentic';
+    if (authenticOversizeCkr === undefined) return 'the uniform error: the device refuses a long opaque secret as it refuses a bad wrap';
+    const key = rsaNotPkcs8Ckr !== undefined ? `, and the key's unwrap answers ${describeCkr(this.lib, rsaNotPkcs8Ckr)}` : '';
+    return `INVALID_PRIVATE_KEY: the second unwrap, as an opaque secret, is refused only after the wrap's integrity check (${describeCkr(this.lib, authenticOversizeCkr)})${key}`;
   }
 
   has(mechanism: number): boolean {

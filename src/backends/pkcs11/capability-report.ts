@@ -25,7 +25,7 @@ function probes(c: Pkcs11Capabilities): Record<string, string | boolean> {
     notCopyableCopies: c.notCopyableCopies,
     hostDecode: c.hostDecode,
     // How a PKCS#1 / SEC1 key is told from a bad wrap (private-keys.ts, unwrap-verdicts.ts).
-    ...c.verdictReport(),
+    pkcs1RsaKey: c.notPkcs8Verdict(),
   };
 }
 

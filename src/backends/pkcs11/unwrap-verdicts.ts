@@ -23,6 +23,8 @@ import type { Handle, Pkcs11Lib } from './pkcs11js.js';
 import { hmacTemplate, privateKeyTemplate } from './templates.js';
 
 export interface UnwrapVerdicts {
+  /** An authentic wrap of a long secret (a PKCS#1 RSA-2048 key's 1,190 bytes) unwraps as an opaque secret (SoftHSM2). */
+  readonly longSecretUnwraps: boolean;
   /**
    * The CKR the device gives an authentic RFC 5649 wrap of a secret too long to unwrap as an
    * opaque secret, where a tampered wrap of it gets another; undefined where long secrets unwrap
@@ -37,7 +39,7 @@ export interface UnwrapVerdicts {
   readonly rsaNotPkcs8Ckr: number | undefined;
 }
 
-export const NO_VERDICTS: UnwrapVerdicts = { authenticOversizeCkr: undefined, rsaNotPkcs8Ckr: undefined };
+export const NO_VERDICTS: UnwrapVerdicts = { longSecretUnwraps: false, authenticOversizeCkr: undefined, rsaNotPkcs8Ckr: undefined };
 
 /** One throw-away RSA-2048 key per process for this probe (made once: ~100 ms). */
 let probeKey: KeyObject | undefined;
@@ -92,6 +94,7 @@ export function probeUnwrapVerdicts(device: Pkcs11Device, kwp: number | undefine
       const told = (r: { authentic: number | undefined; tampered: number | undefined }) =>
         r.authentic !== undefined && r.authentic !== l.CKR_OK && r.tampered !== undefined && r.tampered !== r.authentic ? r.authentic : undefined;
       return {
+        longSecretUnwraps: secret.authentic === l.CKR_OK,
         authenticOversizeCkr: told(secret),
         rsaNotPkcs8Ckr: valid.authentic === l.CKR_OK && valid.tampered !== l.CKR_OK ? told(notPkcs8) : undefined,
       };
