@@ -24,7 +24,7 @@ import { ManualClock } from '../../src/clock.js';
 import { ImportEngine } from '../../src/engine/import-engine.js';
 import { ByokError } from '../../src/errors.js';
 import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
-import { declaredLack, expectDeclaredLacksRefused, needing, openBackends } from '../helpers/backends.js';
+import { declaredLack, destroyStoredMaterial, expectDeclaredLacksRefused, needing, openBackends } from '../helpers/backends.js';
 import { opensslPkeyutlEncrypt, SEED_PKEYOPTS } from '../helpers/openssl-cli.js';
 
 const TENANT = 'tenant-a';
@@ -165,6 +165,7 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
   });
   afterAll(async () => {
     // The engine closes only what it created: the store and backend are this suite's.
+    await destroyStoredMaterial(backend, store, [TENANT]);
     await engine?.close();
     await store?.close();
     await backend?.close();

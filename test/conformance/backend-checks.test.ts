@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { MaterialSpec } from '../../src/algorithms/specs.js';
 import type { CapabilityQuery, MaterialHandle } from '../../src/backends/crypto-backend.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { declaredLack, needing, openBackends } from '../helpers/backends.js';
@@ -68,7 +69,7 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
       expect(await refusal(backend.publicKey(hmac))).toMatchObject({ code: 'INVALID_KEY_USAGE' });
       const pair = await backend.generateWrappingKeyPair('RSA_2048');
       const good = opensslPkeyutlEncrypt(pair.publicKeySpki, new Uint8Array(randomBytes(32)), SEED_PKEYOPTS.RSAES_OAEP_SHA_1);
-      const request = { keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_1' as const, materialSpec: MATERIAL, privateKeyBlob: pair.privateKeyBlob };
+      const request = { keySpec: 'RSA_2048' as const, algorithm: 'RSAES_OAEP_SHA_1' as const, materialSpec: MATERIAL as MaterialSpec, privateKeyBlob: pair.privateKeyBlob };
       expect(await refusal(backend.unwrapMaterial({ ...request, ciphertext: good.subarray(1) }))).toMatchObject({ code: 'DECRYPT_MATERIAL_FAILED' });
       // A private key never comes directly (or the backend cannot hold one at all: its reason first).
       const direct = backend.unsupportedReason({ materialSpec: 'RSA_2048' }) ?? 'A RSA_2048 key is not wrapped directly.';

@@ -18,7 +18,7 @@ import { ImportEngine } from '../../src/engine/import-engine.js';
 import { WIRE_ERRORS } from '../../src/server/dialects/wire-errors.js';
 import { ByokError, ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { SqliteKeyStore } from '../../src/store/sqlite-store.js';
-import { declaredLack, expectDeclaredLacksRefused, needing, openBackends } from '../helpers/backends.js';
+import { declaredLack, destroyStoredMaterial, expectDeclaredLacksRefused, needing, openBackends } from '../helpers/backends.js';
 import { customerDecrypt, customerEncrypt, wrapWithOpenssl } from '../helpers/customer.js';
 
 const TENANT = 'tenant-a';
@@ -59,6 +59,7 @@ for (const { entry, backend: opened } of OPENED) describe.skipIf(opened === unde
   });
   afterAll(async () => {
     // The engine closes only what it created: the store and backend are this suite's.
+    await destroyStoredMaterial(backend, store, [TENANT, OTHER]);
     await engine?.close();
     await store?.close();
     await backend?.close();

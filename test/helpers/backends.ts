@@ -13,6 +13,7 @@ import { expect } from 'vitest';
 import type { CapabilityQuery, CryptoBackend } from '../../src/backends/crypto-backend.js';
 import { createPureBackend } from '../../src/backends/pure/pure-backend.js';
 import type { ImportEngine } from '../../src/engine/import-engine.js';
+import type { KeyStore } from '../../src/store/key-store.js';
 import { ByokError } from '../../src/errors.js';
 import { DEVICES, deviceOptions } from './devices.js';
 
@@ -89,6 +90,19 @@ export async function expectDeclaredLacksRefused(engine: ImportEngine, tenant: s
     } else {
       expect(outcome, `${what}: declared unsupported, so refused`).toBeInstanceOf(ByokError);
       expect({ code: (outcome as ByokError).code, message: (outcome as ByokError).message }, what).toEqual({ code: 'ALGORITHM_UNSUPPORTED', message: lack });
+    }
+  }
+}
+
+/**
+ * Destroy the device objects of every key the suite stored (its persisted material): the store is
+ * the suite's own and goes with it, but opencryptoki's token is system-wide and keeps them.
+ */
+export async function destroyStoredMaterial(backend: CryptoBackend | undefined, store: KeyStore | undefined, tenants: readonly string[]): Promise<void> {
+  if (!backend || !store) return;
+  for (const tenant of tenants) {
+    for (const key of await store.listKeys(tenant)) {
+      if (key.storedMaterial) await backend.destroyPersistedMaterial(key.storedMaterial, key.keyId);
     }
   }
 }
