@@ -26,6 +26,13 @@ const OPERATIONS: ReadonlyArray<{ row: string; materialSpec: MaterialSpec; algor
   { row: 'SM4_128 ← `SM2_ENCRYPT`', materialSpec: 'SM4_128', algorithm: 'SM2_ENCRYPT', keySpec: 'SM2' },
 ];
 const TEMPLATE_ROW = 'wrapping key\'s `CKA_UNWRAP_TEMPLATE`';
+/** An authentic wrap of a PKCS#1 (not PKCS#8) RSA key: INVALID_PRIVATE_KEY with the hint, or the uniform error (unwrap-verdicts.ts). */
+const PKCS1_ROW = 'RSA_2048 sent as PKCS#1 (authentic wrap)';
+
+function pkcs1Cell(backend: Pkcs11Backend): string {
+  const reason = backend.unsupportedReason({ materialSpec: 'RSA_2048' });
+  return reason !== undefined ? `unsupported: ${reason}` : String(backend.capabilityReport().device?.pkcs1RsaKey);
+}
 
 /** One cell: where the operation runs, or why it does not. */
 function cell(plain: Pkcs11Backend, host: Pkcs11Backend, op: (typeof OPERATIONS)[number]): string {
@@ -60,6 +67,7 @@ for (const device of DEVICES) describe.skipIf(device.unavailable() !== undefined
     const host = await createPkcs11Backend({ ...options, allowHostOaepDecode: true });
     try {
       const measured: Record<string, string> = Object.fromEntries(OPERATIONS.map((op) => [op.row, cell(plain, host, op)]));
+      measured[PKCS1_ROW] = pkcs1Cell(plain);
       measured[TEMPLATE_ROW] = templateCell(plain);
       const out = process.env.BYOK_DEVICE_MATRIX_OUT;
       if (out) writeFileSync(join(out, `${device.id}.json`), JSON.stringify({ header: device.name, cells: measured }, null, 2));

@@ -1,14 +1,18 @@
 /**
  * The service process itself: first run (token file, admin token printed once), --auth-file,
  * graceful shutdown with a request in flight, start-up failures and their exit codes, and the
- * PKCS#11 backend on every device (SoftHSM2, NSS softoken) behind the same API.
+ * PKCS#11 backend on every device (SoftHSM2, NSS softoken, opencryptoki) behind the same API:
+ * AES_256 imports where the device holds AES material, HMAC_256 on opencryptoki (no AES-GCM),
+ * and what the device declares it lacks refused with the reason.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { CapabilityReport, CapabilityRow } from '../../src/backends/crypto-backend.js';
+import { WIRE_ERRORS } from '../../src/server/dialects/wire-errors.js';
 import { customerDecrypt, wrapWithOpenssl } from '../helpers/customer.js';
 import { postJson, runServeExpectingExit, startService, type RunningService } from '../helpers/service.js';
 import { DEVICES, deviceCli, type DeviceId } from '../helpers/devices.js';
@@ -130,40 +134,95 @@ describe('byok serve as a process', () => {
   }, 180_000); // seven child processes start and exit in turn: slow on a loaded machine
 });
 
-/** What each device imports through the service: SoftHSM2 2.6.1's OAEP is SHA-1 only. */
-const SERVE_ALGORITHMS: Record<DeviceId, string[]> = {
-  softhsm2: ['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'],
-  // NSS answers bad PKCS#1 v1.5 padding with a random message (implicit rejection): refused there.
-  nss: ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'],
-  // AES_256 material is used with AES-GCM in the device, which opencryptoki's software token lacks.
-  opencryptoki: [],
+/**
+ * What each device imports through the service: AES_256 material (used with AES-GCM in the
+ * device) by the algorithms it offers — SoftHSM2 2.6.1's OAEP is SHA-1 only; NSS answers bad
+ * PKCS#1 v1.5 padding with a random message (implicit rejection), so v1.5 is refused there — and
+ * on opencryptoki's software token, which declares AES_256 unsupported (no AES-GCM), HMAC_256
+ * material by OAEP-SHA256 and OAEP-SHA1 in the device. The lack test below checks this table
+ * against what the service's /readyz declares.
+ */
+const SERVE_IMPORTS: Record<DeviceId, { readonly material: 'AES_256' | 'HMAC_256'; readonly algorithms: readonly string[] }> = {
+  softhsm2: { material: 'AES_256', algorithms: ['RSAES_OAEP_SHA_1', 'RSAES_PKCS1_V1_5'] },
+  nss: { material: 'AES_256', algorithms: ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'] },
+  opencryptoki: { material: 'HMAC_256', algorithms: ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1'] },
 };
 
-for (const device of DEVICES.filter((d) => SERVE_ALGORITHMS[d.id].length > 0)) describe.skipIf(device.unavailable() !== undefined)(`byok serve --backend pkcs11 (${device.name})`, () => {
-  it.each(SERVE_ALGORITHMS[device.id])('%s: import, encrypt, decrypt locally, and a restart keeps the key', async (algorithm) => {
+/** The material specs and the wrapping whose declaration the lack test reads from /readyz. */
+const DECLARED: ReadonlyArray<{ readonly keySpec: string; readonly row: (r: CapabilityRow) => boolean }> = [
+  { keySpec: 'AES_256', row: (r) => r.materialSpec === 'AES_256' },
+  { keySpec: 'RSA_2048', row: (r) => r.materialSpec === 'RSA_2048' },
+];
+
+for (const device of DEVICES) describe.skipIf(device.unavailable() !== undefined)(`byok serve --backend pkcs11 (${device.name})`, () => {
+  const { material, algorithms } = SERVE_IMPORTS[device.id];
+
+  /** The service on this device, with its own data directory and the PIN in a 0600 config file. */
+  async function startOnDevice(name: string) {
     const token = device.token('byok-serve');
-    const dataDir = join(dir, `pkcs11-${device.id}-${algorithm}`);
-    const config = join(dir, `pkcs11-${device.id}-${algorithm}.json`);
+    const dataDir = join(dir, `pkcs11-${device.id}-${name}`);
+    const config = join(dir, `pkcs11-${device.id}-${name}.json`);
     writeFileSync(config, JSON.stringify({ pin: token.pin }), { mode: 0o600 });
     const args = [...deviceCli(token, 'serve').args, '--pkcs11-config', config];
     const env = process.env.SOFTHSM2_CONF ? { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF } : {};
-    let svc = await start({ dataDir, authTokens: 't=hsm', args, env });
+    return { dataDir, args, env, svc: await start({ dataDir, authTokens: 't=hsm', args, env }) };
+  }
+  const auth = { 'x-auth-token': 't' };
+
+  it.each(algorithms)(`%s: ${material} imported, ${material === 'AES_256' ? 'encrypt, decrypt locally' : 'MAC equal to node\'s HMAC'}, and a restart keeps the key`, async (algorithm) => {
+    const started = await startOnDevice(algorithm);
+    let svc = started.svc;
     expect(svc.output()).toContain('backend pkcs11');
     const api = (a: string) => `${svc.url}/v1.0/p/kms/${a}`;
-    const auth = { 'x-auth-token': 't' };
-    const keyId = (await postJson(api('create-key'), { key_alias: 'hsm', origin: 'external' }, auth)).body.key_info.key_id;
+    const keyId = (await postJson(api('create-key'), { key_alias: 'hsm', key_spec: material, origin: 'external' }, auth)).body.key_info.key_id;
     const p = await postJson(api('get-parameters-for-import'), { key_id: keyId, wrapping_algorithm: algorithm }, auth);
     expect(p.status).toBe(200);
-    const material = randomBytes(32);
-    const r = await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapWithOpenssl(p.body.public_key, algorithm, material) }, auth);
+    const keyMaterial = randomBytes(32);
+    const r = await postJson(api('import-key-material'), { key_id: keyId, import_token: p.body.import_token, encrypted_key_material: wrapWithOpenssl(p.body.public_key, algorithm, keyMaterial) }, auth);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const enc = await postJson(api('encrypt-data'), { key_id: keyId, plain_text: 'from the device' }, auth);
-    expect(Buffer.from(customerDecrypt('AES_256', material, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe('from the device');
+    /** What the customer can check with its own material, before and after the restart. */
+    const proof = async () => {
+      if (material === 'HMAC_256') {
+        const message = randomBytes(48);
+        const mac = await postJson(`${svc.url}/v1.0/p/kms/generate-mac`, { key_id: keyId, message: message.toString('base64') }, auth);
+        expect(mac.body).toMatchObject({ key_id: keyId, mac_algorithm: 'HMAC_SHA_256', mac: createHmac('sha256', keyMaterial).update(message).digest('base64') });
+        return undefined;
+      }
+      return postJson(`${svc.url}/v1.0/p/kms/encrypt-data`, { key_id: keyId, plain_text: 'from the device' }, auth);
+    };
+    const enc = await proof();
+    if (enc) expect(Buffer.from(customerDecrypt('AES_256', keyMaterial, Buffer.from(enc.body.cipher_text, 'base64'))).toString()).toBe('from the device');
     expect(await stop(svc)).toBe(0);
 
-    svc = await start({ dataDir, authTokens: 't=hsm', args, env });
-    const dec = await postJson(`${svc.url}/v1.0/p/kms/decrypt-data`, { cipher_text: enc.body.cipher_text }, auth);
-    expect(dec.body.plain_text).toBe('from the device');
+    svc = await start({ dataDir: started.dataDir, authTokens: 't=hsm', args: started.args, env: started.env });
+    if (enc) {
+      const dec = await postJson(`${svc.url}/v1.0/p/kms/decrypt-data`, { cipher_text: enc.body.cipher_text }, auth);
+      expect(dec.body.plain_text).toBe('from the device');
+    } else {
+      await proof();
+    }
+    expect(await stop(svc)).toBe(0);
+  });
+
+  it(`what /readyz declares unsupported is refused (${WIRE_ERRORS.ALGORITHM_UNSUPPORTED.huawei} with the reason), and the imports above are what it declares in the device`, async () => {
+    const { svc } = await startOnDevice('declared');
+    const ready = await fetch(`${svc.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const rows = ((await ready.json()) as { capabilities: CapabilityReport }).capabilities.rows;
+    for (const { keySpec, row } of DECLARED) {
+      const declared = rows.find(row)!;
+      const created = await postJson(`${svc.url}/v1.0/p/kms/create-key`, { key_alias: `declared-${keySpec}`, key_spec: keySpec, origin: 'external' }, auth);
+      if (declared.status === 'unsupported') {
+        expect(created.body.error, keySpec).toEqual({ error_code: WIRE_ERRORS.ALGORITHM_UNSUPPORTED.huawei, error_msg: declared.reason });
+      } else {
+        expect(created.status, keySpec).toBe(200);
+      }
+    }
+    // The table's material and algorithms are declared in the device here.
+    expect(rows.find((r) => r.materialSpec === material)?.status).toBe('device');
+    for (const algorithm of algorithms) expect(rows.find((r) => r.algorithm === algorithm && r.keySpec === 'RSA_2048')?.status, algorithm).toBe('device');
+    // AES_256 is imported exactly where it is declared.
+    expect(material === 'AES_256').toBe(rows.find((r) => r.materialSpec === 'AES_256')?.status === 'device');
     expect(await stop(svc)).toBe(0);
   });
 });

@@ -10,9 +10,11 @@
 import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
 import { MATERIAL_SPECS, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type MaterialSpec, type WrappingAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
+import { describeCkr } from './ckr.js';
 import type { Pkcs11Device } from './device.js';
 import type { Handle, Pkcs11Lib } from './pkcs11js.js';
 import { allowedMechanismsAttribute, gcmMechanism, hmacMechanism, oaepMechanism } from './templates.js';
+import { probeUnwrapVerdicts, type UnwrapVerdicts } from './unwrap-verdicts.js';
 
 /** Which path an unwrap takes (for the audit record). */
 export type UnwrapPath = 'device-unwrap' | 'host-decode';
@@ -71,6 +73,11 @@ export class Pkcs11Capabilities {
    * CKR_TEMPLATE_INCOMPLETE for any EC PKCS#8 and any template, while RSA unwraps).
    */
   readonly ecPrivateKeyUnwrap: boolean;
+  /**
+   * The CKRs of a failed private-key unwrap that follow only an authentic wrap (unwrap-verdicts.ts:
+   * NSS refuses secrets over 256 bytes and PKCS#1 keys after checking the wrap's integrity).
+   */
+  readonly unwrapVerdicts: UnwrapVerdicts;
 
   constructor(
     private readonly device: Pkcs11Device,
@@ -94,6 +101,27 @@ export class Pkcs11Capabilities {
     this.notCopyableObjects = this.probeTokenObject([{ type: this.lib.CKA_COPYABLE, value: false }]);
     this.notCopyableCopies = this.probeNotCopyableCopy();
     this.ecPrivateKeyUnwrap = this.probeEcPrivateKeyUnwrap();
+    this.unwrapVerdicts = probeUnwrapVerdicts(device, this.kwp);
+  }
+
+  /** A failed opaque-secret unwrap answered with this CKR still proves the wrap authentic (unwrap-verdicts.ts). */
+  provesAuthenticWrap(code: number | undefined): boolean {
+    return code !== undefined && code === this.unwrapVerdicts.authenticOversizeCkr;
+  }
+
+  /** After an authentic wrap: this CKR of a private-key unwrap says the content is not a PKCS#8 key of this type. */
+  saysNotPkcs8(keyType: 'rsa' | 'ec' | 'sm2', code: number | undefined): boolean {
+    return keyType === 'rsa' && code !== undefined && code === this.unwrapVerdicts.rsaNotPkcs8Ckr;
+  }
+
+  /** What an authentic wrap of a PKCS#1 RSA key gets here, and how it is told from a bad wrap (the report, the README's device matrix). */
+  notPkcs8Verdict(): string {
+    const { longSecretUnwraps, authenticOversizeCkr, rsaNotPkcs8Ckr } = this.unwrapVerdicts;
+    if (this.kwp === undefined) return `no key wrap: ${this.kwpReason}`;
+    if (longSecretUnwraps) return 'INVALID_PRIVATE_KEY: a second unwrap as an opaque secret proves the wrap authentic';
+    if (authenticOversizeCkr === undefined) return 'the uniform error: the device refuses a long opaque secret as it refuses a bad wrap';
+    const key = rsaNotPkcs8Ckr !== undefined ? `, and the key's unwrap answers ${describeCkr(this.lib, rsaNotPkcs8Ckr)}` : '';
+    return `INVALID_PRIVATE_KEY: the second unwrap, as an opaque secret, is refused only after the wrap's integrity check (${describeCkr(this.lib, authenticOversizeCkr)})${key}`;
   }
 
   has(mechanism: number): boolean {

@@ -24,6 +24,8 @@ function probes(c: Pkcs11Capabilities): Record<string, string | boolean> {
     notCopyableObjects: c.notCopyableObjects,
     notCopyableCopies: c.notCopyableCopies,
     hostDecode: c.hostDecode,
+    // How a PKCS#1 / SEC1 key is told from a bad wrap (private-keys.ts, unwrap-verdicts.ts).
+    pkcs1RsaKey: c.notPkcs8Verdict(),
   };
 }
 

@@ -86,20 +86,23 @@ export class Pkcs11KeyOperations {
       if (this.device.confirmsFault(e, session)) throw e;
       // Did the wrap itself fail (the uniform error), or only the device's PKCS#8 parse? Unwrap
       // again as an opaque secret: success means the key is authentic but not PKCS#8 of this spec.
+      // Where the device refuses long secrets only after the wrap's integrity check (NSS: over
+      // 256 bytes), that refusal proves it authentic as well (unwrap-verdicts.ts, probed at start-up).
       let probe: Handle | undefined;
       try {
         probe = await this.p11.C_UnwrapKeyAsync(session, { mechanism: kwp }, kek, Buffer.from(wrapped), hmacTemplate(l));
       } catch (e2) {
         if (this.device.confirmsFault(e2, session)) throw e2;
-        throw decryptMaterialFailed();
+        if (!this.capabilities.provesAuthenticWrap(ckrOf(l, e2))) throw decryptMaterialFailed();
       } finally {
         if (probe) this.p11.C_DestroyObject(session, probe);
       }
       if (kekRejected) throw decryptMaterialFailed();
-      // The wrap is authentic. Only a CKR that says the key is bad is the customer's; any other
-      // (TEMPLATE_INCOMPLETE, MECHANISM_INVALID, …) is the device refusing our request.
+      // The wrap is authentic. Only a CKR that says the key is bad is the customer's (or the one
+      // this device was seen at start-up to give a PKCS#1 key it reads as PKCS#8); any other
+      // (TEMPLATE_INCOMPLETE elsewhere, MECHANISM_INVALID, …) is the device refusing our request.
       const code = ckrOf(l, e);
-      if (!saysKeyIsBad(l, code)) {
+      if (!saysKeyIsBad(l, code) && !this.capabilities.saysNotPkcs8(key.type, code)) {
         throw new ByokError('DEVICE_REFUSED', `The PKCS#11 device refused to unwrap a ${spec} key (${code !== undefined ? describeCkr(l, code) : 'no CKR'}); the key itself was not judged.`, { cause: e });
       }
       throw invalidKey(`the device could not read it as a PKCS#8 ${spec} key; ${CONVERT_HINT}.`);
