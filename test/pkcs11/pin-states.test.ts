@@ -13,7 +13,8 @@
  * every process sees them.
  *
  * Its own test file (a process of its own): opencryptoki shares one login state among its tokens
- * in a process (devices.ts), so the shared byok-ock token is never opened here.
+ * in a process (devices.ts), so the shared byok-ock token is never opened here. opencryptoki's
+ * object-count test (hardening's, object-counts.ts) runs here too: it needs a token of its own.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ import { ImportEngine } from '../../src/engine/import-engine.js';
 import { ByokError } from '../../src/errors.js';
 import { MemoryKeyStore } from '../../src/store/memory-store.js';
 import { DEVICES, deviceOptions, type DeviceId, type DeviceToken } from '../helpers/devices.js';
+import { OBJECT_COUNTS_TIMEOUT_MS, OBJECT_COUNTS_TITLE, objectCounts } from '../helpers/object-counts.js';
 import { secondHandle, type SecondHandle } from '../helpers/second-handle.js';
 
 const TENANT = 'tenant-pin';
@@ -223,5 +225,11 @@ for (const dev of DEVICES) describe.skipIf(dev.pinTokenUnavailable() !== undefin
     // The same token imports: 13 device failures spent none of its budget of 10.
     expect((await run()).state).toBe('Enabled');
     await backend.checkReady();
+  });
+
+  // The shared opencryptoki token cannot run the object counts (object-counts.ts says why): they
+  // run here, on this token of its own, after the PIN tests (one file: never at the same time).
+  if (dev.id === 'opencryptoki') describe('object counts, on a token of their own', () => {
+    it(OBJECT_COUNTS_TITLE, () => objectCounts(token, second), OBJECT_COUNTS_TIMEOUT_MS);
   });
 });
