@@ -13,11 +13,13 @@ import type { Pkcs11Backend } from '../../src/backends/pkcs11/index.js';
 import { wrapForImport } from '../../src/client/wrap.js';
 import { ManualClock } from '../../src/clock.js';
 import { ImportEngine } from '../../src/engine/import-engine.js';
-import { ByokError } from '../../src/errors.js';
+import type { ByokError } from '../../src/errors.js';
 import { MemoryKeyStore } from '../../src/store/memory-store.js';
 import { DEVICES, deviceOptions, type DeviceToken } from '../helpers/devices.js';
 import { OBJECT_COUNTS_TIMEOUT_MS, OBJECT_COUNTS_TITLE, objectCounts } from '../helpers/object-counts.js';
-import { secondHandle, type SecondHandle } from '../helpers/second-handle.js';
+import { deviceEngine, type DeviceEngine } from '../helpers/device-engine.js';
+import { expectCode } from '../helpers/expect-code.js';
+import type { SecondHandle } from '../helpers/second-handle.js';
 
 const TENANT = 'tenant-p11';
 const OAEP = 'RSAES_OAEP_SHA_1';
@@ -34,14 +36,6 @@ function localAesGcmOpen(material: Uint8Array, blob: Uint8Array): string {
 
 const bool = (b: Buffer | undefined) => (b === undefined ? undefined : b[0] !== 0);
 
-async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<ByokError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
-  expect((e as ByokError).code, (e as Error).message).toBe(code);
-  if (message) expect((e as ByokError).message).toMatch(message);
-  return e as ByokError;
-}
-
 /** SoftHSM2 and NSS run every test; opencryptoki the ones its mechanisms allow (its gaps are asserted). */
 const ENTRIES = DEVICES.map((d) => [d.name, d] as const);
 
@@ -54,20 +48,13 @@ for (const [name, dev] of ENTRIES) describe.skipIf(dev.unavailable() !== undefin
   let second: SecondHandle;
   let engine: ImportEngine;
 
+  let opened: DeviceEngine | undefined;
   beforeAll(async () => {
     token = dev.token('harden');
-    const { createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js');
-    backend = await createPkcs11Backend(deviceOptions(token, { sessions: 2, clock, sweepIntervalMs: 0 }));
-    second = await secondHandle(token);
-    engine = new ImportEngine({
-      backend, store: new MemoryKeyStore(), clock,
-      tokenSealingKeys: [{ id: 'tk', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
-    });
+    opened = await deviceEngine(token, clock);
+    ({ backend, engine, second } = opened);
   });
-  afterAll(async () => {
-    await engine?.close();
-    await backend?.close();
-  });
+  afterAll(() => opened?.close());
 
   /** A fresh external key of `spec` and its import parameters. */
   async function params(spec: MaterialSpec, algorithm = OAEP) {

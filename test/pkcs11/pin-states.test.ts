@@ -21,26 +21,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pkcs11Backend } from '../../src/backends/pkcs11/index.js';
 import { wrapForImport } from '../../src/client/wrap.js';
 import { ManualClock } from '../../src/clock.js';
-import { ImportEngine } from '../../src/engine/import-engine.js';
-import { ByokError } from '../../src/errors.js';
-import { MemoryKeyStore } from '../../src/store/memory-store.js';
+import type { ImportEngine } from '../../src/engine/import-engine.js';
 import { DEVICES, deviceOptions, type DeviceId, type DeviceToken } from '../helpers/devices.js';
 import { OBJECT_COUNTS_TIMEOUT_MS, OBJECT_COUNTS_TITLE, objectCounts } from '../helpers/object-counts.js';
-import { secondHandle, type SecondHandle } from '../helpers/second-handle.js';
+import { deviceEngine, type DeviceEngine } from '../helpers/device-engine.js';
+import { expectCode } from '../helpers/expect-code.js';
+import type { SecondHandle } from '../helpers/second-handle.js';
 
 const TENANT = 'tenant-pin';
 /** OAEP-SHA1 of HMAC material: in the device on all three (no GCM, no key wrap needed). */
 const ALGORITHM = 'RSAES_OAEP_SHA_1';
 const WRONG_PIN = '00000000';
 const OTHER_PIN = '24681357';
-
-async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<ByokError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  expect(e, `expected ${code}`).toBeInstanceOf(ByokError);
-  expect((e as ByokError).code, (e as Error).message).toBe(code);
-  if (message) expect((e as ByokError).message).toMatch(message);
-  return e as ByokError;
-}
 
 for (const dev of DEVICES) describe.skipIf(dev.pinTokenUnavailable() !== undefined)(`PKCS#11 PIN states on ${dev.name}`, () => {
   const clock = new ManualClock(Date.UTC(2026, 11, 1));
@@ -50,20 +42,14 @@ for (const dev of DEVICES) describe.skipIf(dev.pinTokenUnavailable() !== undefin
   let engine: ImportEngine;
   let createPkcs11Backend: typeof import('../../src/backends/pkcs11/index.js').createPkcs11Backend;
 
+  let opened: DeviceEngine | undefined;
   beforeAll(async () => {
     token = dev.pinToken();
     ({ createPkcs11Backend } = await import('../../src/backends/pkcs11/index.js'));
-    backend = await createPkcs11Backend(deviceOptions(token, { sessions: 2, clock, sweepIntervalMs: 0 }));
-    second = await secondHandle(token);
-    engine = new ImportEngine({
-      backend, store: new MemoryKeyStore(), clock,
-      tokenSealingKeys: [{ id: 'tk', key: new Uint8Array(randomBytes(32)) }], commitmentKey: new Uint8Array(randomBytes(32)),
-    });
+    opened = await deviceEngine(token, clock);
+    ({ backend, engine, second } = opened);
   });
-  afterAll(async () => {
-    await engine?.close();
-    await backend?.close();
-  });
+  afterAll(() => opened?.close());
 
   /** The three user-PIN flags the token reports now. */
   const pinFlags = () => second.flags() & (second.l.CKF_USER_PIN_COUNT_LOW | second.l.CKF_USER_PIN_FINAL_TRY | second.l.CKF_USER_PIN_LOCKED);
