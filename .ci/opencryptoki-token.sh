@@ -2,9 +2,10 @@
 # opencryptoki's software token for the PKCS#11 tests (test/helpers/devices.ts): start pkcsslotd
 # if it is not running, and set up the swtok (slot 3 in Debian's opencryptoki.conf) from its
 # factory state with the label and PINs the tests use. A token already set up is left as it is.
-# Needs root, or a user in the pkcs11 group.
+# Another slot and label (BYOK_OPENCRYPTOKI_SLOT, BYOK_OPENCRYPTOKI_LABEL) set up another token the
+# same way (.ci/opencryptoki-pin-token.sh). Needs root, or a user in the pkcs11 group.
 set -euo pipefail
-LABEL=byok-ock
+LABEL=${BYOK_OPENCRYPTOKI_LABEL:-byok-ock}
 SO_PIN=76543210
 USER_PIN=23456789
 FACTORY_SO_PIN=87654321

@@ -8,7 +8,15 @@
  *   database per process: every call in a process returns the same token.
  * - opencryptoki's software token: system-wide (pkcsslotd, /var/lib/opencryptoki/swtok), set up
  *   by .ci/opencryptoki-token.sh with the label and PINs below. Shared by every test process:
- *   tests must not assume it is empty.
+ *   tests must not assume it is empty, and must never make its logins fail.
+ *
+ * Each device also has a PIN token (`pinToken`), on which tests may spend wrong logins: SoftHSM2's
+ * and NSS's are as above (their own to each process), opencryptoki's is a second software token
+ * (slot 5, /var/lib/opencryptoki/byokpin, .ci/opencryptoki-pin-token.sh). opencryptoki 3.8 keeps
+ * one login state per process for all the tokens of one STDLL (libpkcs11_sw.so's
+ * global_login_state, measured: a login on byok-ock makes byok-ock-pin answer
+ * CKR_USER_ALREADY_LOGGED_IN, a logout on either logs out both), so a test process opens one of
+ * the two opencryptoki tokens, never both.
  *
  * A device missing where it is required (CI, or its BYOK_REQUIRE_* variable) throws when the
  * tests are collected, as softHsmUnavailable does; elsewhere the tests skip with the reason.
@@ -28,6 +36,8 @@ export interface DeviceToken {
   readonly module: string;
   readonly label: string;
   readonly pin: string;
+  /** The security officer's PIN, where the device has one (C_InitPIN resets the user PIN and its counts). */
+  readonly soPin?: string;
   readonly libraryParameters?: string;
   /**
    * What the start-up check finds about CKA_UNWRAP_TEMPLATE (measured): SoftHSM2 enforces it, NSS
@@ -49,6 +59,10 @@ export interface DeviceEntry {
   unavailable(): string | undefined;
   /** A token to open (fresh for SoftHSM2; the process's database for NSS; the shared swtok). */
   token(label?: string): DeviceToken;
+  /** Why the PIN token cannot run here, or undefined; throws where the device is required. Memoised. */
+  pinTokenUnavailable(): string | undefined;
+  /** A token whose logins a test may make fail (fresh for SoftHSM2; the process's database for NSS; byok-ock-pin). */
+  pinToken(): DeviceToken;
 }
 
 const CI = Boolean(process.env.CI);
@@ -59,6 +73,8 @@ export const NSS_MODULE = process.env.BYOK_NSS_MODULE ?? '/usr/lib/x86_64-linux-
 export const OPENCRYPTOKI_MODULE = process.env.BYOK_OPENCRYPTOKI_MODULE ?? '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so';
 /** What .ci/opencryptoki-token.sh sets (swtok allows PINs of 4 to 8 characters). */
 export const OPENCRYPTOKI_TOKEN = { label: 'byok-ock', pin: '23456789', soPin: '76543210' } as const;
+/** What .ci/opencryptoki-pin-token.sh sets: the PIN-state tests' token, the same PINs. */
+export const OPENCRYPTOKI_PIN_TOKEN = { label: 'byok-ock-pin', pin: '23456789', soPin: '76543210' } as const;
 
 function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -91,8 +107,10 @@ const softhsm2: DeviceEntry = {
   token(label = 'byok-test') {
     const t = createSoftHsmToken(label);
     if ('skip' in t) throw new Error(t.skip);
-    return { device: 'softhsm2', module: t.module, label: t.label, pin: t.pin, unwrapTemplate: softhsm2.unwrapTemplate };
+    return { device: 'softhsm2', module: t.module, label: t.label, pin: t.pin, soPin: t.soPin, unwrapTemplate: softhsm2.unwrapTemplate };
   },
+  pinTokenUnavailable: () => softhsm2.unavailable(),
+  pinToken: () => softhsm2.token('pin'),
 };
 
 let nssToken: DeviceToken | undefined;
@@ -120,15 +138,18 @@ const nss: DeviceEntry = {
     };
     return nssToken;
   },
+  // NSS keeps no retry count (measured: any number of wrong logins leave its flags as they were).
+  pinTokenUnavailable: () => nss.unavailable(),
+  pinToken: () => nss.token(),
 };
 
-/** Why the opencryptoki token cannot be used: no module, no pkcsslotd, or not set up by the script. */
-function opencryptokiReason(): string | undefined {
+/** Why an opencryptoki token cannot be used: no module, no pkcsslotd, or not set up by its script. */
+function opencryptokiReason(label: string, script: string): string | undefined {
   if (!existsSync(OPENCRYPTOKI_MODULE)) return `opencryptoki is not installed (apt-get install -y opencryptoki; no ${OPENCRYPTOKI_MODULE})`;
-  if (spawnSync('pgrep', ['-x', 'pkcsslotd'], { stdio: 'ignore' }).status !== 0) return 'pkcsslotd is not running (.ci/opencryptoki-token.sh starts it and sets up the token)';
+  if (spawnSync('pgrep', ['-x', 'pkcsslotd'], { stdio: 'ignore' }).status !== 0) return `pkcsslotd is not running (${script} starts it and sets up the token)`;
   const info = spawnSync('pkcsconf', ['-t'], { encoding: 'utf8' });
-  if (info.status !== 0 || !new RegExp(`Label: ${OPENCRYPTOKI_TOKEN.label}\\s`).test(info.stdout)) {
-    return `no opencryptoki token labelled ${OPENCRYPTOKI_TOKEN.label} (.ci/opencryptoki-token.sh sets it up)`;
+  if (info.status !== 0 || !new RegExp(`Label: ${label}\\s`).test(info.stdout)) {
+    return `no opencryptoki token labelled ${label} (${script} sets it up)`;
   }
   return undefined;
 }
@@ -138,11 +159,17 @@ const opencryptoki: DeviceEntry = {
   name: 'opencryptoki',
   unwrapTemplate: 'not-accepted',
   required: OPENCRYPTOKI_REQUIRED,
-  unavailable: memo(() => decide('opencryptoki', OPENCRYPTOKI_REQUIRED, opencryptokiReason())),
+  unavailable: memo(() => decide('opencryptoki', OPENCRYPTOKI_REQUIRED, opencryptokiReason(OPENCRYPTOKI_TOKEN.label, '.ci/opencryptoki-token.sh'))),
   token() {
     const reason = opencryptoki.unavailable();
     if (reason) throw new Error(reason);
-    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, label: OPENCRYPTOKI_TOKEN.label, pin: OPENCRYPTOKI_TOKEN.pin, unwrapTemplate: opencryptoki.unwrapTemplate };
+    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, ...OPENCRYPTOKI_TOKEN, unwrapTemplate: opencryptoki.unwrapTemplate };
+  },
+  pinTokenUnavailable: memo(() => decide('opencryptoki (PIN token)', OPENCRYPTOKI_REQUIRED, opencryptokiReason(OPENCRYPTOKI_PIN_TOKEN.label, '.ci/opencryptoki-pin-token.sh'))),
+  pinToken() {
+    const reason = opencryptoki.pinTokenUnavailable();
+    if (reason) throw new Error(reason);
+    return { device: 'opencryptoki', module: OPENCRYPTOKI_MODULE, ...OPENCRYPTOKI_PIN_TOKEN, unwrapTemplate: opencryptoki.unwrapTemplate };
   },
 };
 
