@@ -201,6 +201,8 @@ for (const device of DEVICES) describe.skipIf(device.unavailable() !== undefined
     } else {
       await proof();
     }
+    // Deleting the material destroys its device object (opencryptoki's token is system-wide and would keep it).
+    expect((await postJson(`${svc.url}/v1.0/p/kms/delete-imported-key-material`, { key_id: keyId }, auth)).status).toBe(200);
     expect(await stop(svc)).toBe(0);
   });
 
