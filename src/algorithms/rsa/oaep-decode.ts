@@ -7,11 +7,11 @@
  * (Manger's attack needs to tell "Y != 0" from the rest). Used by the pure backend's KAT path and
  * by the PKCS#11 backend's opt-in CKM_RSA_X_509 mode.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { decryptMaterialFailed } from '../../errors.js';
 import { zeroize } from '../../bytes.js';
 import { ctEq, ctGe, ctSelect, expectGood, type MaskedDecode } from './ct.js';
-import { hashLength, mgf1, nodeHashName } from './mgf1.js';
+import { hashLength, mgf1XorInto, nodeHashName } from './mgf1.js';
 
 export interface OaepParams {
   /** Label hash, e.g. "sha256" or "SHA-256". */
@@ -30,21 +30,41 @@ interface Decoded {
   db: Uint8Array;
 }
 
+/** A hash as the decoder needs it: node's name, its length, and lHash of the empty label (the KMS's). */
+interface OaepHash {
+  readonly name: string;
+  readonly length: number;
+  readonly emptyLabelHash: Uint8Array;
+}
+
+const oaepHashes = new Map<string, OaepHash>();
+
+/** Remembered per spelling: the import path decodes with one or two hashes, on every request. */
+function oaepHash(spelling: string): OaepHash {
+  let h = oaepHashes.get(spelling);
+  if (!h) {
+    const name = nodeHashName(spelling);
+    h = { name, length: hashLength(name), emptyLabelHash: oneShotHash(name, new Uint8Array(0), 'buffer') };
+    oaepHashes.set(spelling, h);
+  }
+  return h;
+}
+
 function decodeCore(em: Uint8Array, k: number, params: OaepParams): Decoded {
-  const hash = nodeHashName(params.hash);
-  const mgfHash = nodeHashName(params.mgf1Hash);
-  const hLen = hashLength(hash);
+  const hash = oaepHash(params.hash);
+  const mgfHash = oaepHash(params.mgf1Hash).name;
+  const hLen = hash.length;
   // Public: em must be k bytes and k >= 2hLen + 2 (RFC 8017 §7.1.2 step 1).
   if (em.length !== k || k < 2 * hLen + 2) throw decryptMaterialFailed();
-  const lHash = createHash(hash).update(params.label ?? new Uint8Array(0)).digest();
-  const maskedSeed = em.subarray(1, 1 + hLen);
+  const lHash = params.label === undefined || params.label.length === 0 ? hash.emptyLabelHash : oneShotHash(hash.name, params.label, 'buffer');
   const maskedDb = em.subarray(1 + hLen);
   const dbLen = k - hLen - 1;
 
-  const seed = mgf1(mgfHash, maskedDb, hLen);
-  for (let i = 0; i < hLen; i++) seed[i] ^= maskedSeed[i];
-  const db = mgf1(mgfHash, seed, dbLen);
-  for (let i = 0; i < dbLen; i++) db[i] ^= maskedDb[i];
+  // seed = maskedSeed ^ MGF(maskedDB), DB = maskedDB ^ MGF(seed), each XORed in place (§7.1.2 step 3b–e).
+  const seed = new Uint8Array(em.subarray(1, 1 + hLen));
+  mgf1XorInto(mgfHash, maskedDb, seed);
+  const db = new Uint8Array(maskedDb);
+  mgf1XorInto(mgfHash, seed, db);
   zeroize(seed);
 
   let good = ctEq(em[0], 0);
