@@ -20,7 +20,7 @@ import { ByokError, decryptMaterialFailed, ERROR_CODES, type ErrorCode } from '.
 import type { UnwrapRequest } from '../crypto-backend.js';
 import type { UnwrapOutcome } from './wrapping-key-unwrapper.js';
 import {
-  KEY_NOT_CACHED, WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type WireUnwrapRequest, type WorkerReply, type WorkerRequest,
+  KEY_NOT_CACHED, WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type ReplyBatch, type WireUnwrapRequest, type WorkerBatch, type WorkerReply, type WorkerRequest,
 } from './worker-protocol.js';
 
 /** A request without its id (the pool numbers them). */
@@ -71,6 +71,8 @@ interface Slot {
   readonly ready: Promise<void>;
   started: boolean;
   inFlight: number;
+  /** Requests for this worker not yet posted: sent as one message at the end of this tick (flush). */
+  outbox: WorkerRequest[];
 }
 
 interface Waiter {
@@ -111,7 +113,7 @@ export class PrivateKeyWorkerPool {
     let handshake!: { resolve: () => void; reject: (e: Error) => void };
     const ready = new Promise<void>((resolve, reject) => { handshake = { resolve, reject }; });
     ready.catch(() => undefined); // observed by the requests that wait on it
-    const slot: Slot = { worker, known: new Map(), ready, started: false, inFlight: 0 };
+    const slot: Slot = { worker, known: new Map(), ready, started: false, inFlight: 0, outbox: [] };
     const refuse = (why: string) => {
       clearTimeout(timer);
       this.broken = `The worker script ${this.url.href} ${why}; it is not byok's private-key worker (pass workerUrl: the private-key-worker.js shipped with byok-hsm).`;
@@ -120,9 +122,9 @@ export class PrivateKeyWorkerPool {
     };
     const timer = setTimeout(() => refuse(`did not say hello within ${this.startTimeoutMs} ms`), this.startTimeoutMs);
     timer.unref();
-    worker.on('message', (message: WorkerReply | { hello?: unknown }) => {
+    worker.on('message', (message: ReplyBatch | { hello?: unknown }) => {
       if (slot.started) {
-        this.settle(message as WorkerReply);
+        for (const reply of message as ReplyBatch) this.settle(reply);
       } else if ((message as { hello?: unknown }).hello === WORKER_HELLO) {
         clearTimeout(timer);
         slot.started = true;
@@ -159,8 +161,10 @@ export class PrivateKeyWorkerPool {
     for (const [id, waiter] of this.pending) {
       if (waiter.slot !== slot) continue;
       this.pending.delete(id);
+      this.done(slot);
       waiter.reject(new ByokError('BACKEND_UNAVAILABLE', 'A private-key worker stopped; it has been replaced.'));
     }
+    slot.outbox.length = 0;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots[i] = this.start();
   }
@@ -169,6 +173,7 @@ export class PrivateKeyWorkerPool {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
+    this.done(waiter.slot);
     if (reply.ok || reply.code === KEY_NOT_CACHED) waiter.resolve(reply as OkReply | NotCachedReply);
     else if (reply.code === 'DECRYPT_MATERIAL_FAILED') waiter.reject(decryptMaterialFailed());
     else waiter.reject(new ByokError(reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL_ERROR'));
@@ -191,7 +196,8 @@ export class PrivateKeyWorkerPool {
     }
     if (!reply.ok || !('material' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered an unwrap with something else.');
     if (cacheKey !== undefined && cacheUntil !== undefined) this.remember(slot, cacheKey, cacheUntil);
-    return { material: new Uint8Array(reply.material), rejected: reply.rejected };
+    // The worker transferred the buffer: this is the only copy.
+    return { material: reply.material, rejected: reply.rejected };
   }
 
   /** The least-busy worker, or one that holds the key parsed if it is at most one request busier. */
@@ -226,24 +232,42 @@ export class PrivateKeyWorkerPool {
     return { publicKeySpki: new Uint8Array(reply.pair.publicKeySpki), privateKeyPkcs8: new Uint8Array(reply.pair.privateKeyPkcs8) };
   }
 
-  private async send(job: Job, chosen?: Slot): Promise<OkReply | NotCachedReply> {
-    if (this.closed) throw new ByokError('BACKEND_UNAVAILABLE');
-    if (this.broken !== undefined) throw new ByokError('BACKEND_UNAVAILABLE', this.broken);
+  private send(job: Job, chosen?: Slot): Promise<OkReply | NotCachedReply> {
+    if (this.closed) return Promise.reject(new ByokError('BACKEND_UNAVAILABLE'));
+    if (this.broken !== undefined) return Promise.reject(new ByokError('BACKEND_UNAVAILABLE', this.broken));
     let slot = chosen ?? this.slots[0];
     if (!chosen) for (const s of this.slots) if (s.inFlight < slot.inFlight) slot = s;
-    slot.inFlight++;
-    if (slot.inFlight === 1) slot.worker.ref();
-    try {
-      await slot.ready;
-      const id = this.nextId++;
-      return await new Promise<OkReply | NotCachedReply>((resolve, reject) => {
-        this.pending.set(id, { slot, resolve, reject });
-        const message = { id, ...job } as WorkerRequest;
-        slot.worker.postMessage(message);
-      });
-    } finally {
-      if (--slot.inFlight === 0) slot.worker.unref();
-    }
+    if (++slot.inFlight === 1) slot.worker.ref();
+    return slot.started ? this.post(slot, job) : slot.ready.then(() => this.post(slot, job), (e: unknown) => {
+      this.done(slot);
+      throw e;
+    });
+  }
+
+  /** Queue the request for its worker; the first in an empty outbox schedules the flush. */
+  private post(slot: Slot, job: Job): Promise<OkReply | NotCachedReply> {
+    const id = this.nextId++;
+    return new Promise<OkReply | NotCachedReply>((resolve, reject) => {
+      this.pending.set(id, { slot, resolve, reject });
+      if (slot.outbox.push({ id, ...job } as WorkerRequest) === 1) process.nextTick(() => this.flush(slot));
+    });
+  }
+
+  /**
+   * Post a worker's outbox as one message. Scheduled with nextTick from the first request: that
+   * runs once the promise continuations of this turn have run, so the requests that replies
+   * arriving together set off leave in one message.
+   */
+  private flush(slot: Slot): void {
+    if (slot.outbox.length === 0 || this.closed) return;
+    const batch: WorkerBatch = slot.outbox;
+    slot.outbox = [];
+    slot.worker.postMessage(batch);
+  }
+
+  /** A request of this worker's is settled. */
+  private done(slot: Slot): void {
+    if (--slot.inFlight === 0) slot.worker.unref();
   }
 
   async close(): Promise<void> {

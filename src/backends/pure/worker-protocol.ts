@@ -4,7 +4,7 @@
  */
 import type { UnwrapRequest } from '../crypto-backend.js';
 
-export const WORKER_HELLO = 'byok/private-key-worker/v3';
+export const WORKER_HELLO = 'byok/private-key-worker/v4';
 
 /** A worker's answer to an unwrap sent without the key blob when it no longer has that key parsed: send it again with the blob. */
 export const KEY_NOT_CACHED = 'KEY_NOT_CACHED';
@@ -38,3 +38,11 @@ export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly material: Uint8Array; readonly rejected: boolean }
   | { readonly id: number; readonly ok: true; readonly pair: GeneratedKeyPair }
   | { readonly id: number; readonly ok: false; readonly code: string };
+
+/**
+ * What crosses a port after the hello: the requests queued for one worker in one turn of the
+ * event loop, and a worker's replies to one batch, each in one message (a message per request
+ * each way was most of the main thread's cost per unwrap, on the cores the unwraps need).
+ */
+export type WorkerBatch = readonly WorkerRequest[];
+export type ReplyBatch = readonly WorkerReply[];
