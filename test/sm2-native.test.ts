@@ -5,19 +5,19 @@
  * it; a released key decrypts nothing.
  */
 import { existsSync } from 'node:fs';
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  destroySm2PrivateKey, encodeSm2CiphertextDer, encodeSm2CiphertextRaw, sm2Decrypt, sm2Engine, sm2PrivateKeyFromScalar,
+  destroySm2PrivateKey, encodeSm2CiphertextDer, generateSm2KeyPairNative, encodeSm2CiphertextRaw, sm2Decrypt, sm2Engine, sm2PrivateKeyFromScalar,
   sm2UnwrapMasked, SM2P256V1, type Sm2DecryptOptions, type Sm2PrivateKey,
 } from '../src/algorithms/sm2/index.js';
 import { createPureBackend } from '../src/backends/pure/pure-backend.js';
 import { toHex } from '../src/bytes.js';
 import { ByokError, ERROR_CODES } from '../src/errors.js';
-import { opensslPkeyutlEncrypt } from './helpers/openssl-cli.js';
+import { opensslPkeyutlEncrypt, opensslWithInput } from './helpers/openssl-cli.js';
 import { sm2AddonUnavailable } from './helpers/sm2-engines.js';
 import { be32, publicOf, refEncrypt } from './helpers/sm2-reference.js';
 
@@ -116,6 +116,31 @@ describe.skipIf(sm2AddonUnavailable())('SM2 addon vs the TypeScript engine', () 
       }
     }
     expect(successes).toBeGreaterThan(20);
+  });
+
+  it('key generation on the addon: OpenSSL\'s CLI reads our PKCS#8 and derives exactly our SPKI, node re-exports both byte-equal, and the pure backend\'s pair unwraps an OpenSSL CLI ciphertext', async () => {
+    const pems = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const pair = generateSm2KeyPairNative()!;
+      const pem = (der: Uint8Array) => Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+      const derived = opensslWithInput((f) => ['pkey', '-inform', 'DER', '-in', f, '-pubout'], pair.privateKeyPkcs8);
+      expect(derived).toBe(`-----BEGIN PUBLIC KEY-----\n${pem(pair.publicKeySpki)}-----END PUBLIC KEY-----\n`);
+      const key = createPrivateKey({ key: Buffer.from(pair.privateKeyPkcs8), format: 'der', type: 'pkcs8' });
+      expect(toHex(key.export({ type: 'pkcs8', format: 'der' }))).toBe(toHex(pair.privateKeyPkcs8));
+      expect(toHex(createPublicKey(key).export({ type: 'spki', format: 'der' }))).toBe(toHex(pair.publicKeySpki));
+      pems.add(derived);
+    }
+    expect(pems.size).toBe(3);
+    const backend = createPureBackend({ masterKey: new Uint8Array(randomBytes(32)) });
+    const pair = await backend.generateWrappingKeyPair('SM2');
+    const material = new Uint8Array(randomBytes(32));
+    const handle = await backend.unwrapMaterial({ keySpec: 'SM2', algorithm: 'SM2_ENCRYPT', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob, ciphertext: opensslPkeyutlEncrypt(pair.publicKeySpki, material, []) });
+    const probe = await backend.encrypt(handle, new Uint8Array([1, 2, 3]));
+    await backend.release(handle);
+    // The handle encrypts under the unwrapped material: decrypting here proves the bytes.
+    const decipher = createDecipheriv('aes-256-gcm', material, probe.subarray(0, 12));
+    decipher.setAuthTag(probe.subarray(probe.length - 16));
+    expect([...Buffer.concat([decipher.update(probe.subarray(12, probe.length - 16)), decipher.final()])]).toEqual([1, 2, 3]);
   });
 
   it('a released key decrypts nothing; releasing it twice is harmless', () => {

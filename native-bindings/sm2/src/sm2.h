@@ -60,4 +60,19 @@ int sm2_parse(const uint8_t *in, size_t in_len, int encoding, int mode, size_t f
  */
 int sm2_decrypt(const sm2_key *key, const EVP_MD *md, const sm2_parts *parts, long expected, uint8_t *out);
 
+/* Key generation on sm2p256v1 (sm2_keygen.c): per addon instance (an EVP_PKEY_CTX is not shared
+ * between threads). */
+#define SM2_KEY_BYTES 32
+#define SM2_POINT_BYTES 65
+typedef struct {
+  EVP_PKEY_CTX *pkey;
+  EC_GROUP *group;
+} sm2_keygen_ctx;
+
+sm2_keygen_ctx *sm2_keygen_new(void);
+void sm2_keygen_free(sm2_keygen_ctx *g);
+/* 1 with d (big-endian, 32 bytes) and Q = 04 ‖ x ‖ y checked to be [d]G; 0 on any failure
+ * (d_out cleared). */
+int sm2_generate(sm2_keygen_ctx *g, uint8_t d_out[SM2_KEY_BYTES], uint8_t q_out[SM2_POINT_BYTES]);
+
 #endif

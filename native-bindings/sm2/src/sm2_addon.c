@@ -3,6 +3,8 @@
  *   createKey(d: Uint8Array, curve?: [p, a, b, gx, gy, n] as Uint8Arrays) → key handle
  *   decrypt(key, ciphertext, hash: 0 SM3 | 1 SHA-256, encoding: 0 auto | 1 raw | 2 DER,
  *           mode: 0 C1C3C2 | 1 C1C2C3, expectedLength: -1 any) → { good: 0 | 1, out } | null
+ *   generateKey()      → { d: 32 bytes, point: 04 ‖ x ‖ y } on sm2p256v1, Q checked = [d]G; throws
+ *                      on an OpenSSL failure
  *   destroyKey(key)    clears d now (the finalizer does it otherwise, when the handle is collected)
  *   openssl            the OpenSSL version the calls resolve to (node's own)
  * null is a public failure (framing, C1), which the caller turns into the one uniform error, as
@@ -18,6 +20,7 @@
 typedef struct {
   EVP_MD *sm3;
   EVP_MD *sha256;
+  sm2_keygen_ctx *keygen; /* made on the first generateKey */
 } instance;
 
 typedef struct {
@@ -154,8 +157,32 @@ static napi_value decrypt(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value generate_key(napi_env env, napi_callback_info info) {
+  instance *inst;
+  napi_value result, d_buffer, d_array, q_buffer, q_array;
+  void *d, *q;
+  CHECK(env, napi_get_instance_data(env, (void **)&inst));
+  if (!inst->keygen && !(inst->keygen = sm2_keygen_new())) {
+    napi_throw_error(env, NULL, "byok_sm2: SM2 key generation is not available in node's OpenSSL");
+    return NULL;
+  }
+  CHECK(env, napi_create_arraybuffer(env, SM2_KEY_BYTES, &d, &d_buffer));
+  CHECK(env, napi_create_arraybuffer(env, SM2_POINT_BYTES, &q, &q_buffer));
+  if (!sm2_generate(inst->keygen, d, q)) {
+    napi_throw_error(env, NULL, "byok_sm2: SM2 key generation failed");
+    return NULL;
+  }
+  CHECK(env, napi_create_typedarray(env, napi_uint8_array, SM2_KEY_BYTES, d_buffer, 0, &d_array));
+  CHECK(env, napi_create_typedarray(env, napi_uint8_array, SM2_POINT_BYTES, q_buffer, 0, &q_array));
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_set_named_property(env, result, "d", d_array));
+  CHECK(env, napi_set_named_property(env, result, "point", q_array));
+  return result;
+}
+
 static void finalize_instance(napi_env env, void *data, void *hint) {
   instance *inst = data;
+  sm2_keygen_free(inst->keygen);
   EVP_MD_free(inst->sm3);
   EVP_MD_free(inst->sha256);
   OPENSSL_free(inst);
@@ -174,7 +201,7 @@ NAPI_MODULE_INIT() {
   }
   napi_value fn, version;
   const struct { const char *name; napi_callback cb; } fns[] = {
-    { "createKey", create_key }, { "decrypt", decrypt }, { "destroyKey", destroy_key },
+    { "createKey", create_key }, { "decrypt", decrypt }, { "destroyKey", destroy_key }, { "generateKey", generate_key },
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok

@@ -9,7 +9,7 @@ export { decodeDer } from './der.js';
 export { ecdsaSignatureDer } from './ecdsa-signature.js';
 export { ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SM2_CURVE_OID } from './oids.js';
 export {
-  bareKeyFormat, readEcPrivateKey, readPrivateKeyInfo, readRsaPrivateKey,
+  bareKeyFormat, ecPrivateKeyInfo, readEcPrivateKey, readPrivateKeyInfo, readRsaPrivateKey,
   type EcPrivateKeyFields, type PrivateKeyInfoFields, type RsaPrivateKeyFields,
 } from './private-key-info.js';
 export { ecParametersDer, ecSpki, readSpki, rsaSpki, type SpkiFields } from './spki.js';

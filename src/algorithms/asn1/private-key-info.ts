@@ -11,7 +11,9 @@
 import * as asn1js from 'asn1js';
 import { ECPrivateKey, PrivateKeyInfo, RSAPrivateKey } from 'pkijs';
 import { ALGORITHM_SCHEMA_NAMES, readAlgorithm, type AlgorithmFields } from './algorithm-identifier.js';
-import { decodeDer, elements, matchSchema, octetsOf, octetsOfBitString, oidOf, smallInteger, unsignedInteger } from './der.js';
+import { zeroize } from '../../bytes.js';
+import { decodeDer, derTlv, elements, matchSchema, octetsOf, octetsOfBitString, oidOf, smallInteger, unsignedInteger } from './der.js';
+import { ecAlgorithmDer } from './spki.js';
 
 /** A PrivateKeyInfo's version, privateKeyAlgorithm and privateKey. */
 export interface PrivateKeyInfoFields extends AlgorithmFields {
@@ -113,4 +115,21 @@ export function bareKeyFormat(der: Uint8Array): 'pkcs1' | 'sec1' | undefined {
   const rsa = matchRsa(der);
   if (rsa && smallInteger(rsa.m.version) === 0) return 'pkcs1';
   return matchEc(der) ? 'sec1' : undefined;
+}
+
+/**
+ * PKCS#8 v1 of an EC key on a named curve, as OpenSSL writes it: PrivateKeyInfo { 0,
+ * { id-ecPublicKey, curve }, ECPrivateKey { 1, d, [1] point } } (RFC 5208 §5, RFC 5915 §3; the
+ * curve in the AlgorithmIdentifier only). `d` as given (fixed length); the intermediate
+ * encodings that hold it are zeroed.
+ */
+export function ecPrivateKeyInfo(curveOid: string, d: Uint8Array, point: Uint8Array): Uint8Array {
+  const scalar = derTlv(0x04, d);
+  const ecPrivateKey = derTlv(0x30, Uint8Array.of(0x02, 0x01, 0x01), scalar, derTlv(0xa1, derTlv(0x03, Uint8Array.of(0), point)));
+  const wrapped = derTlv(0x04, ecPrivateKey);
+  try {
+    return derTlv(0x30, Uint8Array.of(0x02, 0x01, 0x00), ecAlgorithmDer(curveOid), wrapped);
+  } finally {
+    zeroize(scalar, ecPrivateKey, wrapped);
+  }
 }

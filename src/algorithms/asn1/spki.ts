@@ -1,21 +1,15 @@
 /**
  * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) for RSA (RFC 8017 A.1.1) and named-curve EC keys
- * (RFC 5480 §2), SM2 included: read against pkijs's PublicKeyInfo schema, EC built with its
- * class, RSA built by OpenSSL. Byte-equal to OpenSSL's `pkey -pubout -outform DER`
+ * (RFC 5480 §2), SM2 included: read against pkijs's PublicKeyInfo schema, EC written with
+ * derTlv, RSA built by OpenSSL. Byte-equal to OpenSSL's `pkey -pubout -outform DER`
  * (test/asn1-key-structures.test.ts).
  */
 import { createPublicKey } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import { AlgorithmIdentifier, PublicKeyInfo } from 'pkijs';
+import { PublicKeyInfo } from 'pkijs';
 import { bigIntToBytes } from '../../bytes.js';
 import { ALGORITHM_SCHEMA_NAMES, readAlgorithm, type AlgorithmFields } from './algorithm-identifier.js';
-import { decodeDer, elements, matchSchema, octetsOfBitString } from './der.js';
+import { decodeDer, derTlv, elements, matchSchema, objectIdentifierDer, octetsOfBitString } from './der.js';
 import { ID_EC_PUBLIC_KEY } from './oids.js';
-
-function encode(algorithm: AlgorithmIdentifier, subjectPublicKey: Uint8Array): Uint8Array {
-  const info = new PublicKeyInfo({ algorithm, subjectPublicKey: new asn1js.BitString({ valueHex: subjectPublicKey }) });
-  return new Uint8Array(info.toSchema().toBER(false));
-}
 
 /**
  * The SPKI of the RSA public key (n, e): rsaEncryption with NULL parameters. Encoded by OpenSSL
@@ -27,14 +21,23 @@ export function rsaSpki(n: bigint, e: bigint): Uint8Array {
   return new Uint8Array(createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
 }
 
-/** The SPKI of `point` (SEC1 encoding, as given) on a named curve: id-ecPublicKey, SM2 too. */
+/** AlgorithmIdentifier { id-ecPublicKey, namedCurve } (RFC 5480 §2.1.1), as DER. */
+export function ecAlgorithmDer(curveOid: string): Uint8Array {
+  return derTlv(0x30, objectIdentifierDer(ID_EC_PUBLIC_KEY), objectIdentifierDer(curveOid));
+}
+
+/**
+ * The SPKI of `point` (SEC1 encoding, as given) on a named curve: id-ecPublicKey, SM2 too.
+ * Written with derTlv (a fixed shape; pkijs's classes cost ~200 µs a key, on every EC
+ * private-key import and SM2 key generation), byte-equal to OpenSSL's.
+ */
 export function ecSpki(curveOid: string, point: Uint8Array): Uint8Array {
-  return encode(new AlgorithmIdentifier({ algorithmId: ID_EC_PUBLIC_KEY, algorithmParams: new asn1js.ObjectIdentifier({ value: curveOid }) }), point);
+  return derTlv(0x30, ecAlgorithmDer(curveOid), derTlv(0x03, Uint8Array.of(0), point));
 }
 
 /** ECParameters as a namedCurve (RFC 5480 §2.1.1): the DER of the OID, PKCS#11's CKA_EC_PARAMS. */
 export function ecParametersDer(curveOid: string): Uint8Array {
-  return new Uint8Array(new asn1js.ObjectIdentifier({ value: curveOid }).toBER(false));
+  return new Uint8Array(objectIdentifierDer(curveOid));
 }
 
 /** An SPKI's algorithm and subjectPublicKey. */

@@ -1,6 +1,6 @@
 /**
  * The SM2 addon (native-bindings/sm2: C over N-API on node's own OpenSSL), loaded once, lazily,
- * on the first SM2 key. It runs the same decrypt as sm2-decrypt.ts — same inputs, same bytes,
+ * on the first SM2 key. It generates SM2 key pairs, and runs the same decrypt as sm2-decrypt.ts — same inputs, same bytes,
  * the same one failure — at OpenSSL's speed: the TypeScript engine pays for node's ECDH, which
  * re-checks the key pair on every call, and for a square root to recover y2.
  *
@@ -24,6 +24,8 @@ interface Sm2Addon {
   createKey(d: Uint8Array, curve?: readonly Uint8Array[] | null): NativeSm2Key;
   decrypt(key: NativeSm2Key, ciphertext: Uint8Array, hash: number, encoding: number, mode: number, expectedLength: number): MaskedDecode | null;
   destroyKey(key: NativeSm2Key): void;
+  /** A new sm2p256v1 pair from EVP_PKEY_keygen: d (32 bytes, secret) and 04 ‖ x ‖ y, checked in C to be [d]G. */
+  generateKey(): { readonly d: Uint8Array; readonly point: Uint8Array };
 }
 
 export type Sm2EngineName = 'openssl-addon' | 'typescript';

@@ -11,7 +11,7 @@ import { createECDH, generateKeyPair, type ECDH } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ByokError } from '../../errors.js';
 import { bytesToBigInt, equalBytes, zeroize } from '../../bytes.js';
-import { ID_EC_PUBLIC_KEY, readEcPrivateKey, readPrivateKeyInfo, readSpki } from '../asn1/index.js';
+import { ecPrivateKeyInfo, ecSpki, ID_EC_PUBLIC_KEY, readEcPrivateKey, readPrivateKeyInfo, readSpki } from '../asn1/index.js';
 import { fieldBytes, isOnCurve, isSm2p256v1, SM2_CURVE_OID, SM2P256V1, type Sm2CurveParams } from './curve.js';
 import { createNativeSm2Key, nativeSm2, sm2Engine, type NativeSm2Key, type Sm2EngineName } from './native-sm2.js';
 
@@ -37,7 +37,34 @@ export interface Sm2PrivateKey {
   readonly native?: NativeSm2Key;
 }
 
-export async function generateSm2KeyPair(): Promise<{ publicKeySpki: Uint8Array; privateKeyPkcs8: Uint8Array }> {
+/** An SM2 key pair as DER. */
+export interface Sm2KeyPairDer {
+  readonly publicKeySpki: Uint8Array;
+  readonly privateKeyPkcs8: Uint8Array;
+}
+
+/**
+ * A new SM2 pair made in the addon: OpenSSL's EVP_PKEY_keygen, the postcondition Q = [d]G
+ * checked in C, and the SPKI and PKCS#8 written here (derTlv; byte-equal to OpenSSL's). Node's
+ * generateKeyPair costs about three keygens more: OpenSSL 3.0's DER encoders, then
+ * checkSm2KeyPair's parses and node ECDH's own [d]G. Undefined when this thread runs SM2 in
+ * TypeScript (sm2Engine): then generateSm2KeyPair's path.
+ */
+export function generateSm2KeyPairNative(): Sm2KeyPairDer | undefined {
+  const addon = nativeSm2();
+  if (!addon) return undefined;
+  const { d, point } = addon.generateKey();
+  try {
+    return { publicKeySpki: ecSpki(SM2_CURVE_OID, point), privateKeyPkcs8: ecPrivateKeyInfo(SM2_CURVE_OID, d, point) };
+  } finally {
+    zeroize(d);
+  }
+}
+
+/** A new SM2 pair: on the addon when it is built, else node's generateKeyPair and checkSm2KeyPair. */
+export async function generateSm2KeyPair(): Promise<Sm2KeyPairDer> {
+  const native = generateSm2KeyPairNative();
+  if (native) return native;
   const { publicKey, privateKey } = await generateKeyPairAsync('ec', {
     namedCurve: 'SM2',
     publicKeyEncoding: { type: 'spki', format: 'der' },

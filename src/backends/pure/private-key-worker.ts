@@ -11,18 +11,21 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { generateSm2KeyPairNative } from '../../algorithms/sm2/index.js';
 import { systemClock } from '../../clock.js';
 import { zeroize } from '../../bytes.js';
 import { isByokError } from '../../errors.js';
 import type { UnwrapRequest } from '../crypto-backend.js';
-import { KEY_NOT_CACHED, WORKER_HELLO, type KeyPairParameters, type ReplyBatch, type WorkerBatch, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { KEY_NOT_CACHED, WORKER_HELLO, type GeneratedKeyPair, type KeyPairParameters, type ReplyBatch, type WorkerBatch, type WorkerHello, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { WrappingKeyUnwrapper } from './wrapping-key-unwrapper.js';
 
 let unwrapper: WrappingKeyUnwrapper | undefined;
 
 const DER = { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } } as const;
 
-function generate(parameters: KeyPairParameters): { publicKeySpki: Uint8Array; privateKeyPkcs8: Uint8Array } {
+function generate(parameters: KeyPairParameters): GeneratedKeyPair {
+  const sm2 = parameters.type === 'ec' && parameters.namedCurve === 'SM2' ? generateSm2KeyPairNative() : undefined;
+  if (sm2) return { ...sm2, checked: true };
   const pair = parameters.type === 'rsa'
     ? generateKeyPairSync('rsa', { modulusLength: parameters.bits, publicExponent: 0x10001, publicKeyEncoding: DER.publicKeyEncoding, privateKeyEncoding: DER.privateKeyEncoding })
     : generateKeyPairSync('ec', { namedCurve: parameters.namedCurve, publicKeyEncoding: DER.publicKeyEncoding, privateKeyEncoding: DER.privateKeyEncoding });

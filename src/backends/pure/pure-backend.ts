@@ -10,7 +10,7 @@ import { aesKwpUnwrap } from '../../algorithms/aes-kwp.js';
 import { validatePrivateKey } from '../../algorithms/private-keys/pkcs8.js';
 import { signDigestWithPkcs8 } from '../../algorithms/private-keys/digest-signing.js';
 import { signWithPkcs8 } from '../../algorithms/private-keys/signing.js';
-import { checkSm2KeyPair } from '../../algorithms/sm2/index.js';
+import { checkSm2KeyPair, generateSm2KeyPairNative } from '../../algorithms/sm2/index.js';
 import { MATERIAL_SPECS, WRAPPING_KEY_SPECS, type MaterialSpec, type MessageType, type SigningAlgorithm, type WrappingKeySpec } from '../../algorithms/specs.js';
 import { asBuffer, zeroize } from '../../bytes.js';
 import { systemClock, type Clock } from '../../clock.js';
@@ -60,8 +60,10 @@ const generateKeyPairAsync = promisify(generateKeyPair) as (type: 'rsa' | 'ec', 
 
 const DER = { privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } } as const;
 
-/** Inline key generation (no worker threads): node's async generateKeyPair. */
+/** Inline key generation (no worker threads): SM2 in the addon when built, else node's async generateKeyPair. */
 async function generateKeyPairInline(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
+  const sm2 = parameters.type === 'ec' && parameters.namedCurve === 'SM2' ? generateSm2KeyPairNative() : undefined;
+  if (sm2) return { ...sm2, checked: true };
   const pair = parameters.type === 'rsa'
     ? await generateKeyPairAsync('rsa', { modulusLength: parameters.bits, publicExponent: 0x10001, ...DER })
     : await generateKeyPairAsync('ec', { namedCurve: parameters.namedCurve, ...DER });
@@ -154,9 +156,9 @@ export class PureBackend extends BackendBase<PureMaterialHandle> {
 
   async generateWrappingKeyPair(keySpec: WrappingKeySpec): Promise<WrappingKeyPair> {
     const info = WRAPPING_KEY_SPECS[keySpec];
-    const pair = info.family === 'SM2'
-      ? checkSm2KeyPair(await this.generateKeyPair({ type: 'ec', namedCurve: 'SM2' }))
-      : await this.generateKeyPair({ type: 'rsa', bits: info.bits });
+    const generated = await this.generateKeyPair(info.family === 'SM2' ? { type: 'ec', namedCurve: 'SM2' } : { type: 'rsa', bits: info.bits });
+    // Postcondition for SM2: the pair matches (checked in C when the addon made it).
+    const pair = info.family === 'SM2' && !generated.checked ? checkSm2KeyPair(generated) : generated;
     return { keySpec, publicKeySpki: pair.publicKeySpki, privateKeyBlob: pair.privateKeyPkcs8 };
   }
 

@@ -229,7 +229,9 @@ export class PrivateKeyWorkerPool {
   async generateKeyPair(parameters: KeyPairParameters): Promise<GeneratedKeyPair> {
     const reply = await this.send({ op: 'generate-key-pair', parameters });
     if (!reply.ok || !('pair' in reply)) throw new ByokError('INTERNAL_ERROR', 'A private-key worker answered a key generation with something else.');
-    return { publicKeySpki: new Uint8Array(reply.pair.publicKeySpki), privateKeyPkcs8: new Uint8Array(reply.pair.privateKeyPkcs8) };
+    // Transferred by the worker: these are the only copies.
+    const { publicKeySpki, privateKeyPkcs8, checked } = reply.pair;
+    return { publicKeySpki, privateKeyPkcs8, ...(checked ? { checked } : {}) };
   }
 
   private send(job: Job, chosen?: Slot): Promise<OkReply | NotCachedReply> {

@@ -22,6 +22,8 @@ export type KeyPairParameters =
 export interface GeneratedKeyPair {
   readonly publicKeySpki: Uint8Array;
   readonly privateKeyPkcs8: Uint8Array;
+  /** SM2: the pair was made in the addon, its match (Q = [d]G) checked there; else checkSm2KeyPair must. */
+  readonly checked?: boolean;
 }
 
 /**
