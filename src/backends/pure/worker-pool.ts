@@ -5,7 +5,9 @@
  * it (bounded, dropped at token expiry). The pool remembers which worker holds which key, prefers
  * that worker, and then sends the request without the key blob (1.2 KB of PKCS#8 cloned per
  * request was most of the dispatch cost): if the worker has dropped the key meanwhile it answers
- * KEY_NOT_CACHED and gets the request again with the blob.
+ * KEY_NOT_CACHED and gets the request again with the blob. Requests and replies cross in batches
+ * (WorkerBatch): on two cores the main thread that dispatches shares the cores the unwraps need,
+ * and a message each way per request was most of its cost.
  *
  * The worker script is named explicitly (a URL option, default private-key-worker.js beside this
  * module), never derived from this module's own URL: in a bundle that URL is the bundle, which
