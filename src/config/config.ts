@@ -176,6 +176,7 @@ export function pkcs11Options(config: Config): Pkcs11BackendOptions {
     ...(s.pkcs11TokenLabel !== undefined ? { tokenLabel: s.pkcs11TokenLabel } : {}),
     ...(s.pkcs11Slot !== undefined ? { slotIndex: s.pkcs11Slot } : {}),
     ...(s.pkcs11KwpMechanism !== undefined ? { kwpMechanism: s.pkcs11KwpMechanism } : {}),
+    ...(s.pkcs11Namespace !== undefined ? { namespace: s.pkcs11Namespace } : {}),
   };
 }
 

@@ -144,6 +144,10 @@ export const SETTINGS = {
     env: 'BYOK_PKCS11_KEEP_WRAPPING_KEYS', file: 'pkcs11.keepWrappingKeysAfterImport', type: BOOLEAN, default: false, commands: DEVICE,
     meaning: 'keep a device wrapping key after its import succeeded, so its token can import the same material again until it expires',
   },
+  pkcs11Namespace: {
+    flag: 'pkcs11-namespace', env: 'BYOK_PKCS11_NAMESPACE', file: 'pkcs11.namespace', type: STRING, commands: DEVICE,
+    meaning: 'the wrapping keys\' namespace on a shared token: the sweeper destroys only its own (one per deployment; its instances share it)',
+  },
   pkcs11WrappingKeyLifetime: {
     file: 'pkcs11.wrappingKeyLifetimeSeconds', type: int(1, 2 ** 31), defaultText: 'the token lifetime + 2 h', commands: DEVICE,
     meaning: 'seconds a device wrapping key lives before the sweeper may destroy it',

@@ -185,6 +185,10 @@ export function deviceOptions(token: DeviceToken, extra: Partial<Pkcs11BackendOp
   return {
     modulePath: token.module, tokenLabel: token.label, pin: token.pin,
     ...(token.libraryParameters !== undefined ? { libraryParameters: token.libraryParameters } : {}),
+    // opencryptoki's token is system-wide: test processes on clocks of their own (days ahead, or
+    // fixed in the past) would sweep each other's live wrapping keys; a namespace per process
+    // keeps each sweeper to its own (test/pkcs11/namespaces.test.ts).
+    ...(token.device === 'opencryptoki' ? { namespace: `test-${process.pid}` } : {}),
     ...(token.unwrapTemplate !== 'enforced' ? { unwrapTemplatePolicy: 'best-effort' as const } : {}),
     ...extra,
   };

@@ -51,6 +51,13 @@ export interface Pkcs11BackendOptions {
   readonly tokenLifetimeSeconds?: number;
   /** How often the sweeper runs, ms (default 60 s; 0: only when asked and before key generation). */
   readonly sweepIntervalMs?: number;
+  /**
+   * The wrapping keys' namespace on the token (1–32 of A–Z a–z 0–9 . _ -): a sweeper destroys
+   * only expired wrapping keys of its own namespace. Deployments that share a token take one each;
+   * the instances of one deployment share theirs, so any of them sweeps what another made.
+   * Default: none (labels `byok-wrapping-key/<expiry>`, as before namespaces).
+   */
+  readonly namespace?: string;
   readonly clock?: Clock;
 }
 

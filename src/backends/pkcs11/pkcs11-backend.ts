@@ -29,7 +29,7 @@ import { checkHonoured } from './readback.js';
 import { gcmMechanism, hmacMechanism, hmacTemplate, materialTemplate } from './templates.js';
 import { Pkcs11Unwrapper } from './unwrap.js';
 import { unwrapTemplateSupport, type UnwrapTemplateStatus, type UnwrapTemplateSupport } from './unwrap-template-check.js';
-import { Pkcs11WrappingKeys } from './wrapping-keys.js';
+import { checkNamespace, Pkcs11WrappingKeys } from './wrapping-keys.js';
 
 /** The engine's default import token lifetime. */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -63,7 +63,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
     this.keepWrappingKeysAfterImport = options.keepWrappingKeysAfterImport ?? false;
     this.wrappingKeys = new Pkcs11WrappingKeys(device, capabilities, options.clock ?? systemClock,
       options.wrappingKeyLifetimeSeconds ?? (options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS) + WRAPPING_KEY_SLACK_SECONDS,
-      options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, unwrapTemplate.arrays);
+      options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, unwrapTemplate.arrays, options.namespace);
     this.keys = new Pkcs11KeyOperations(device, capabilities);
     this.unwrapper = new Pkcs11Unwrapper(device, capabilities, this.wrappingKeys, this.keys);
     this.persistence = new Pkcs11Persistence(device, capabilities.notCopyableCopies);
@@ -71,6 +71,7 @@ export class Pkcs11Backend extends BackendBase<Pkcs11MaterialHandle> {
 
   /** Load pkcs11js and the module, log in, probe the device, check its unwrap-template enforcement. */
   static async open(options: Pkcs11BackendOptions): Promise<Pkcs11Backend> {
+    checkNamespace(options.namespace);
     const { device, capabilities } = await openPkcs11Device(options);
     let unwrapTemplate: UnwrapTemplateSupport;
     try {

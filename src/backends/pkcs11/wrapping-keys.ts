@@ -23,11 +23,22 @@ import { forcedUnwrapTemplate, wrappingKeyPairTemplates } from './templates.js';
 
 const BLOB_VERSION = 1;
 const WRAPPING_LABEL_PREFIX = 'byok-wrapping-key/';
+/** What a namespace may be: it sits in the label between the prefix and the expiry. */
+const NAMESPACE = /^[A-Za-z0-9._-]{1,32}$/;
+
+/** Refuse a namespace that could not be told apart in a label (checked before the device opens). */
+export function checkNamespace(namespace: string | undefined): void {
+  if (namespace !== undefined && !NAMESPACE.test(namespace)) {
+    throw new ByokError('INVALID_PARAMETER', 'The PKCS#11 namespace must be 1 to 32 of A-Z a-z 0-9 . _ -.');
+  }
+}
 /** A sweep lists every private key on the token: at most once a minute unless forced. */
 const SWEEP_INTERVAL_SECONDS = 60;
 
 export class Pkcs11WrappingKeys {
   private lastSweep = 0;
+  /** The label up to the expiry: the prefix and this backend's namespace. */
+  private readonly labelPrefix: string;
   /** Wrapping-key object handles by token digest, so an unwrap need not search the token each time. */
   private readonly handles: ExpiringCache<Handle>;
   private readonly timer: NodeJS.Timeout | undefined;
@@ -42,7 +53,12 @@ export class Pkcs11WrappingKeys {
     sweepIntervalMs: number,
     /** Where the device enforces CKA_UNWRAP_TEMPLATE: the addon that can pass it (unwrap-template-check.ts). */
     private readonly attributeArrays?: AttributeArrays,
+    /** The namespace of this backend's wrapping keys (options.ts): the sweeper touches no other. */
+    namespace?: string,
   ) {
+    // Without a namespace the expiry follows the prefix (`byok-wrapping-key/<expiry>`), so such a
+    // sweeper reads a namespaced label's rest (`ns/<expiry>`) as no number and leaves it alone.
+    this.labelPrefix = namespace === undefined ? WRAPPING_LABEL_PREFIX : `${WRAPPING_LABEL_PREFIX}${namespace}/`;
     this.handles = new ExpiringCache<Handle>(1024, clock);
     // Object handles may change when the module is initialised again: find keys afresh.
     device.onRecovery(() => this.handles.clear());
@@ -72,7 +88,7 @@ export class Pkcs11WrappingKeys {
     const { lib: l, p11 } = this.device;
     const id = randomBytes(16);
     const expiresAt = Math.floor(this.clock.now() / 1000) + this.lifetimeSeconds;
-    const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${WRAPPING_LABEL_PREFIX}${expiresAt}`,
+    const [publicTemplate, privateTemplate] = wrappingKeyPairTemplates(l, info.bits, id, `${this.labelPrefix}${expiresAt}`,
       this.capabilities.hostDecode, this.capabilities.allowed(this.allowedMechanisms()), this.capabilities.notCopyableObjects);
     return this.device.withSession(async (session) => {
       // Whatever the private key unwraps is sensitive and non-extractable, by the device's rule.
@@ -137,8 +153,10 @@ export class Pkcs11WrappingKeys {
       for (const obj of found) {
         const [label] = p11.C_GetAttributeValue(session, obj, [{ type: l.CKA_LABEL }]);
         const text = label.value?.toString('utf8') ?? '';
-        if (!text.startsWith(WRAPPING_LABEL_PREFIX)) continue;
-        const expiresAt = Number(text.slice(WRAPPING_LABEL_PREFIX.length));
+        if (!text.startsWith(this.labelPrefix)) continue;
+        const rest = text.slice(this.labelPrefix.length);
+        // Digits only: another namespace's `ns/<expiry>` under the bare prefix is not ours.
+        const expiresAt = /^\d+$/.test(rest) ? Number(rest) : NaN;
         if (Number.isFinite(expiresAt) && expiresAt <= now) {
           p11.C_DestroyObject(session, obj);
           destroyed++;
