@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   IMPORT_TOKEN_EXHAUSTED: { fault: 'client', message: 'The import token has reached its limit of failed imports.' },
   KEY_MATERIAL_MISMATCH: { fault: 'client', message: 'The key material is different from the one previously imported.' },
   KEY_STATE_UNSUPPORTED: { fault: 'client', message: 'This operation cannot be performed in the current key state.' },
+  /** A use (encrypt, sign, a data key, a MAC, …) of a disabled key: AWS names it apart (DisabledException). */
+  KEY_DISABLED: { fault: 'client', message: 'The key is disabled.' },
   NOT_EXTERNAL_KEY: { fault: 'client', message: 'Only keys of origin EXTERNAL accept imported key material.' },
   KEY_NOT_FOUND: { fault: 'client', message: 'The key does not exist.' },
   /** createAlias: the tenant already has an alias of that name. */

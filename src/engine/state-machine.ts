@@ -30,6 +30,8 @@ const TRANSITIONS: Readonly<Record<KeyOperation, Partial<Record<KeyState, KeySta
 
 export function transition(operation: KeyOperation, from: KeyState): KeyState {
   const to = TRANSITIONS[operation][from];
+  // The one refusal an API names apart: using a disabled key (AWS DisabledException).
+  if (to === undefined && operation === 'useMaterial' && from === 'Disabled') throw new ByokError('KEY_DISABLED');
   if (to === undefined) throw new ByokError('KEY_STATE_UNSUPPORTED', `Operation ${operation} is not allowed in state ${from}.`);
   return to === 'same' ? from : to;
 }

@@ -257,7 +257,8 @@ describe('the probes the AWS KMS emulators fail, through @aws-sdk/client-kms', (
     await importWith(key.KeyId!, await parameters(key.KeyId!), material);
     await kms.send(new DisableKeyCommand({ KeyId: key.Arn }));
     expect((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata).toMatchObject({ KeyState: 'Disabled', Enabled: false });
-    expect((await refusal(kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') }))))[0]).toBe('KMSInvalidStateException');
+    // AWS's own exception for a use of a disabled key (PendingImport and PendingDeletion: KMSInvalidStateException).
+    expect(await refusal(kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') })))).toEqual(['DisabledException', 400]);
     await kms.send(new EnableKeyCommand({ KeyId: key.KeyId }));
     await sealsWith(key.KeyId!, material);
 

@@ -28,6 +28,8 @@ const AWS_ERROR_CODES = {
   IMPORT_TOKEN_EXHAUSTED: 'ExpiredImportTokenException',
   KEY_MATERIAL_MISMATCH: 'IncorrectKeyMaterialException',
   KEY_STATE_UNSUPPORTED: 'KMSInvalidStateException',
+  // Encrypt, Sign, GenerateDataKey, … of a disabled key: "the specified KMS key is not enabled".
+  KEY_DISABLED: 'DisabledException',
   NOT_EXTERNAL_KEY: 'UnsupportedOperationException',
   KEY_NOT_FOUND: 'NotFoundException',
   ALIAS_EXISTS: 'AlreadyExistsException',

@@ -21,6 +21,8 @@ const HUAWEI_ERROR_CODES = {
   IMPORT_TOKEN_EXHAUSTED: 'KMS.2313',
   KEY_MATERIAL_MISMATCH: 'KMS.2314',
   KEY_STATE_UNSUPPORTED: 'KMS.2315',
+  // Huawei documents no code of its own for a disabled key: its key-state code.
+  KEY_DISABLED: 'KMS.2315',
   NOT_EXTERNAL_KEY: 'KMS.2316',
   KEY_NOT_FOUND: 'KMS.2301',
   ALIAS_EXISTS: 'KMS.2321',

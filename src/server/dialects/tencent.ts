@@ -19,6 +19,8 @@ const TENCENT_ERROR_CODES = {
   IMPORT_TOKEN_EXHAUSTED: 'ResourceUnavailable.TokenExpired',
   KEY_MATERIAL_MISMATCH: 'InvalidParameterValue.MaterialNotMatch',
   KEY_STATE_UNSUPPORTED: 'ResourceUnavailable.CmkStateNotSupport',
+  // A disabled CMK: Tencent's key-state code, as for every other state that refuses the call.
+  KEY_DISABLED: 'ResourceUnavailable.CmkStateNotSupport',
   NOT_EXTERNAL_KEY: 'UnsupportedOperation.NotExternalCmk',
   KEY_NOT_FOUND: 'ResourceUnavailable.CmkNotFound',
   ALIAS_EXISTS: 'InvalidParameterValue.AliasAlreadyExists',
