@@ -169,10 +169,13 @@ export class Pkcs11Device {
   private login(session: Handle): void {
     const l = this.lib;
     const flags = this.p11.C_GetTokenInfo(this.slotHandle).flags;
-    const refuse = (flag: string, why: string) => new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 login not tried: the token reports ${flag} (${why}); check BYOK_PKCS11_PIN, then reset the count by logging in once with the token's own tool (or have the SO unlock the PIN).`);
-    if (flags & l.CKF_USER_PIN_LOCKED) throw refuse('CKF_USER_PIN_LOCKED', 'the user PIN is locked');
-    if (flags & l.CKF_USER_PIN_FINAL_TRY) throw refuse('CKF_USER_PIN_FINAL_TRY', 'one more wrong PIN locks it');
-    if (!this.pinProven && flags & l.CKF_USER_PIN_COUNT_LOW) throw refuse('CKF_USER_PIN_COUNT_LOW', 'a wrong PIN was tried since the last good login');
+    const refuse = (flag: string, why: string, what: string) => new ByokError('BACKEND_UNAVAILABLE', `PKCS#11 login not tried: the token reports ${flag} (${why}); ${what}`);
+    const resetCount = 'check BYOK_PKCS11_PIN, then reset the count by logging in once with the token\'s own tool (or have the SO reset the PIN).';
+    // A locked PIN takes no login at all, not even the right one: only the SO can set it again.
+    if (flags & l.CKF_USER_PIN_LOCKED) throw refuse('CKF_USER_PIN_LOCKED', 'the user PIN is locked', 'have the SO set the user PIN again (C_InitPIN), then check BYOK_PKCS11_PIN.');
+    const refuseCounted = (flag: string, why: string) => refuse(flag, why, resetCount);
+    if (flags & l.CKF_USER_PIN_FINAL_TRY) throw refuseCounted('CKF_USER_PIN_FINAL_TRY', 'one more wrong PIN locks it');
+    if (!this.pinProven && flags & l.CKF_USER_PIN_COUNT_LOW) throw refuseCounted('CKF_USER_PIN_COUNT_LOW', 'a wrong PIN was tried since the last good login');
     try {
       this.p11.C_Login(session, l.CKU_USER, this.selection.pin);
     } catch (e) {
