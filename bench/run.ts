@@ -50,31 +50,13 @@ function percentile(sorted: number[], p: number): number {
 
 /**
  * A reference and a measurement in alternating short windows, so that load from other
- * processes hits both sides of the ratio alike (this machine is shared; sequential windows drifted).
+ * processes hits both sides of the ratio alike (this machine is shared; sequential windows drifted):
+ * the reference `op` on `inFlight` lanes, then the measured lanes, each lane running its own op.
  */
 async function interleaved(reference: { inFlight: number; op: () => unknown }, lanes: Array<() => Promise<unknown>>, rounds: number, window: number) {
-  let refOps = 0, refTime = 0, ops = 0, time = 0;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    const refEnd = t0 + window * 1000;
-    await Promise.all(Array.from({ length: reference.inFlight }, async () => {
-      while (performance.now() < refEnd) {
-        for (let k = 0; k < 8; k++) await reference.op();
-        refOps += 8;
-      }
-    }));
-    refTime += performance.now() - t0;
-    const t1 = performance.now();
-    const end = t1 + window * 1000;
-    await Promise.all(lanes.map(async (next) => {
-      while (performance.now() < end) {
-        await next();
-        ops++;
-      }
-    }));
-    time += performance.now() - t1;
-  }
-  return { reference: refOps / (refTime / 1000), measured: ops / (time / 1000) };
+  const r = await alternating(rounds, () => concurrentRate(window, reference.inFlight, async () => reference.op()),
+    [() => concurrentRate(window, lanes.length, (i) => lanes[i % lanes.length]!())]);
+  return { reference: r.anchor, measured: r.figures[0]! };
 }
 
 export async function runBenchmarks(argv: string[]): Promise<number> {

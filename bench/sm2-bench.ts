@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sm2Engine } from '../src/algorithms/sm2/index.js';
 import type { PureBackend } from '../src/backends/pure/pure-backend.js';
+import { alternating } from './alternate-anchor.js';
+import { concurrentRate } from './import-lanes.js';
 
 export interface Sm2BenchRow {
   readonly name: string;
@@ -51,29 +53,13 @@ function anchorWindow(binary: string, op: 'decrypt' | 'keygen', seconds: number)
   return { ops: Number(count), seconds: Number(elapsed) };
 }
 
-/** One window of ours: run `op` until `seconds` have passed. */
-async function oursWindow(op: () => Promise<unknown>, seconds: number): Promise<{ ops: number; seconds: number }> {
-  let ops = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    await op();
-    ops++;
-  }
-  return { ops, seconds: (performance.now() - start) / 1000 };
-}
-
+/** The anchor and ours in alternating windows (alternate-anchor.ts), the anchor timed by its own clock. */
 async function interleaved(binary: string, anchorOp: 'decrypt' | 'keygen', ours: () => Promise<unknown>, rounds: number, window: number) {
-  const total = { anchor: { ops: 0, seconds: 0 }, ours: { ops: 0, seconds: 0 } };
-  for (let r = 0; r < rounds; r++) {
+  const r = await alternating(rounds, () => {
     const a = anchorWindow(binary, anchorOp, window);
-    const o = await oursWindow(ours, window);
-    total.anchor.ops += a.ops;
-    total.anchor.seconds += a.seconds;
-    total.ours.ops += o.ops;
-    total.ours.seconds += o.seconds;
-  }
-  return { anchor: total.anchor.ops / total.anchor.seconds, ours: total.ours.ops / total.ours.seconds };
+    return a.ops / a.seconds;
+  }, [() => concurrentRate(window, 1, ours)]);
+  return { anchor: r.anchor, ours: r.figures[0]! };
 }
 
 /**
@@ -100,7 +86,7 @@ export async function sm2Rows(backend: PureBackend, options: { rounds: number; w
       keySpec: 'SM2', algorithm: 'SM2_ENCRYPT', materialSpec: 'AES_256', privateKeyBlob: pair.privateKeyBlob,
       ciphertext: cts[i++ % cts.length], cacheKey: 'bench-sm2-anchor', cacheUntil: Date.now() + 3_600_000,
     }).then((h) => backend.release(h));
-    await oursWindow(unwrap, 0.1); // parse and cache the key, warm the code
+    await concurrentRate(0.1, 1, unwrap); // parse and cache the key, warm the code
     const decrypt = await interleaved(binary, 'decrypt', unwrap, rounds, window);
     const keygen = await interleaved(binary, 'keygen', () => backend.generateWrappingKeyPair('SM2'), rounds, window);
     return [
