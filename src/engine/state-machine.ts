@@ -1,8 +1,8 @@
 /**
  * The key life cycle in one table: which effective states allow each operation, and where it
- * leads. Anything not listed is KEY_STATE_UNSUPPORTED.
+ * leads. Anything not listed is KEY_STATE_UNSUPPORTED, or the code REFUSALS names for it.
  */
-import { ByokError } from '../errors.js';
+import { ByokError, type ErrorCode } from '../errors.js';
 import type { KeyState } from '../store/key-store.js';
 
 export type KeyOperation =
@@ -28,10 +28,16 @@ const TRANSITIONS: Readonly<Record<KeyOperation, Partial<Record<KeyState, KeySta
   useMaterial: { Enabled: 'same' },
 };
 
+/** Refusals an API names apart from KEY_STATE_UNSUPPORTED: using a disabled key (AWS DisabledException). */
+const REFUSALS: Readonly<Partial<Record<KeyOperation, Partial<Record<KeyState, ErrorCode>>>>> = {
+  useMaterial: { Disabled: 'KEY_DISABLED' },
+};
+
 export function transition(operation: KeyOperation, from: KeyState): KeyState {
   const to = TRANSITIONS[operation][from];
-  // The one refusal an API names apart: using a disabled key (AWS DisabledException).
-  if (to === undefined && operation === 'useMaterial' && from === 'Disabled') throw new ByokError('KEY_DISABLED');
-  if (to === undefined) throw new ByokError('KEY_STATE_UNSUPPORTED', `Operation ${operation} is not allowed in state ${from}.`);
+  if (to === undefined) {
+    const code = REFUSALS[operation]?.[from];
+    throw code ? new ByokError(code) : new ByokError('KEY_STATE_UNSUPPORTED', `Operation ${operation} is not allowed in state ${from}.`);
+  }
   return to === 'same' ? from : to;
 }
